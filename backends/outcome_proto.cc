@@ -1,0 +1,103 @@
+#include "backends/outcome_proto.h"
+
+#include <string>
+
+#include "backends/certificate_summary.h"
+#include "backends/cipher_suite_table.h"
+#include "backends/group_table.h"
+
+namespace tlsweep::backends {
+
+tlsweep::v1::TlsVersion VersionToProto(TlsVersion version) {
+  switch (version) {
+    case TlsVersion::kSsl3:
+      return tlsweep::v1::SSLV3;
+    case TlsVersion::kTls1_0:
+      return tlsweep::v1::TLSV1_0;
+    case TlsVersion::kTls1_1:
+      return tlsweep::v1::TLSV1_1;
+    case TlsVersion::kTls1_2:
+      return tlsweep::v1::TLSV1_2;
+    case TlsVersion::kTls1_3:
+      return tlsweep::v1::TLSV1_3;
+    case TlsVersion::kUnknown:
+      break;
+  }
+  return tlsweep::v1::TLS_VERSION_UNSPECIFIED;
+}
+
+TlsVersion VersionFromProto(tlsweep::v1::TlsVersion version) {
+  for (TlsVersion candidate : AllTlsVersions()) {
+    if (VersionToProto(candidate) == version) return candidate;
+  }
+  return TlsVersion::kUnknown;
+}
+
+tlsweep::v1::TlsFailureClass FailureToProto(FailureClass failure) {
+  // The proto enum mirrors FailureClass value for value.
+  return static_cast<tlsweep::v1::TlsFailureClass>(static_cast<int>(failure));
+}
+
+tlsweep::v1::TlsHandshake HandshakeToProto(const HandshakeOutcome& outcome,
+                                           absl::string_view backend,
+                                           absl::string_view verified_name) {
+  tlsweep::v1::TlsHandshake proto;
+  proto.set_success(outcome.success);
+  proto.set_backend(std::string(backend));
+  proto.set_version(VersionToProto(outcome.version));
+  if (outcome.suite_code != 0 || !outcome.library_suite_name.empty()) {
+    tlsweep::v1::CipherSuite* suite = proto.mutable_suite();
+    suite->set_code_point(outcome.suite_code);
+    suite->set_iana_name(CipherSuiteName(outcome.suite_code));
+    suite->set_library_name(outcome.library_suite_name);
+  }
+  if (outcome.group != 0) proto.set_group(GroupName(outcome.group));
+  for (const std::string& der : outcome.peer_chain_der) {
+    absl::StatusOr<tlsweep::v1::CertificateSummary> summary = SummarizeCertificate(der);
+    if (summary.ok()) {
+      *proto.add_peer_chain() = *std::move(summary);
+    } else {
+      proto.add_peer_chain()->set_der(der);
+    }
+  }
+  if (outcome.verification.performed) {
+    tlsweep::v1::CertificateVerification* verification = proto.mutable_verification();
+    verification->set_performed(true);
+    verification->set_trusted(outcome.verification.trusted);
+    verification->set_hostname_match(outcome.verification.hostname_match);
+    verification->set_expired(outcome.verification.expired);
+    verification->set_error(outcome.verification.error);
+    verification->set_verified_name(std::string(verified_name));
+  }
+  proto.set_failure(FailureToProto(outcome.failure));
+  proto.set_alert_code(outcome.alert_code);
+  if (outcome.alert_code >= 0) {
+    proto.set_alert_name(AlertName(outcome.alert_code));
+    proto.set_alert_sent(outcome.alert_sent);
+  }
+  proto.set_library_error(outcome.library_error);
+  return proto;
+}
+
+tlsweep::v1::Offer OfferToProto(const Offer& offer, absl::string_view backend) {
+  tlsweep::v1::Offer proto;
+  proto.set_backend(std::string(backend));
+  for (TlsVersion version : offer.versions) proto.add_versions(VersionToProto(version));
+  for (const OfferedSuite& offered : offer.suites) {
+    tlsweep::v1::OfferedSuite* suite = proto.add_suites();
+    suite->set_version(VersionToProto(offered.version));
+    suite->set_code_point(offered.code_point);
+    suite->set_iana_name(CipherSuiteName(offered.code_point));
+    suite->set_library_name(offered.library_name);
+    if (const CipherSuiteInfo* info = FindCipherSuite(offered.code_point); info != nullptr) {
+      suite->set_key_exchange(std::string(info->key_exchange));
+      suite->set_authentication(std::string(info->authentication));
+      suite->set_encryption(std::string(info->encryption));
+      suite->set_mac(std::string(info->mac));
+    }
+  }
+  for (uint16_t group : offer.groups) proto.add_groups(GroupName(group));
+  return proto;
+}
+
+}  // namespace tlsweep::backends

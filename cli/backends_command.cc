@@ -1,0 +1,65 @@
+#include "cli/backends_command.h"
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_join.h"
+#include "backends/outcome_proto.h"
+#include "backends/plugin_loader.h"
+#include "cli/proto_json.h"
+
+namespace tlsweep::cli {
+namespace {
+
+struct BackendsOptions {
+  bool json = false;
+};
+
+int RunBackends(const GlobalOptions& global, const BackendsOptions& options) {
+  const std::string directory = backends::ResolvePluginDirectory(global.plugin_dir);
+  absl::StatusOr<backends::BackendRegistry> registry =
+      backends::BackendRegistry::LoadDirectory(directory);
+  if (!registry.ok()) {
+    std::cerr << "tlsweep: " << registry.status().message() << "\n";
+    return 1;
+  }
+  for (const std::string& error : registry->load_errors()) {
+    std::cerr << "tlsweep: warning: " << error << "\n";
+  }
+  std::vector<std::string> json_items;
+  for (const backends::LoadedBackend& loaded : registry->backends()) {
+    tlsweep::v1::BackendInfo info;
+    info.set_name(std::string(loaded.backend->Name()));
+    info.set_library_version(loaded.backend->LibraryVersion());
+    info.set_path(loaded.path);
+    info.set_abi_version(backends::kBackendAbiVersion);
+    std::vector<absl::string_view> versions;
+    for (backends::TlsVersion version : loaded.backend->SpeakableVersions()) {
+      info.add_speakable_versions(backends::VersionToProto(version));
+      versions.push_back(backends::TlsVersionName(version));
+    }
+    if (options.json) {
+      json_items.push_back(ToJson(info));
+    } else {
+      std::cout << info.name() << "\t" << info.library_version() << "\t"
+                << absl::StrJoin(versions, " ") << "\t" << info.path() << "\n";
+    }
+  }
+  if (options.json) std::cout << "[" << absl::StrJoin(json_items, ",\n") << "]\n";
+  return 0;
+}
+
+}  // namespace
+
+void AddBackendsCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
+  auto options = std::make_shared<BackendsOptions>();
+  CLI::App* command = app.add_subcommand(
+      "backends", "List the TLS backend plugins that load, with library versions and paths");
+  command->add_flag("--json", options->json, "Print a JSON array of BackendInfo objects");
+  command->callback([&global, &action, options] {
+    action = [&global, options] { return RunBackends(global, *options); };
+  });
+}
+
+}  // namespace tlsweep::cli

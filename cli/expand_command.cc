@@ -1,0 +1,124 @@
+#include "cli/expand_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "backends/group_table.h"
+#include "backends/outcome_proto.h"
+#include "backends/plugin_loader.h"
+#include "cli/proto_json.h"
+
+namespace tlsweep::cli {
+namespace {
+
+struct ExpandOptions {
+  std::string backend = "openssl";
+  std::string spec;
+  std::string ciphersuites;
+  std::string min_version;
+  std::string max_version;
+  std::string groups;
+  bool legacy = false;
+  bool json = false;
+};
+
+absl::StatusOr<backends::ClientConfig> BuildConfig(const ExpandOptions& options) {
+  backends::ClientConfig config;
+  if (options.backend == "gnutls") {
+    config.ciphers.gnutls_priority = options.spec;
+  } else {
+    config.ciphers.openssl_ciphers = options.spec;
+    config.ciphers.openssl_ciphersuites = options.ciphersuites;
+  }
+  if (!options.min_version.empty()) {
+    absl::StatusOr<backends::TlsVersion> version = backends::ParseTlsVersion(options.min_version);
+    if (!version.ok()) return version.status();
+    config.min_version = *version;
+  }
+  if (!options.max_version.empty()) {
+    absl::StatusOr<backends::TlsVersion> version = backends::ParseTlsVersion(options.max_version);
+    if (!version.ok()) return version.status();
+    config.max_version = *version;
+  }
+  if (!options.groups.empty()) {
+    absl::StatusOr<std::vector<uint16_t>> groups = backends::ParseGroupList(options.groups);
+    if (!groups.ok()) return groups.status();
+    config.groups = *groups;
+  }
+  config.legacy = options.legacy;
+  return config;
+}
+
+int RunExpand(const GlobalOptions& global, const ExpandOptions& options) {
+  absl::StatusOr<backends::BackendRegistry> registry =
+      backends::BackendRegistry::LoadDirectory(backends::ResolvePluginDirectory(global.plugin_dir));
+  if (!registry.ok()) {
+    std::cerr << "tlsweep: " << registry.status().message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<backends::Backend*> backend = registry->Get(options.backend);
+  absl::StatusOr<backends::ClientConfig> config = BuildConfig(options);
+  if (!backend.ok() || !config.ok()) {
+    std::cerr << "tlsweep: " << (!backend.ok() ? backend.status() : config.status()).message()
+              << "\n";
+    return 2;
+  }
+  absl::StatusOr<backends::Offer> offer = (*backend)->Expand(*config);
+  if (!offer.ok()) {
+    std::cerr << "tlsweep: " << offer.status().message() << "\n";
+    return 2;
+  }
+  const tlsweep::v1::Offer proto = backends::OfferToProto(*offer, options.backend);
+  if (options.json) {
+    std::vector<std::string> items;
+    for (const tlsweep::v1::OfferedSuite& suite : proto.suites()) items.push_back(ToJson(suite));
+    std::cout << "[" << absl::StrJoin(items, ",\n") << "]\n";
+    return 0;
+  }
+  for (const tlsweep::v1::OfferedSuite& suite : proto.suites()) {
+    std::cout << absl::StrFormat(
+        "%-8s 0x%04X  %-45s %-32s Kx=%-6s Au=%-6s Enc=%s\n",
+        backends::TlsVersionName(backends::VersionFromProto(suite.version())), suite.code_point(),
+        suite.iana_name(), suite.library_name(), suite.key_exchange(), suite.authentication(),
+        suite.encryption());
+  }
+  std::cout << "groups: " << absl::StrJoin(proto.groups(), " ") << "\n";
+  if (proto.suites().empty()) {
+    std::cerr << "tlsweep: this configuration offers nothing: every handshake would fail\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddExpandCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
+  auto options = std::make_shared<ExpandOptions>();
+  CLI::App* command = app.add_subcommand(
+      "expand",
+      "Show what a client TLS configuration would offer: one line per (version, suite), then "
+      "the key-exchange groups. No network access.");
+  command->add_option("--backend", options->backend, "TLS backend: openssl or gnutls")
+      ->capture_default_str();
+  command->add_option("spec", options->spec,
+                      "OpenSSL cipher string (openssl) or GnuTLS priority string (gnutls); "
+                      "empty: the library default");
+  command->add_option("--ciphersuites", options->ciphersuites,
+                      "OpenSSL TLS 1.3 ciphersuites (e.g. TLS_AES_128_GCM_SHA256)");
+  command->add_option("--min-version", options->min_version,
+                      "Lowest version: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3 (or 1.0 ... 1.3)");
+  command->add_option("--max-version", options->max_version, "Highest version, same spelling");
+  command->add_option("--groups", options->groups,
+                      "Key-exchange groups, colon-separated (x25519:secp256r1:ffdhe2048)");
+  command->add_flag("--legacy", options->legacy,
+                    "OpenSSL security level 0 and the legacy provider: offer everything the "
+                    "library can still negotiate (TLS 1.0/1.1, SHA-1, anonymous suites)");
+  command->add_flag("--json", options->json,
+                    "Print a JSON array of OfferedSuite objects (version, iana_name, code_point...)");
+  command->callback([&global, &action, options] {
+    action = [&global, options] { return RunExpand(global, *options); };
+  });
+}
+
+}  // namespace tlsweep::cli

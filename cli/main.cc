@@ -1,0 +1,29 @@
+// tlsweep: will our MTAs still negotiate STARTTLS with the domains we send to if we change our
+// TLS settings? This is the command-line front end; each subcommand lives in its own file.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/backends_command.h"
+#include "cli/expand_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "tlsweep: batch STARTTLS compatibility scanner for mail domains.\n"
+      "Answers which domains (and how much mail) would fail TLS under a candidate\n"
+      "tls_ciphers / tls_protocols setting or GnuTLS priority string."};
+  app.require_subcommand(1);
+  tlsweep::cli::GlobalOptions global;
+  app.add_option("--plugin-dir", global.plugin_dir,
+                 "Directory of TLS backend plugins (tlsweep-backend-*.so); default: "
+                 "$TLSWEEP_PLUGIN_DIR, else <binary dir>/../lib/tlsweep");
+  tlsweep::cli::Action action;
+  tlsweep::cli::AddBackendsCommand(app, global, action);
+  tlsweep::cli::AddExpandCommand(app, global, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  return action ? action() : 0;
+}
