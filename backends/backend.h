@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "backends/tls_config.h"
 #include "backends/tls_engine.h"
 #include "backends/tls_version.h"
@@ -38,8 +38,8 @@ class Backend {
  public:
   virtual ~Backend() = default;
 
-  virtual absl::string_view Name() const = 0;            // "openssl", "gnutls".
-  virtual std::string LibraryVersion() const = 0;       // The linked library at run time.
+  virtual absl::string_view Name() const = 0;                     // "openssl", "gnutls".
+  virtual std::string LibraryVersion() const = 0;                 // The linked library at run time.
   virtual std::vector<TlsVersion> SpeakableVersions() const = 0;  // With legacy enabled.
 
   virtual absl::StatusOr<std::unique_ptr<TlsEngine>> NewClient(const ClientConfig& config) = 0;
@@ -64,11 +64,11 @@ inline constexpr const char* kBackendEntrySymbol = "tlsweep_backend_entry";
 using TlsweepBackendEntryFn = const TlsweepBackendEntry* (*)();
 
 // Defines the entry point of a plugin; `BackendClass` must be default-constructible.
-#define TLSWEEP_DEFINE_BACKEND(backend_name, BackendClass)                                       \
-  extern "C" __attribute__((visibility("default"))) const TlsweepBackendEntry*                  \
-  tlsweep_backend_entry() {                                                                      \
-    static const TlsweepBackendEntry entry = {                                                   \
-        ::tlsweep::backends::kBackendAbiVersion, backend_name,                                   \
-        []() -> ::tlsweep::backends::Backend* { return new BackendClass(); }};                   \
-    return &entry;                                                                               \
+#define TLSWEEP_DEFINE_BACKEND(backend_name, BackendClass)                     \
+  extern "C" __attribute__((visibility("default"))) const TlsweepBackendEntry* \
+  tlsweep_backend_entry() {                                                    \
+    static const TlsweepBackendEntry entry = {                                 \
+        ::tlsweep::backends::kBackendAbiVersion, backend_name,                 \
+        []() -> ::tlsweep::backends::Backend* { return new BackendClass(); }}; \
+    return &entry;                                                             \
   }

@@ -55,7 +55,8 @@ std::string KeyType(const EVP_PKEY* key) {
 
 absl::StatusOr<tlsweep::v1::CertificateSummary> SummarizeCertificate(absl::string_view der) {
   const auto* cursor = reinterpret_cast<const unsigned char*>(der.data());
-  std::unique_ptr<X509, X509Deleter> cert(d2i_X509(nullptr, &cursor, static_cast<long>(der.size())));
+  std::unique_ptr<X509, X509Deleter> cert(
+      d2i_X509(nullptr, &cursor, static_cast<long>(der.size())));
   if (!cert) return absl::InvalidArgumentError("certificate is not valid DER");
 
   tlsweep::v1::CertificateSummary summary;
@@ -70,9 +71,8 @@ absl::StatusOr<tlsweep::v1::CertificateSummary> SummarizeCertificate(absl::strin
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
     if (name->type == GEN_DNS) {
       const ASN1_IA5STRING* dns = name->d.dNSName;
-      summary.add_dns_names(
-          std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                      static_cast<size_t>(ASN1_STRING_length(dns))));
+      summary.add_dns_names(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                                        static_cast<size_t>(ASN1_STRING_length(dns))));
     } else if (name->type == GEN_IPADD) {
       char* text = OPENSSL_buf2hexstr(name->d.iPAddress->data, name->d.iPAddress->length);
       summary.add_ip_addresses(text != nullptr ? text : "");

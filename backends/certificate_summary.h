@@ -2,9 +2,8 @@
 // with one parser (libcrypto's), so that both backends' results read the same.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "tlsweep/v1/tls.pb.h"
 
 namespace tlsweep::backends {

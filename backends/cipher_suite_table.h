@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "backends/tls_version.h"
 
 namespace tlsweep::backends {
@@ -14,10 +14,10 @@ struct CipherSuiteInfo {
   uint16_t code_point;
   absl::string_view iana_name;     // "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".
   absl::string_view openssl_name;  // "ECDHE-RSA-AES128-GCM-SHA256"; empty if OpenSSL has none.
-  TlsVersion min_version;         // The oldest version the suite is defined for.
+  TlsVersion min_version;          // The oldest version the suite is defined for.
   absl::string_view key_exchange;  // "ECDH", "RSA", "DH", "any" (TLS 1.3)...
   absl::string_view authentication;
-  absl::string_view encryption;    // "AESGCM(128)", "3DES(168)", "RC4(128)"...
+  absl::string_view encryption;  // "AESGCM(128)", "3DES(168)", "RC4(128)"...
   absl::string_view mac;
 };
 

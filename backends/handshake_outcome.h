@@ -5,9 +5,9 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "backends/tls_version.h"
 
 namespace tlsweep::backends {
@@ -15,15 +15,15 @@ namespace tlsweep::backends {
 // Why a handshake failed. Classes describe what was seen on the wire, the same way for every
 // backend; the library's own words go to HandshakeOutcome::library_error.
 enum class FailureClass {
-  kNone = 0,          // The handshake completed.
-  kAlertReceived,     // The peer sent a fatal alert not covered by a class below.
-  kAlertSent,         // This side aborted and told the peer so (bad certificate, bad message...).
-  kNoSharedCipher,    // No suite (or group) in common: handshake_failure before ServerHello.
-  kProtocolVersion,   // No protocol version in common, whichever side noticed.
-  kUnexpectedEof,     // The transport closed before the handshake completed.
-  kNotTls,            // The peer's bytes are not TLS records at all.
-  kTimeout,           // Set by the caller that owns the timers; engines never report it.
-  kInternalError,     // The library failed for a local reason (configuration, memory...).
+  kNone = 0,         // The handshake completed.
+  kAlertReceived,    // The peer sent a fatal alert not covered by a class below.
+  kAlertSent,        // This side aborted and told the peer so (bad certificate, bad message...).
+  kNoSharedCipher,   // No suite (or group) in common: handshake_failure before ServerHello.
+  kProtocolVersion,  // No protocol version in common, whichever side noticed.
+  kUnexpectedEof,    // The transport closed before the handshake completed.
+  kNotTls,           // The peer's bytes are not TLS records at all.
+  kTimeout,          // Set by the caller that owns the timers; engines never report it.
+  kInternalError,    // The library failed for a local reason (configuration, memory...).
 };
 
 absl::string_view FailureClassName(FailureClass failure);

@@ -34,7 +34,8 @@ class Reader {
   }
   bool U16(uint16_t& out) {
     if (data_.size() < 2) return false;
-    out = static_cast<uint16_t>(static_cast<uint8_t>(data_[0]) << 8 | static_cast<uint8_t>(data_[1]));
+    out =
+        static_cast<uint16_t>(static_cast<uint8_t>(data_[0]) << 8 | static_cast<uint8_t>(data_[1]));
     data_.remove_prefix(2);
     return true;
   }
@@ -64,8 +65,8 @@ absl::StatusOr<std::string> ExtractHandshakeMessage(absl::string_view records, u
   while (!records.empty()) {
     if (records.size() < 5) return absl::UnavailableError("partial TLS record header");
     const auto content_type = static_cast<uint8_t>(records[0]);
-    const size_t length =
-        static_cast<size_t>(static_cast<uint8_t>(records[3])) << 8 | static_cast<uint8_t>(records[4]);
+    const size_t length = static_cast<size_t>(static_cast<uint8_t>(records[3])) << 8 |
+                          static_cast<uint8_t>(records[4]);
     if (content_type != kContentHandshake) {
       return absl::InvalidArgumentError(
           absl::StrCat("expected a handshake record, got content type ", content_type));
@@ -79,9 +80,8 @@ absl::StatusOr<std::string> ExtractHandshakeMessage(absl::string_view records, u
                                     static_cast<size_t>(static_cast<uint8_t>(handshake[2])) << 8 |
                                     static_cast<uint8_t>(handshake[3]);
       if (static_cast<uint8_t>(handshake[0]) != type) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("expected handshake message ", type, ", got ",
-                         static_cast<uint8_t>(handshake[0])));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "expected handshake message ", type, ", got ", static_cast<uint8_t>(handshake[0])));
       }
       if (handshake.size() >= 4 + message_length) return handshake.substr(4, message_length);
     }

@@ -5,17 +5,17 @@
 
 #include <cstdint>
 #include <optional>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "backends/tls_version.h"
 
 namespace tlsweep::backends {
 
 struct ClientHello {
   TlsVersion legacy_version = TlsVersion::kUnknown;
-  std::vector<uint16_t> cipher_suites;        // SCSVs and GREASE values removed.
+  std::vector<uint16_t> cipher_suites;         // SCSVs and GREASE values removed.
   std::vector<TlsVersion> supported_versions;  // From the extension; empty when absent.
   std::vector<uint16_t> supported_groups;      // GREASE values removed.
   std::vector<uint16_t> key_share_groups;

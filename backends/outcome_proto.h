@@ -3,7 +3,6 @@
 #pragma once
 
 #include "absl/strings/string_view.h"
-
 #include "backends/backend.h"
 #include "backends/handshake_outcome.h"
 #include "tlsweep/v1/tls.pb.h"

@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/match.h"
 
 namespace tlsweep::backends {
 
@@ -27,9 +27,8 @@ absl::StatusOr<LoadedBackend> LoadBackendPlugin(const std::string& path) {
   auto entry_fn = reinterpret_cast<TlsweepBackendEntryFn>(dlsym(handle, kBackendEntrySymbol));
   if (entry_fn == nullptr) {
     dlclose(handle);
-    return absl::FailedPreconditionError(absl::StrCat("'", path,
-                                                      "' is not a tlsweep backend: it exports no ",
-                                                      kBackendEntrySymbol, " symbol"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", path, "' is not a tlsweep backend: it exports no ", kBackendEntrySymbol, " symbol"));
   }
   const TlsweepBackendEntry* entry = entry_fn();
   if (entry == nullptr || entry->abi_version != kBackendAbiVersion) {
@@ -60,8 +59,8 @@ absl::StatusOr<BackendRegistry> BackendRegistry::LoadDirectory(const std::string
   std::error_code error;
   if (!std::filesystem::is_directory(directory, error)) {
     return absl::NotFoundError(absl::StrCat("backend plugin directory '", directory,
-                                            "' does not exist (set --plugin-dir or ",
-                                            kPluginDirEnv, ")"));
+                                            "' does not exist (set --plugin-dir or ", kPluginDirEnv,
+                                            ")"));
   }
   std::vector<std::string> paths;
   for (const auto& item : std::filesystem::directory_iterator(directory, error)) {
@@ -90,8 +89,8 @@ absl::StatusOr<BackendRegistry> BackendRegistry::LoadDirectory(const std::string
     std::string detail = registry.load_errors_.empty()
                              ? std::string("no tlsweep-backend-*.so files there")
                              : absl::StrJoin(registry.load_errors_, "; ");
-    return absl::NotFoundError(absl::StrCat("no backend plugin loaded from '", directory,
-                                            "': ", detail));
+    return absl::NotFoundError(
+        absl::StrCat("no backend plugin loaded from '", directory, "': ", detail));
   }
   return registry;
 }
@@ -102,8 +101,8 @@ absl::StatusOr<Backend*> BackendRegistry::Get(absl::string_view name) const {
     if (loaded.backend->Name() == name) return loaded.backend.get();
     names.push_back(loaded.backend->Name());
   }
-  return absl::NotFoundError(absl::StrCat("unknown backend '", name,
-                                          "'; loaded: ", absl::StrJoin(names, ", ")));
+  return absl::NotFoundError(
+      absl::StrCat("unknown backend '", name, "'; loaded: ", absl::StrJoin(names, ", ")));
 }
 
 }  // namespace tlsweep::backends

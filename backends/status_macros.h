@@ -8,9 +8,9 @@
 #define TLSWEEP_CONCAT_(a, b) TLSWEEP_CONCAT_INNER_(a, b)
 
 // Returns from the calling function when `expr` yields a non-OK status.
-#define RETURN_IF_ERROR(expr)                      \
-  do {                                             \
-    ::absl::Status tlsweep_status_ = (expr);       \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::absl::Status tlsweep_status_ = (expr);           \
     if (!tlsweep_status_.ok()) return tlsweep_status_; \
   } while (0)
 

@@ -29,8 +29,11 @@ struct ClientConfig {
   std::string sni;          // Server name indication; empty: none is sent.
   std::string ca_file;      // PEM bundle for chain verification; empty: not verified.
   std::string verify_name;  // Name checked against the peer certificate; empty: `sni`.
-  // Lower OpenSSL's security level to 0 and load the legacy provider so that everything the
-  // linked library can still negotiate is offered (TLS 1.0/1.1, SHA-1, anonymous suites...).
+  // Allow everything the linked library can still negotiate: OpenSSL drops to security level 0
+  // and loads the legacy provider (TLS 1.0/1.1, SHA-1 signatures, SEED...); GnuTLS adds
+  // TLS 1.0/1.1, 3DES, RC4 and SHA-1. Legacy never widens an explicit cipher string or
+  // priority string: it only lifts the library's floor. Anonymous suites must still be asked
+  // for (aNULL, +ANON-ECDH).
   bool legacy = false;
 };
 

@@ -9,9 +9,9 @@
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "backends/handshake_outcome.h"
 
 namespace tlsweep::backends {

@@ -114,8 +114,9 @@ void AddExpandCommand(CLI::App& app, const GlobalOptions& global, Action& action
   command->add_flag("--legacy", options->legacy,
                     "OpenSSL security level 0 and the legacy provider: offer everything the "
                     "library can still negotiate (TLS 1.0/1.1, SHA-1, anonymous suites)");
-  command->add_flag("--json", options->json,
-                    "Print a JSON array of OfferedSuite objects (version, iana_name, code_point...)");
+  command->add_flag(
+      "--json", options->json,
+      "Print a JSON array of OfferedSuite objects (version, iana_name, code_point...)");
   command->callback([&global, &action, options] {
     action = [&global, options] { return RunExpand(global, *options); };
   });

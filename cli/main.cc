@@ -1,7 +1,6 @@
 // tlsweep: will our MTAs still negotiate STARTTLS with the domains we send to if we change our
 // TLS settings? This is the command-line front end; each subcommand lives in its own file.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "cli/backends_command.h"

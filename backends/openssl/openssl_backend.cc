@@ -35,6 +35,20 @@ absl::StatusOr<ClientHello> HelloForVersion(const ClientConfig& config, TlsVersi
   return ParseClientHello((*engine)->TakeOutput());
 }
 
+// Below TLS 1.2 a server signs its key exchange with MD5+SHA-1 or SHA-1, which OpenSSL 3
+// refuses at security level 1 and above ("legacy sigalg disallowed"). Such suites still appear
+// in the ClientHello (and in `openssl ciphers -s`), but no handshake on them can complete, so
+// they are not part of what the config can negotiate.
+bool NeedsLegacySignature(uint16_t code, TlsVersion version, int security_level) {
+  if (security_level < 1 || TlsVersion::kTls1_2 <= version) return false;
+  const CipherSuiteInfo* suite = FindCipherSuite(code);
+  if (suite == nullptr) return false;
+  const bool ephemeral = suite->key_exchange == "ECDH" || suite->key_exchange == "DH";
+  const bool signed_kx = suite->authentication == "RSA" || suite->authentication == "ECDSA" ||
+                         suite->authentication == "DSS";
+  return ephemeral && signed_kx;
+}
+
 // OpenSSL's own name for a code point; empty when this build does not know the suite.
 std::string OpensslSuiteName(uint16_t code) {
   static SSL_CTX* const ctx = SSL_CTX_new(TLS_client_method());
@@ -78,7 +92,9 @@ class OpensslBackend final : public Backend {
   // exactly the suites OpenSSL would accept with it (`openssl ciphers -s -v` does the same).
   absl::StatusOr<Offer> Expand(const ClientConfig& config) override {
     // Validate the whole config once, so that a bad cipher string is an error, not "nothing".
-    if (absl::StatusOr<SslCtxPtr> ctx = NewClientContext(config); !ctx.ok()) return ctx.status();
+    absl::StatusOr<SslCtxPtr> ctx = NewClientContext(config);
+    if (!ctx.ok()) return ctx.status();
+    const int security_level = SSL_CTX_get_security_level(ctx->get());
     Offer offer;
     for (TlsVersion version : SpeakableVersions()) {
       if (config.min_version && version < *config.min_version) continue;
@@ -89,6 +105,7 @@ class OpensslBackend final : public Backend {
       bool any = false;
       for (uint16_t code : hello->cipher_suites) {
         if (IsTls13Suite(code) != (version == TlsVersion::kTls1_3)) continue;
+        if (NeedsLegacySignature(code, version, security_level)) continue;
         offer.suites.push_back({version, code, OpensslSuiteName(code)});
         any = true;
       }

@@ -4,11 +4,11 @@
 #include <openssl/provider.h>
 
 #include <mutex>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "backends/tls_version.h"
 
 namespace tlsweep::backends::openssl {
@@ -21,11 +21,16 @@ struct GroupName {
 };
 
 constexpr GroupName kGroups[] = {
-    {23, NID_X9_62_prime256v1, "P-256"}, {24, NID_secp384r1, "P-384"},
-    {25, NID_secp521r1, "P-521"},        {29, NID_X25519, "X25519"},
-    {30, NID_X448, "X448"},              {256, NID_ffdhe2048, "ffdhe2048"},
-    {257, NID_ffdhe3072, "ffdhe3072"},   {258, NID_ffdhe4096, "ffdhe4096"},
-    {259, NID_ffdhe6144, "ffdhe6144"},   {260, NID_ffdhe8192, "ffdhe8192"},
+    {23, NID_X9_62_prime256v1, "P-256"},
+    {24, NID_secp384r1, "P-384"},
+    {25, NID_secp521r1, "P-521"},
+    {29, NID_X25519, "X25519"},
+    {30, NID_X448, "X448"},
+    {256, NID_ffdhe2048, "ffdhe2048"},
+    {257, NID_ffdhe3072, "ffdhe3072"},
+    {258, NID_ffdhe4096, "ffdhe4096"},
+    {259, NID_ffdhe6144, "ffdhe6144"},
+    {260, NID_ffdhe8192, "ffdhe8192"},
 };
 
 // The legacy provider holds RC4, DES, MD4...; once loaded into the default library context
@@ -79,8 +84,8 @@ absl::Status ApplyCommon(SSL_CTX* ctx, const CipherSpec& ciphers,
   std::optional<TlsVersion> effective_min = min_version;
   if (!effective_min && legacy) effective_min = TlsVersion::kTls1_0;
   if (effective_min && SSL_CTX_set_min_proto_version(ctx, static_cast<int>(*effective_min)) != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "OpenSSL cannot set minimum version ", TlsVersionName(*effective_min)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("OpenSSL cannot set minimum version ", TlsVersionName(*effective_min)));
   }
   if (max_version && SSL_CTX_set_max_proto_version(ctx, static_cast<int>(*max_version)) != 1) {
     return absl::InvalidArgumentError(
@@ -138,8 +143,8 @@ absl::StatusOr<SslCtxPtr> NewClientContext(const ClientConfig& config) {
   }
   if (!config.ca_file.empty() &&
       SSL_CTX_load_verify_locations(ctx.get(), config.ca_file.c_str(), nullptr) != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot load CA bundle '", config.ca_file,
-                                                   "': ", DrainErrorQueue()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot load CA bundle '", config.ca_file, "': ", DrainErrorQueue()));
   }
   // Verification never aborts a handshake: its result is recorded next to the outcome.
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
@@ -164,9 +169,8 @@ absl::StatusOr<SslCtxPtr> NewServerContext(const ServerConfig& config) {
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), config.private_key_file.c_str(), SSL_FILETYPE_PEM) !=
           1 ||
       SSL_CTX_check_private_key(ctx.get()) != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot use private key '",
-                                                   config.private_key_file,
-                                                   "': ", DrainErrorQueue()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot use private key '", config.private_key_file, "': ", DrainErrorQueue()));
   }
   if (config.prefer_server_ciphers) SSL_CTX_set_options(ctx.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_dh_auto(ctx.get(), 1);
