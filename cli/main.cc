@@ -5,6 +5,8 @@
 
 #include "cli/backends_command.h"
 #include "cli/expand_command.h"
+#include "cli/probe_command.h"
+#include "cli/sweep_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -19,6 +21,8 @@ int main(int argc, char** argv) {
   tlsweep::cli::Action action;
   tlsweep::cli::AddBackendsCommand(app, global, action);
   tlsweep::cli::AddExpandCommand(app, global, action);
+  tlsweep::cli::AddProbeCommand(app, global, action);
+  tlsweep::cli::AddSweepCommand(app, global, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -1,0 +1,39 @@
+// Everything a sweep is told: which TLS configurations to try, how hard it may push, which
+// MX hosts and addresses to test, and what it must never contact.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <vector>
+
+#include "agent/dns/mx_resolver.h"
+#include "agent/policy/opt_out_list.h"
+#include "agent/probe/probe_types.h"
+#include "agent/sweep/politeness_gate.h"
+
+namespace tlsweep::agent {
+
+struct MxSelection {
+  size_t max_mx_hosts = 5;     // In preference order.
+  bool primary_only = false;   // Only the most preferred MX host(s) (lowest preference value).
+  bool all_addresses = false;  // Every address of a host, not just the first.
+};
+
+struct SweepOptions {
+  int threads = 0;  // Event loops; 0: one per core.
+  size_t max_in_flight_targets = 256;
+  std::vector<TlsCandidate> candidates;  // At least one.
+  ProbeOptions probe;
+  PolitenessOptions politeness;
+  ResolverOptions resolver;
+  MxSelection selection;
+  bool allow_private = false;
+  const OptOutList* opt_out = nullptr;
+  // A 421 (rate limit) backs the IP off for delay * 2^(attempt-1), up to max_attempts probes.
+  int max_attempts = 4;
+  std::chrono::milliseconds rate_limit_backoff{30'000};
+  // Endpoint results kept for reuse by later domains; beyond this, endpoints are re-probed.
+  size_t max_cached_endpoints = 1'000'000;
+};
+
+}  // namespace tlsweep::agent

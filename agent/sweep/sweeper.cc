@@ -1,0 +1,286 @@
+#include "agent/sweep/sweeper.h"
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "agent/dns/when_all.h"
+#include "agent/policy/address_policy.h"
+#include "agent/policy/provider_key.h"
+#include "agent/probe/starttls_probe.h"
+#include "agent/sweep/endpoint_cache.h"
+
+namespace tlsweep::agent {
+namespace {
+
+using tlsweep::v1::ProbeFailure;
+using tlsweep::v1::ProbeResult;
+
+ProbeFailure FromDnsFailure(DnsFailure failure) {
+  switch (failure) {
+    case DnsFailure::kNone:
+      return tlsweep::v1::PROBE_OK;
+    case DnsFailure::kNxdomain:
+      return tlsweep::v1::DNS_NXDOMAIN;
+    case DnsFailure::kNoAddress:
+      return tlsweep::v1::DNS_NO_ADDRESS;
+    case DnsFailure::kNullMx:
+      return tlsweep::v1::NULL_MX;
+    case DnsFailure::kTimeout:
+      return tlsweep::v1::DNS_TIMEOUT;
+    case DnsFailure::kServfail:
+      return tlsweep::v1::DNS_SERVFAIL;
+    case DnsFailure::kRefused:
+    case DnsFailure::kError:
+      return tlsweep::v1::DNS_ERROR;
+  }
+  return tlsweep::v1::DNS_ERROR;
+}
+
+// 421 at any stage is the server's "not now" (rate limit, too many connections).
+bool IsRateLimited(const ProbeResult& result) {
+  return result.failure() == tlsweep::v1::SMTP_REJECTED &&
+         (result.banner().code() == 421 || result.ehlo().code() == 421);
+}
+
+std::string EndpointKey(const ProbeEndpoint& endpoint, const TlsCandidate& candidate) {
+  return absl::StrCat(endpoint.mx_host, "|", endpoint.address.to_string(), "|", endpoint.port, "|",
+                      candidate.name);
+}
+
+}  // namespace
+
+// Shared by every event loop of one Run().
+class Sweeper::Impl {
+ public:
+  Impl(const SweepOptions& options, SweepCounters& counters, const TargetSource& source,
+       const ResultSink& sink)
+      : options_(options),
+        counters_(counters),
+        source_(source),
+        sink_(sink),
+        gate_(options.politeness),
+        cache_(options.max_cached_endpoints) {}
+
+  // One lane: takes targets until the source runs dry.
+  asio::awaitable<void> Lane(MxResolver& resolver) {
+    while (true) {
+      std::optional<TargetLine> line;
+      {
+        std::lock_guard<std::mutex> lock(source_mutex_);
+        line = source_();
+      }
+      if (!line) co_return;
+      counters_.targets_started.fetch_add(1);
+      co_await ProcessTarget(resolver, *line);
+      counters_.targets_done.fetch_add(1);
+    }
+  }
+
+ private:
+  void Emit(ProbeResult result) {
+    counters_.results.fetch_add(1);
+    if (result.failure() == tlsweep::v1::PROBE_OK) counters_.handshakes_ok.fetch_add(1);
+    std::lock_guard<std::mutex> lock(sink_mutex_);
+    sink_(std::move(result));
+  }
+
+  // A result for every candidate, for an endpoint that will not be probed.
+  void EmitWithoutProbe(const ProbeEndpoint& endpoint, ProbeFailure failure,
+                        absl::string_view detail) {
+    for (const TlsCandidate& candidate : options_.candidates) {
+      ProbeResult result = NewResultFor(endpoint, candidate);
+      result.set_failure(failure);
+      result.set_failure_detail(std::string(detail));
+      Emit(std::move(result));
+    }
+  }
+
+  asio::awaitable<void> ProcessTarget(MxResolver& resolver, const TargetLine& line) {
+    const Target& target = line.target;
+    ProbeEndpoint base;
+    base.target = target.input;
+    base.line_number = line.line_number;
+    base.port = target.port;
+    if (options_.opt_out != nullptr && target.kind != Target::Kind::kAddress &&
+        options_.opt_out->MatchesDomain(target.name)) {
+      base.domain = target.kind == Target::Kind::kDomain ? target.name : "";
+      EmitWithoutProbe(base, tlsweep::v1::OPTED_OUT, "the target is on the opt-out list");
+      co_return;
+    }
+
+    std::vector<ProbeEndpoint> endpoints;
+    if (target.kind == Target::Kind::kAddress) {
+      HostAddresses literal;
+      literal.addresses.push_back(*target.address);
+      base.mx_host = target.name;
+      AddHostEndpoints(base, literal, endpoints);
+    } else if (target.kind == Target::Kind::kHost) {
+      const HostAddresses addresses = co_await resolver.ResolveHost(target.name);
+      base.mx_host = target.name;
+      AddHostEndpoints(base, addresses, endpoints);
+    } else {
+      base.domain = target.name;
+      const MxResolution resolution = co_await resolver.ResolveMx(target.name);
+      if (resolution.failure != DnsFailure::kNone && resolution.hosts.empty()) {
+        EmitWithoutProbe(
+            base, FromDnsFailure(resolution.failure),
+            resolution.detail.empty() ? DnsFailureName(resolution.failure) : resolution.detail);
+        co_return;
+      }
+      size_t taken = 0;
+      const uint16_t best = resolution.hosts.empty() ? 0 : resolution.hosts.front().preference;
+      for (const MxHost& host : resolution.hosts) {
+        if (taken >= options_.selection.max_mx_hosts) break;
+        if (options_.selection.primary_only && host.preference != best) break;
+        ProbeEndpoint endpoint = base;
+        endpoint.mx_host = host.name;
+        endpoint.mx_preference = host.preference;
+        endpoint.implicit_mx = resolution.implicit_mx;
+        AddHostEndpoints(endpoint, host.addresses, endpoints);
+        ++taken;
+      }
+    }
+    // Every (endpoint, candidate) of the target at once: the politeness gate, not this loop,
+    // decides how many connections one host gets. Results come out in a stable order.
+    std::vector<asio::awaitable<ProbeResult>> probes;
+    for (const ProbeEndpoint& endpoint : endpoints) {
+      for (const TlsCandidate& candidate : options_.candidates) {
+        probes.push_back(ProbeEndpointOnce(endpoint, candidate));
+      }
+    }
+    for (ProbeResult& result : co_await dns_internal::WhenAll(std::move(probes))) {
+      Emit(std::move(result));
+    }
+  }
+
+  // Endpoints for one host's addresses; a host without address gets a result right away.
+  void AddHostEndpoints(ProbeEndpoint endpoint, const HostAddresses& addresses,
+                        std::vector<ProbeEndpoint>& endpoints) {
+    endpoint.provider = ProviderKey(endpoint.mx_host);
+    if (addresses.addresses.empty()) {
+      EmitWithoutProbe(
+          endpoint,
+          FromDnsFailure(addresses.failure == DnsFailure::kNone ? DnsFailure::kNoAddress
+                                                                : addresses.failure),
+          addresses.detail.empty() ? "the host has no address" : addresses.detail);
+      return;
+    }
+    for (const asio::ip::address& address : addresses.addresses) {
+      ProbeEndpoint with_address = endpoint;
+      with_address.address = address;
+      if (options_.opt_out != nullptr) {
+        if (std::optional<std::string> rule =
+                options_.opt_out->Match(endpoint.domain, endpoint.mx_host, address)) {
+          EmitWithoutProbe(with_address, tlsweep::v1::OPTED_OUT,
+                           absl::StrCat("opt-out rule '", *rule, "'"));
+          if (!options_.selection.all_addresses) return;
+          continue;
+        }
+      }
+      if (absl::Status allowed = CheckAddressAllowed(address, options_.allow_private);
+          !allowed.ok()) {
+        EmitWithoutProbe(with_address, tlsweep::v1::ADDRESS_NOT_ALLOWED, allowed.message());
+        if (!options_.selection.all_addresses) return;
+        continue;
+      }
+      endpoints.push_back(with_address);
+      if (!options_.selection.all_addresses) return;
+    }
+  }
+
+  asio::awaitable<ProbeResult> ProbeEndpointOnce(const ProbeEndpoint& endpoint,
+                                                 const TlsCandidate& candidate) {
+    const std::string key = EndpointKey(endpoint, candidate);
+    if (std::optional<ProbeResult> cached = co_await cache_.Claim(key)) {
+      counters_.results_reused.fetch_add(1);
+      ProbeResult reused = NewResultFor(endpoint, candidate);
+      ProbeResult copy = *std::move(cached);
+      // Identity from this endpoint, observations from the shared probe.
+      copy.set_target(reused.target());
+      copy.set_domain(reused.domain());
+      copy.set_mx_preference(reused.mx_preference());
+      copy.set_implicit_mx(reused.implicit_mx());
+      copy.set_line_number(reused.line_number());
+      copy.set_reused(true);
+      co_return copy;
+    }
+    ProbeResult result = co_await ProbeWithBackOff(endpoint, candidate);
+    cache_.Complete(key, result);
+    co_return result;
+  }
+
+  asio::awaitable<ProbeResult> ProbeWithBackOff(const ProbeEndpoint& endpoint,
+                                                const TlsCandidate& candidate) {
+    const std::string ip = endpoint.address.to_string();
+    ProbeResult result;
+    for (int attempt = 1;; ++attempt) {
+      ConnectionPermit permit = co_await gate_.Acquire(ip, endpoint.provider);
+      counters_.probes_run.fetch_add(1);
+      result = co_await RunStarttlsProbe(endpoint, candidate, options_.probe);
+      result.set_attempts(static_cast<uint32_t>(attempt));
+      if (!IsRateLimited(result)) co_return result;
+      if (attempt >= options_.max_attempts) {
+        result.set_failure(tlsweep::v1::RATE_LIMITED);
+        result.set_failure_detail(
+            absl::StrCat("still refused after ", attempt, " attempts: ", result.failure_detail()));
+        co_return result;
+      }
+      // Back off before the slot is released, so that no one connects in between.
+      gate_.BackOff(ip, options_.rate_limit_backoff * (1 << std::min(attempt - 1, 10)));
+    }
+  }
+
+  const SweepOptions& options_;
+  SweepCounters& counters_;
+  const TargetSource& source_;
+  const ResultSink& sink_;
+  std::mutex source_mutex_;
+  std::mutex sink_mutex_;
+  PolitenessGate gate_;
+  EndpointCache cache_;
+};
+
+Sweeper::Sweeper(SweepOptions options) : options_(std::move(options)) {}
+Sweeper::~Sweeper() = default;
+
+absl::Status Sweeper::Run(const TargetSource& source, const ResultSink& sink) {
+  if (options_.candidates.empty()) return absl::InvalidArgumentError("no TLS candidate to probe");
+  for (const TlsCandidate& candidate : options_.candidates) {
+    if (candidate.backend == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("candidate '", candidate.name, "' has no backend"));
+    }
+  }
+  int threads = options_.threads > 0 ? options_.threads
+                                     : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(1, threads);
+  const size_t lanes_per_thread =
+      std::max<size_t>(1, (options_.max_in_flight_targets + threads - 1) / threads);
+
+  Impl impl(options_, counters_, source, sink);
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<std::unique_ptr<MxResolver>> resolvers;
+  for (int i = 0; i < threads; ++i) {
+    loops.push_back(std::make_unique<asio::io_context>(1));
+    absl::StatusOr<std::unique_ptr<MxResolver>> resolver =
+        MxResolver::Create(loops.back()->get_executor(), options_.resolver);
+    if (!resolver.ok()) return resolver.status();
+    resolvers.push_back(*std::move(resolver));
+  }
+  for (int i = 0; i < threads; ++i) {
+    for (size_t lane = 0; lane < lanes_per_thread; ++lane) {
+      asio::co_spawn(*loops[i], impl.Lane(*resolvers[i]), asio::detached);
+    }
+  }
+  std::vector<std::thread> workers;
+  for (int i = 1; i < threads; ++i) workers.emplace_back([&loops, i] { loops[i]->run(); });
+  loops[0]->run();
+  for (std::thread& worker : workers) worker.join();
+  return absl::OkStatus();
+}
+
+}  // namespace tlsweep::agent

@@ -1,0 +1,50 @@
+// Runs probes for a stream of targets: resolve, pick endpoints, probe each unique endpoint once
+// per TLS candidate under the politeness gate, and hand every result to a sink. One event loop
+// (io_context + resolver) per thread; targets are pulled as lanes free up, so a list of any
+// length streams through in bounded memory.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "agent/sweep/sweep_options.h"
+#include "agent/target/target_list_reader.h"
+#include "tlsweep/v1/probe.pb.h"
+
+namespace tlsweep::agent {
+
+// Where targets come from; Next() is called from several threads, one call at a time.
+using TargetSource = std::function<std::optional<TargetLine>()>;
+// Where results go; called from several threads, one call at a time (the sweeper serialises).
+using ResultSink = std::function<void(tlsweep::v1::ProbeResult)>;
+
+struct SweepCounters {
+  std::atomic<int64_t> targets_started{0};
+  std::atomic<int64_t> targets_done{0};
+  std::atomic<int64_t> results{0};
+  std::atomic<int64_t> probes_run{0};      // Network probes (connections), retries included.
+  std::atomic<int64_t> results_reused{0};  // Results copied from an earlier probe.
+  std::atomic<int64_t> handshakes_ok{0};
+};
+
+class Sweeper {
+ public:
+  explicit Sweeper(SweepOptions options);
+  ~Sweeper();
+
+  // Blocks until every target from `source` has its results. InvalidArgument for options
+  // that cannot work (no candidate, resolver address unusable).
+  absl::Status Run(const TargetSource& source, const ResultSink& sink);
+
+  const SweepCounters& counters() const { return counters_; }
+
+ private:
+  class Impl;
+  SweepOptions options_;
+  SweepCounters counters_;
+};
+
+}  // namespace tlsweep::agent

@@ -1,0 +1,136 @@
+#include "cli/probe_flags.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "agent/probe/candidate_builder.h"
+#include "backends/outcome_proto.h"
+
+namespace tlsweep::cli {
+
+void AddProbeFlags(CLI::App& command, ProbeFlags& flags) {
+  command.add_option("--backend", flags.backend, "TLS backend: openssl or gnutls")
+      ->capture_default_str()
+      ->group("TLS");
+  command.add_option("--ciphers", flags.ciphers, "OpenSSL cipher string (openssl backend)")
+      ->group("TLS");
+  command.add_option("--ciphersuites", flags.ciphersuites, "OpenSSL TLS 1.3 ciphersuites")
+      ->group("TLS");
+  command.add_option("--priority", flags.priority, "GnuTLS priority string (gnutls backend)")
+      ->group("TLS");
+  command.add_option("--min-version", flags.min_version, "Lowest TLS version: TLSv1 ... TLSv1.3")
+      ->group("TLS");
+  command.add_option("--max-version", flags.max_version, "Highest TLS version")->group("TLS");
+  command.add_option("--groups", flags.groups, "Key-exchange groups, e.g. x25519:secp256r1")
+      ->group("TLS");
+  command
+      .add_flag("--legacy", flags.legacy,
+                "Offer everything the library can still negotiate (security level 0)")
+      ->group("TLS");
+  command
+      .add_option("--ca-file", flags.ca_file,
+                  "CA bundle for certificate verification (default: the system bundle)")
+      ->group("TLS");
+  command.add_option("--port", flags.port, "SMTP port for domains and hosts without one")
+      ->capture_default_str()
+      ->group("SMTP and DNS");
+  command
+      .add_option("--resolver", flags.resolver,
+                  "DNS server(s), IP[:port], comma-separated (default: /etc/resolv.conf)")
+      ->group("SMTP and DNS");
+  command.add_option("--ehlo", flags.ehlo, "EHLO name (default: this machine's host name)")
+      ->group("SMTP and DNS");
+  command.add_option("--connect-timeout", flags.connect_timeout_ms, "TCP connect timeout, ms")
+      ->capture_default_str()
+      ->group("SMTP and DNS");
+  command.add_option("--banner-timeout", flags.banner_timeout_ms, "220 banner timeout, ms")
+      ->capture_default_str()
+      ->group("SMTP and DNS");
+  command
+      .add_option("--command-timeout", flags.command_timeout_ms, "EHLO/STARTTLS reply timeout, ms")
+      ->capture_default_str()
+      ->group("SMTP and DNS");
+  command
+      .add_option("--handshake-timeout", flags.handshake_timeout_ms, "TLS handshake timeout, ms")
+      ->capture_default_str()
+      ->group("SMTP and DNS");
+  command.add_option("--dns-timeout", flags.dns_timeout_ms, "DNS timeout per try, ms")
+      ->capture_default_str()
+      ->group("SMTP and DNS");
+  command.add_option("--mx", flags.mx, "Which MX hosts: all (up to --max-mx) or primary")
+      ->check(CLI::IsMember({"all", "primary"}))
+      ->capture_default_str()
+      ->group("Endpoints");
+  command.add_option("--max-mx", flags.max_mx, "At most this many MX hosts per domain")
+      ->capture_default_str()
+      ->group("Endpoints");
+  command
+      .add_flag("--all-addresses", flags.all_addresses,
+                "Probe every address of a host, not just the first")
+      ->group("Endpoints");
+  command.add_flag("--no-ipv6", flags.no_ipv6, "Resolve and probe IPv4 only")->group("Endpoints");
+  command
+      .add_flag("--allow-private", flags.allow_private,
+                "Allow private, loopback and link-local addresses (labs and tests)")
+      ->group("Safety");
+  command
+      .add_option("--opt-out", flags.opt_out_file,
+                  "File of domains, hosts and CIDRs never to contact")
+      ->group("Safety");
+  command.add_flag("--json", flags.json, "Print results as JSON (the ProbeResult message)");
+}
+
+absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
+                                           const backends::BackendRegistry& registry) {
+  PreparedSweep prepared;
+  agent::SweepOptions& options = prepared.options;
+
+  tlsweep::v1::TlsClientSettings settings;
+  settings.set_name("default");
+  settings.set_backend(flags.backend);
+  settings.set_openssl_ciphers(flags.ciphers);
+  settings.set_openssl_ciphersuites(flags.ciphersuites);
+  settings.set_gnutls_priority(flags.priority);
+  if (!flags.min_version.empty()) {
+    absl::StatusOr<backends::TlsVersion> version = backends::ParseTlsVersion(flags.min_version);
+    if (!version.ok()) return version.status();
+    settings.set_min_version(backends::VersionToProto(*version));
+  }
+  if (!flags.max_version.empty()) {
+    absl::StatusOr<backends::TlsVersion> version = backends::ParseTlsVersion(flags.max_version);
+    if (!version.ok()) return version.status();
+    settings.set_max_version(backends::VersionToProto(*version));
+  }
+  for (absl::string_view group :
+       absl::StrSplit(flags.groups, absl::ByAnyChar(":,"), absl::SkipWhitespace())) {
+    settings.add_groups(std::string(group));
+  }
+  settings.set_legacy(flags.legacy);
+  absl::StatusOr<agent::TlsCandidate> candidate =
+      agent::BuildCandidate(settings, registry, flags.ca_file);
+  if (!candidate.ok()) return candidate.status();
+  options.candidates.push_back(*std::move(candidate));
+
+  options.probe.ehlo_name = flags.ehlo;
+  options.probe.connect_timeout = std::chrono::milliseconds(flags.connect_timeout_ms);
+  options.probe.banner_timeout = std::chrono::milliseconds(flags.banner_timeout_ms);
+  options.probe.command_timeout = std::chrono::milliseconds(flags.command_timeout_ms);
+  options.probe.handshake_timeout = std::chrono::milliseconds(flags.handshake_timeout_ms);
+  if (!flags.resolver.empty()) {
+    options.resolver.servers = absl::StrSplit(flags.resolver, ',', absl::SkipWhitespace());
+  }
+  options.resolver.timeout = std::chrono::milliseconds(flags.dns_timeout_ms);
+  options.resolver.ipv6 = !flags.no_ipv6;
+  options.selection.max_mx_hosts = flags.max_mx;
+  options.selection.primary_only = flags.mx == "primary";
+  options.selection.all_addresses = flags.all_addresses;
+  options.allow_private = flags.allow_private;
+  if (!flags.opt_out_file.empty()) {
+    absl::StatusOr<agent::OptOutList> opt_out = agent::OptOutList::LoadFile(flags.opt_out_file);
+    if (!opt_out.ok()) return opt_out.status();
+    prepared.opt_out = std::make_unique<agent::OptOutList>(*std::move(opt_out));
+    options.opt_out = prepared.opt_out.get();
+  }
+  return prepared;
+}
+
+}  // namespace tlsweep::cli
