@@ -7,9 +7,12 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "backends/failure_rules.h"
@@ -75,6 +78,42 @@ std::string AlertNameOrNumber(int code) {
   return name != nullptr ? std::string(name) : absl::StrCat(code);
 }
 
+// Client credentials per CA bundle, shared by every client session: loading a bundle of ~150
+// certificates costs several times a handshake. GnuTLS allows sharing credentials between
+// sessions and threads as long as nobody modifies them.
+absl::StatusOr<std::shared_ptr<gnutls_certificate_credentials_st>> ClientCredentialsFor(
+    const std::string& ca_file) {
+  static std::mutex mutex;
+  static auto* cache =
+      new absl::flat_hash_map<std::string, std::shared_ptr<gnutls_certificate_credentials_st>>();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache->find(ca_file);
+    if (it != cache->end()) return it->second;
+  }
+  gnutls_certificate_credentials_t raw = nullptr;
+  int ret = gnutls_certificate_allocate_credentials(&raw);
+  if (ret < 0) return absl::InternalError(GnutlsErrorText(ret));
+  std::shared_ptr<gnutls_certificate_credentials_st> credentials(
+      raw, [](gnutls_certificate_credentials_t c) { gnutls_certificate_free_credentials(c); });
+  if (!ca_file.empty()) {
+    if (absl::Status s = CheckReadableFile(ca_file, "CA file"); !s.ok()) return s;
+    ret = gnutls_certificate_set_x509_trust_file(raw, ca_file.c_str(), GNUTLS_X509_FMT_PEM);
+    if (ret < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot load CA file ", ca_file, ": ", GnutlsErrorText(ret)));
+    }
+    if (ret == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("CA file ", ca_file, " holds no PEM certificate"));
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache->size() >= 64) cache->clear();
+  (*cache)[ca_file] = credentials;
+  return credentials;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TlsEngine>> GnutlsEngine::NewClient(const ClientConfig& config) {
@@ -88,20 +127,13 @@ absl::StatusOr<std::unique_ptr<TlsEngine>> GnutlsEngine::NewClient(const ClientC
   std::unique_ptr<GnutlsEngine> engine(new GnutlsEngine(Role::kClient));
   engine->priority_ = *std::move(priority);
 
-  int ret = gnutls_certificate_allocate_credentials(&engine->certificate_credentials_);
-  if (ret < 0) return absl::InternalError(GnutlsErrorText(ret));
+  absl::StatusOr<std::shared_ptr<gnutls_certificate_credentials_st>> credentials =
+      ClientCredentialsFor(config.ca_file);
+  if (!credentials.ok()) return credentials.status();
+  engine->shared_credentials_ = *std::move(credentials);
+  engine->certificate_credentials_ = engine->shared_credentials_.get();
+  int ret = 0;
   if (!config.ca_file.empty()) {
-    if (absl::Status s = CheckReadableFile(config.ca_file, "CA file"); !s.ok()) return s;
-    ret = gnutls_certificate_set_x509_trust_file(engine->certificate_credentials_,
-                                                 config.ca_file.c_str(), GNUTLS_X509_FMT_PEM);
-    if (ret < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot load CA file ", config.ca_file, ": ", GnutlsErrorText(ret)));
-    }
-    if (ret == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("CA file ", config.ca_file, " holds no PEM certificate"));
-    }
     engine->verify_ = true;
     engine->verify_name_ = config.verify_name.empty() ? config.sni : config.verify_name;
   }
@@ -204,7 +236,7 @@ absl::Status GnutlsEngine::InitSession() {
 GnutlsEngine::~GnutlsEngine() {
   // The session refers to the credentials and the priority: it goes first.
   if (session_ != nullptr) gnutls_deinit(session_);
-  if (certificate_credentials_ != nullptr) {
+  if (certificate_credentials_ != nullptr && shared_credentials_ == nullptr) {
     gnutls_certificate_free_credentials(certificate_credentials_);
   }
   if (anon_client_credentials_ != nullptr) {

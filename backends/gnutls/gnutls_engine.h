@@ -64,6 +64,8 @@ class GnutlsEngine final : public TlsEngine {
   const Role role_;
   gnutls_session_t session_ = nullptr;
   gnutls_certificate_credentials_t certificate_credentials_ = nullptr;
+  // Set when certificate_credentials_ is a shared client trust store (not freed here).
+  std::shared_ptr<gnutls_certificate_credentials_st> shared_credentials_;
   gnutls_anon_client_credentials_t anon_client_credentials_ = nullptr;
   gnutls_anon_server_credentials_t anon_server_credentials_ = nullptr;
   PriorityPtr priority_;

@@ -11,6 +11,7 @@
 #include "backends/backend.h"
 #include "backends/cipher_suite_table.h"
 #include "backends/hello_parser.h"
+#include "backends/openssl/client_context_cache.h"
 #include "backends/openssl/openssl_context.h"
 #include "backends/openssl/openssl_engine.h"
 
@@ -70,7 +71,7 @@ class OpensslBackend final : public Backend {
   }
 
   absl::StatusOr<std::unique_ptr<TlsEngine>> NewClient(const ClientConfig& config) override {
-    absl::StatusOr<SslCtxPtr> ctx = NewClientContext(config);
+    absl::StatusOr<SslCtxPtr> ctx = client_contexts_.Get(config);
     if (!ctx.ok()) return ctx.status();
     const std::string& name = config.verify_name.empty() ? config.sni : config.verify_name;
     absl::StatusOr<std::unique_ptr<OpensslEngine>> engine =
@@ -115,6 +116,9 @@ class OpensslBackend final : public Backend {
     }
     return offer;
   }
+
+ private:
+  ClientContextCache client_contexts_;
 };
 
 }  // namespace
