@@ -1,0 +1,555 @@
+#include "backends/candidate/ecelerity_config.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "backends/candidate/candidate_file.h"
+#include "backends/candidate/protocol_set.h"
+#include "backends/group_table.h"
+#include "backends/status_macros.h"
+
+namespace tlsweep::backends {
+namespace {
+
+struct Option {
+  std::string value;
+  int line = 0;
+};
+
+struct Scope {
+  std::string kind;  // Lower case: "global", "domain", "binding", "esmtp_listener"...
+  std::string name;
+  int line = 0;
+  const Scope* parent = nullptr;
+  std::map<std::string, Option> options;  // Lower-case option names.
+  std::vector<std::unique_ptr<Scope>> children;
+};
+
+// Outbound TLS options valid in Domain, Binding and Binding_Group scopes as well as globally.
+const std::set<std::string>& ScopedOptions() {
+  static const std::set<std::string> kScoped = {"tls", "tls_ciphers", "tls_protocols",
+                                                "tlsv13_ciphersuites", "tls_ifavailable_fallback"};
+  return kScoped;
+}
+
+// Options Momentum reads in the global scope only.
+const std::set<std::string>& GlobalOnlyOptions() {
+  static const std::set<std::string> kGlobal = {"tls_engine", "tls_ec_curve_names",
+                                                "tls_enable_dhe_ciphers"};
+  return kGlobal;
+}
+
+bool IsOutboundScope(absl::string_view kind) {
+  return kind == "domain" || kind == "binding" || kind == "binding_group";
+}
+
+bool IsTlsOption(absl::string_view name) { return absl::StartsWith(name, "tls"); }
+
+std::string NotModelledReason(absl::string_view name) {
+  if (name == "tls_verify") {
+    return "not modelled: tlsweep records certificate verification (trusted, hostname_match) "
+           "without failing the handshake";
+  }
+  if (name == "tls_ca") return "not modelled: tlsweep verifies against --ca-file";
+  if (name == "tls_certificate" || name == "tls_key") {
+    return "client certificates are not modelled: tlsweep presents none";
+  }
+  if (name == "tls_dhparams_file" || name == "tls_client_ca") {
+    return "is a server (inbound) setting; ignored";
+  }
+  return "not modelled";
+}
+
+class Parser {
+ public:
+  Parser(absl::string_view text, absl::string_view file_name)
+      : text_(text), file_name_(file_name) {}
+
+  absl::Status Parse(Scope& global) { return ParseBody(global, /*until_brace=*/false); }
+
+  std::vector<std::pair<int, std::string>>& warnings() { return warnings_; }
+
+ private:
+  absl::Status Error(int line, absl::string_view message) const {
+    return absl::InvalidArgumentError(absl::StrCat(file_name_, ":", line, ": ", message));
+  }
+
+  bool AtEnd() const { return pos_ >= text_.size(); }
+  char Peek() const { return AtEnd() ? '\0' : text_[pos_]; }
+  void Advance() {
+    if (text_[pos_] == '\n') ++line_;
+    ++pos_;
+  }
+
+  // Whitespace, newlines and # comments.
+  void SkipAll() {
+    while (!AtEnd()) {
+      if (Peek() == '#') {
+        while (!AtEnd() && Peek() != '\n') Advance();
+      } else if (absl::ascii_isspace(static_cast<unsigned char>(Peek()))) {
+        Advance();
+      } else {
+        return;
+      }
+    }
+  }
+  void SkipBlanks() {
+    while (!AtEnd() && (Peek() == ' ' || Peek() == '\t' || Peek() == '\r')) Advance();
+  }
+
+  static bool IsWordChar(char c) {
+    return c != '\0' && !absl::ascii_isspace(static_cast<unsigned char>(c)) && c != '=' &&
+           c != '{' && c != '}' && c != '(' && c != ')' && c != '"' && c != '\'' && c != '#';
+  }
+  std::string ReadWord() {
+    const size_t start = pos_;
+    while (IsWordChar(Peek())) Advance();
+    return std::string(text_.substr(start, pos_ - start));
+  }
+
+  absl::StatusOr<std::string> ReadQuoted() {
+    const char quote = Peek();
+    const int start_line = line_;
+    Advance();
+    std::string out;
+    while (!AtEnd() && Peek() != quote) {
+      if (quote == '"' && Peek() == '\\' && pos_ + 1 < text_.size()) Advance();
+      out.push_back(Peek());
+      Advance();
+    }
+    if (AtEnd()) return Error(start_line, "unterminated quoted string");
+    Advance();
+    return out;
+  }
+
+  absl::StatusOr<std::string> ReadValue() {
+    SkipBlanks();
+    if (Peek() == '"' || Peek() == '\'') return ReadQuoted();
+    if (Peek() == '(') {
+      const int start_line = line_;
+      Advance();
+      std::vector<std::string> items;
+      while (true) {
+        SkipAll();
+        if (AtEnd()) return Error(start_line, "unterminated ( list");
+        if (Peek() == ')') {
+          Advance();
+          break;
+        }
+        if (Peek() == '"' || Peek() == '\'') {
+          ASSIGN_OR_RETURN(std::string item, ReadQuoted());
+          items.push_back(std::move(item));
+        } else {
+          std::string item = ReadWord();
+          if (item.empty()) {
+            return Error(line_, absl::StrCat("unexpected '", std::string(1, Peek()), "' in list"));
+          }
+          items.push_back(std::move(item));
+        }
+      }
+      return absl::StrJoin(items, " ");
+    }
+    if (text_.substr(pos_, 2) == "<<") {
+      const int start_line = line_;
+      pos_ += 2;
+      const size_t eol = text_.find('\n', pos_);
+      const std::string marker(absl::StripAsciiWhitespace(text_.substr(
+          pos_, eol == absl::string_view::npos ? absl::string_view::npos : eol - pos_)));
+      if (marker.empty() || eol == absl::string_view::npos) {
+        return Error(start_line, "heredoc (<<) without an end marker");
+      }
+      while (pos_ < eol) Advance();
+      Advance();
+      std::string body;
+      while (!AtEnd()) {
+        const size_t end = text_.find('\n', pos_);
+        absl::string_view line = text_.substr(
+            pos_, end == absl::string_view::npos ? absl::string_view::npos : end - pos_);
+        for (size_t i = 0; i < line.size(); ++i) Advance();
+        if (!AtEnd()) Advance();
+        if (absl::StripAsciiWhitespace(line) == marker) return body;
+        absl::StrAppend(&body, line, "\n");
+      }
+      return Error(start_line, absl::StrCat("heredoc: end marker '", marker, "' not found"));
+    }
+    // A bare value: the rest of the line, up to a comment or the '}' of a one-line scope.
+    const size_t start = pos_;
+    while (!AtEnd() && Peek() != '\n' && Peek() != '#' && Peek() != '}') Advance();
+    return std::string(absl::StripAsciiWhitespace(text_.substr(start, pos_ - start)));
+  }
+
+  absl::Status ParseBody(Scope& scope, bool until_brace) {
+    while (true) {
+      SkipAll();
+      if (AtEnd()) {
+        if (until_brace) {
+          return Error(scope.line,
+                       absl::StrCat("scope ", scope.kind, " opened here is not closed"));
+        }
+        return absl::OkStatus();
+      }
+      if (Peek() == '}') {
+        if (!until_brace) return Error(line_, "'}' without an open scope");
+        Advance();
+        return absl::OkStatus();
+      }
+      const int line = line_;
+      const std::string key = ReadWord();
+      if (key.empty()) {
+        return Error(line, absl::StrCat("unexpected '", std::string(1, Peek()), "'"));
+      }
+      const std::string lower = absl::AsciiStrToLower(key);
+      SkipBlanks();
+      if (Peek() == '=') {
+        Advance();
+        ASSIGN_OR_RETURN(std::string value, ReadValue());
+        auto [it, inserted] = scope.options.try_emplace(lower);
+        if (!inserted) {
+          warnings_.emplace_back(
+              line, absl::StrCat(key, " overrides the value set at line ", it->second.line));
+        }
+        it->second = Option{std::move(value), line};
+        continue;
+      }
+      // A scope `Kind ["name"] {`, or a bare statement (`include "file"`, a module name).
+      std::string name;
+      const size_t saved_pos = pos_;
+      const int saved_line = line_;
+      SkipAll();
+      if (Peek() == '"' || Peek() == '\'') {
+        ASSIGN_OR_RETURN(name, ReadQuoted());
+      } else if (IsWordChar(Peek())) {
+        std::string word = ReadWord();
+        SkipAll();
+        if (Peek() == '{') {
+          name = std::move(word);
+        } else {
+          pos_ = saved_pos;
+          line_ = saved_line;
+        }
+      }
+      const size_t after_name = pos_;
+      const int after_name_line = line_;
+      SkipAll();
+      if (Peek() == '{') {
+        Advance();
+        auto child = std::make_unique<Scope>();
+        child->kind = lower;
+        child->name = name;
+        child->line = line;
+        child->parent = &scope;
+        RETURN_IF_ERROR(ParseBody(*child, /*until_brace=*/true));
+        scope.children.push_back(std::move(child));
+        continue;
+      }
+      pos_ = after_name;
+      line_ = after_name_line;
+      if (lower == "include" || lower == "readonly_include") {
+        warnings_.emplace_back(line, absl::StrCat("include \"", name,
+                                                  "\" is not followed: settings in it are not "
+                                                  "read"));
+      }
+    }
+  }
+
+  absl::string_view text_;
+  std::string file_name_;
+  size_t pos_ = 0;
+  int line_ = 1;
+  std::vector<std::pair<int, std::string>> warnings_;
+};
+
+// Builds candidates from the parsed scopes.
+class Builder {
+ public:
+  Builder(const Scope& global, absl::string_view file_name,
+          std::vector<std::pair<int, std::string>>& warnings)
+      : global_(global), file_name_(file_name), warnings_(warnings) {}
+
+  absl::Status Build(CandidateSet& result) {
+    RETURN_IF_ERROR(ReadGlobals());
+    WarnUnmodelled(global_);
+    ASSIGN_OR_RETURN(tlsweep::v1::TlsClientSettings settings, MakeCandidate({&global_}));
+    result.candidates.push_back(std::move(settings));
+    return Walk(global_, {&global_}, result);
+  }
+
+ private:
+  void Warn(int line, std::string message) { warnings_.emplace_back(line, std::move(message)); }
+  absl::Status Error(int line, absl::string_view message) const {
+    return absl::InvalidArgumentError(absl::StrCat(file_name_, ":", line, ": ", message));
+  }
+
+  static std::optional<bool> ParseBool(absl::string_view value) {
+    const std::string lower = absl::AsciiStrToLower(value);
+    if (lower == "true" || lower == "yes" || lower == "on" || lower == "1") return true;
+    if (lower == "false" || lower == "no" || lower == "off" || lower == "0") return false;
+    return std::nullopt;
+  }
+
+  absl::Status ReadGlobals() {
+    if (auto it = global_.options.find("tls_engine"); it != global_.options.end()) {
+      engine_ = absl::AsciiStrToLower(it->second.value);
+      if (engine_ != "openssl" && engine_ != "gnutls") {
+        return Error(it->second.line,
+                     absl::StrCat("tls_engine '", it->second.value, "' is not openssl or gnutls"));
+      }
+    }
+    if (auto it = global_.options.find("tls_enable_dhe_ciphers"); it != global_.options.end()) {
+      std::optional<bool> on = ParseBool(it->second.value);
+      if (!on) {
+        return Error(it->second.line, absl::StrCat("tls_enable_dhe_ciphers '", it->second.value,
+                                                   "' is not true or false"));
+      }
+      dhe_ = *on;
+    }
+    if (auto it = global_.options.find("tls_ec_curve_names"); it != global_.options.end()) {
+      if (engine_ == "gnutls") {
+        Warn(it->second.line, "tls_ec_curve_names has no meaning for GnuTLS; ignored");
+      } else {
+        absl::StatusOr<std::vector<uint16_t>> groups = ParseGroupList(it->second.value);
+        if (!groups.ok()) {
+          return Error(it->second.line,
+                       absl::StrCat("tls_ec_curve_names: ", groups.status().message()));
+        }
+        for (uint16_t id : *groups) groups_.push_back(GroupName(id));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The innermost value of `name` along `chain` (outermost first).
+  static const Option* Find(const std::vector<const Scope*>& chain, const std::string& name) {
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      if (auto found = (*it)->options.find(name); found != (*it)->options.end()) {
+        return &found->second;
+      }
+    }
+    return nullptr;
+  }
+
+  static std::string ScopeLabel(const std::vector<const Scope*>& chain) {
+    std::vector<std::string> parts;
+    for (size_t i = 1; i < chain.size(); ++i) {
+      parts.push_back(absl::StrCat(chain[i]->kind, ":", chain[i]->name));
+    }
+    return absl::StrJoin(parts, "/");
+  }
+
+  absl::StatusOr<tlsweep::v1::TlsClientSettings> MakeCandidate(
+      const std::vector<const Scope*>& chain) {
+    tlsweep::v1::TlsClientSettings settings;
+    const std::string label = ScopeLabel(chain);
+    settings.set_name(label.empty() ? "ecelerity" : absl::StrCat("ecelerity/", label));
+    settings.set_source(chain.size() == 1 ? file_name_
+                                          : absl::StrCat(file_name_, ":", chain.back()->line));
+    settings.set_backend(engine_);
+    // Warnings about inherited options are given once, for the scope that sets them.
+    auto own = [&](const Option* option) {
+      return option != nullptr &&
+             std::any_of(chain.back()->options.begin(), chain.back()->options.end(),
+                         [&](const auto& entry) { return &entry.second == option; });
+    };
+
+    const Option* ciphers = Find(chain, "tls_ciphers");
+    const Option* protocols = Find(chain, "tls_protocols");
+    const Option* v13 = Find(chain, "tlsv13_ciphersuites");
+    if (engine_ == "gnutls") {
+      std::string priority = ciphers != nullptr ? ciphers->value : "";
+      if (!dhe_) absl::StrAppend(&priority, priority.empty() ? "NORMAL" : "", ":-DHE-RSA:-DHE-DSS");
+      settings.set_gnutls_priority(priority);
+      if (own(protocols)) {
+        Warn(protocols->line,
+             "tls_protocols has no meaning for GnuTLS (Momentum ignores it): versions come from "
+             "the tls_ciphers priority string (e.g. NORMAL:-VERS-TLS1.0:-VERS-TLS1.1)");
+      }
+      if (own(v13)) Warn(v13->line, "tlsv13_ciphersuites has no meaning for GnuTLS; ignored");
+    } else {
+      std::string cipher_list = ciphers != nullptr ? ciphers->value : "";
+      if (!dhe_) {
+        absl::StrAppend(&cipher_list, cipher_list.empty() ? "DEFAULT" : "", ":!DHE:!EDH");
+      }
+      settings.set_openssl_ciphers(cipher_list);
+      if (v13 != nullptr) settings.set_openssl_ciphersuites(v13->value);
+      for (const std::string& group : groups_) settings.add_groups(group);
+      if (protocols != nullptr) {
+        RETURN_IF_ERROR(ApplyProtocols(*protocols, own(protocols), settings));
+      }
+    }
+
+    const Option* tls = Find(chain, "tls");
+    const Option* fallback = Find(chain, "tls_ifavailable_fallback");
+    bool fallback_on = true;
+    if (fallback != nullptr) {
+      std::optional<bool> on = ParseBool(fallback->value);
+      if (!on) {
+        return Error(fallback->line, absl::StrCat("tls_ifavailable_fallback '", fallback->value,
+                                                  "' is not true or false"));
+      }
+      fallback_on = *on;
+    }
+    const std::string mode = tls == nullptr ? "no" : absl::AsciiStrToLower(tls->value);
+    if (mode == "required") {
+      settings.set_tls_required(true);
+    } else if (mode == "ifavailable") {
+      settings.set_tls_required(!fallback_on);
+      if (!fallback_on && own(fallback)) {
+        Warn(fallback->line,
+             "tls_ifavailable_fallback = false: a failed TLS negotiation defers the mail, as "
+             "with tls = required");
+      }
+    } else if (mode == "no") {
+      if (chain.size() == 1) {
+        Warn(tls == nullptr ? 0 : tls->line,
+             tls == nullptr ? "tls is not set in the global scope: Momentum's default is no "
+                              "(no outbound TLS); the candidate shows what it would offer"
+                            : "tls = no in the global scope: no outbound TLS; the candidate "
+                              "shows what it would offer");
+      }
+    } else {
+      return Error(tls->line,
+                   absl::StrCat("tls '", tls->value, "' is not required, ifavailable or no"));
+    }
+    return settings;
+  }
+
+  // Momentum's tls_protocols: +/-NAME tokens applied in order, as SSL_OP_NO_* flags.
+  absl::Status ApplyProtocols(const Option& option, bool own,
+                              tlsweep::v1::TlsClientSettings& settings) {
+    const std::vector<TlsVersion> all = {TlsVersion::kTls1_0, TlsVersion::kTls1_1,
+                                         TlsVersion::kTls1_2, TlsVersion::kTls1_3};
+    std::set<TlsVersion> enabled;
+    bool first = true;
+    for (absl::string_view token :
+         absl::StrSplit(option.value, absl::ByAnyChar(": ,\t"), absl::SkipEmpty())) {
+      bool add = true;
+      absl::string_view name = token;
+      if (absl::ConsumePrefix(&name, "-")) {
+        add = false;
+        if (first) {
+          enabled.insert(all.begin(), all.end());
+          if (own) {
+            Warn(option.line, absl::StrCat("tls_protocols starts with '", token,
+                                           "' and no +base: assumed to start from +ALL"));
+          }
+        }
+      } else {
+        absl::ConsumePrefix(&name, "+");
+      }
+      first = false;
+      std::vector<TlsVersion> named;
+      if (absl::EqualsIgnoreCase(name, "ALL")) {
+        named = all;
+      } else if (absl::EqualsIgnoreCase(name, "SSLv2") || absl::EqualsIgnoreCase(name, "SSLv3")) {
+        continue;  // Not in Debian's OpenSSL 3: enabling or disabling them changes nothing.
+      } else {
+        absl::StatusOr<TlsVersion> version = ParseTlsVersion(name);
+        if (!version.ok()) {
+          return Error(option.line, absl::StrCat("tls_protocols: unknown protocol '", token,
+                                                 "' (ALL, SSLv3, TLSv1.0 ... TLSv1.3)"));
+        }
+        named = {*version};
+      }
+      for (TlsVersion version : named) {
+        if (add) {
+          enabled.insert(version);
+        } else {
+          enabled.erase(version);
+        }
+      }
+    }
+    const std::vector<TlsVersion> on(enabled.begin(), enabled.end());
+    std::optional<OpensslVersionRange> range = ResolveOpensslVersions(on);
+    if (!range) {
+      return Error(option.line, absl::StrCat("tls_protocols = ", option.value,
+                                             " enables no TLS version: every handshake fails"));
+    }
+    if (range->hole && own) Warn(option.line, HoleWarning("tls_protocols", on, *range));
+    settings.set_min_version(TlsVersionToProto(range->min));
+    settings.set_max_version(TlsVersionToProto(range->max));
+    return absl::OkStatus();
+  }
+
+  void WarnUnmodelled(const Scope& scope) {
+    for (const auto& [name, option] : scope.options) {
+      if (!IsTlsOption(name) || ScopedOptions().count(name) > 0) continue;
+      if (GlobalOnlyOptions().count(name) > 0) {
+        if (&scope != &global_) {
+          Warn(option.line, absl::StrCat(name, " is valid only in the global scope; ignored here"));
+        }
+        continue;
+      }
+      Warn(option.line, absl::StrCat(name, ": ", NotModelledReason(name)));
+    }
+  }
+
+  absl::Status Walk(const Scope& scope, std::vector<const Scope*> chain, CandidateSet& result) {
+    for (const std::unique_ptr<Scope>& child : scope.children) {
+      if (!IsOutboundScope(child->kind)) continue;  // Listeners and modules: not outbound.
+      std::vector<const Scope*> child_chain = chain;
+      child_chain.push_back(child.get());
+      WarnUnmodelled(*child);
+      const bool overrides =
+          std::any_of(child->options.begin(), child->options.end(),
+                      [](const auto& entry) { return ScopedOptions().count(entry.first) > 0; });
+      if (overrides) {
+        const Option* tls = Find(child_chain, "tls");
+        if (tls != nullptr && absl::AsciiStrToLower(tls->value) == "no") {
+          Warn(tls->line, absl::StrCat(child->kind, " \"", child->name,
+                                       "\": tls = no, no TLS in this scope; no candidate"));
+        } else {
+          ASSIGN_OR_RETURN(tlsweep::v1::TlsClientSettings settings, MakeCandidate(child_chain));
+          result.candidates.push_back(std::move(settings));
+        }
+      }
+      RETURN_IF_ERROR(Walk(*child, child_chain, result));
+    }
+    return absl::OkStatus();
+  }
+
+  const Scope& global_;
+  std::string file_name_;
+  std::vector<std::pair<int, std::string>>& warnings_;
+  std::string engine_ = "openssl";
+  bool dhe_ = true;
+  std::vector<std::string> groups_;
+};
+
+}  // namespace
+
+absl::StatusOr<CandidateSet> ParseEcelerityConfig(absl::string_view content,
+                                                  absl::string_view file_name) {
+  Scope global;
+  global.kind = "global";
+  global.line = 1;
+  Parser parser(content, file_name);
+  RETURN_IF_ERROR(parser.Parse(global));
+  CandidateSet result;
+  Builder builder(global, file_name, parser.warnings());
+  RETURN_IF_ERROR(builder.Build(result));
+  std::vector<std::pair<int, std::string>>& warnings = parser.warnings();
+  std::stable_sort(warnings.begin(), warnings.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [line, message] : warnings) {
+    result.warnings.push_back(line > 0 ? absl::StrCat(file_name, ":", line, ": ", message)
+                                       : absl::StrCat(file_name, ": ", message));
+  }
+  return result;
+}
+
+absl::StatusOr<CandidateSet> ReadEcelerityConfig(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string content, ReadTextFile(path));
+  return ParseEcelerityConfig(content, path);
+}
+
+}  // namespace tlsweep::backends

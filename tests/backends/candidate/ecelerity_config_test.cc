@@ -1,0 +1,182 @@
+#include "backends/candidate/ecelerity_config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "backends/candidate/candidate_file.h"
+
+namespace tlsweep::backends {
+namespace {
+
+CandidateSet Parse(const std::string& content) {
+  absl::StatusOr<CandidateSet> result = ParseEcelerityConfig(content, "ecelerity.conf");
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? *result : CandidateSet{};
+}
+
+bool HasWarning(const CandidateSet& set, absl::string_view text) {
+  for (const std::string& warning : set.warnings) {
+    if (absl::StrContains(warning, text)) return true;
+  }
+  return false;
+}
+
+constexpr char kGlobalAndDomain[] = R"(# Outbound TLS for everyone
+TLS = "ifavailable"
+TLS_Ciphers = "DEFAULT:!AES256-SHA:!EXPORT"   # trailing comment
+tls_protocols = +ALL:-SSLv3:-TLSv1.0:-TLSv1.1
+TLSv13_Ciphersuites = "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"
+TLS_EC_Curve_Names = "secp384r1:prime256v1"
+tls_enable_dhe_ciphers = false
+TLS_Verify = "host"
+
+ESMTP_Listener {
+  TLS_Ciphers = "HIGH"
+  Listen ":25" { tls = allow }
+}
+
+Domain "partner.example" {
+  TLS = "required"
+  TLS_Ciphers = "ECDHE+AESGCM"
+}
+
+Binding "customer-1" {
+  Domain 'old.example' {
+    tls_protocols = "+TLSv1.2"
+  }
+  Domain "plain.example" { tls = no }
+}
+)";
+
+TEST(EcelerityConfigTest, GlobalScopeAndDomainScopesBecomeCandidates) {
+  CandidateSet set = Parse(kGlobalAndDomain);
+  ASSERT_EQ(set.candidates.size(), 3u) << absl::StrJoin(set.warnings, "\n");
+
+  const tlsweep::v1::TlsClientSettings& global = set.candidates[0];
+  EXPECT_EQ(global.name(), "ecelerity");
+  EXPECT_EQ(global.source(), "ecelerity.conf");
+  EXPECT_EQ(global.backend(), "openssl");
+  EXPECT_EQ(global.openssl_ciphers(), "DEFAULT:!AES256-SHA:!EXPORT:!DHE:!EDH");
+  EXPECT_EQ(global.openssl_ciphersuites(), "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256");
+  EXPECT_EQ(global.min_version(), tlsweep::v1::TLSV1_2);
+  EXPECT_EQ(global.max_version(), tlsweep::v1::TLSV1_3);
+  EXPECT_EQ(absl::StrJoin(global.groups(), ":"), "secp384r1:secp256r1");
+  EXPECT_FALSE(global.tls_required());
+
+  const tlsweep::v1::TlsClientSettings& partner = set.candidates[1];
+  EXPECT_EQ(partner.name(), "ecelerity/domain:partner.example");
+  EXPECT_EQ(partner.source(), "ecelerity.conf:15");
+  EXPECT_EQ(partner.openssl_ciphers(), "ECDHE+AESGCM:!DHE:!EDH");
+  EXPECT_EQ(partner.min_version(), tlsweep::v1::TLSV1_2);  // Inherited from the global scope.
+  EXPECT_TRUE(partner.tls_required());
+
+  const tlsweep::v1::TlsClientSettings& old = set.candidates[2];
+  EXPECT_EQ(old.name(), "ecelerity/binding:customer-1/domain:old.example");
+  EXPECT_EQ(old.min_version(), tlsweep::v1::TLSV1_2);
+  EXPECT_EQ(old.max_version(), tlsweep::v1::TLSV1_2);
+  EXPECT_EQ(old.openssl_ciphers(), "DEFAULT:!AES256-SHA:!EXPORT:!DHE:!EDH");
+
+  EXPECT_TRUE(HasWarning(set, "ecelerity.conf:8: tls_verify: not modelled"))
+      << absl::StrJoin(set.warnings, "\n");
+  EXPECT_TRUE(HasWarning(set, "ecelerity.conf:24: domain \"plain.example\": tls = no"));
+  // Listener scopes are inbound: nothing said about them.
+  EXPECT_FALSE(HasWarning(set, ":11:"));
+  EXPECT_FALSE(HasWarning(set, ":12:"));
+}
+
+TEST(EcelerityConfigTest, GnutlsEngineTakesThePriorityString) {
+  CandidateSet set = Parse(
+      "tls_engine = gnutls\n"
+      "tls = required\n"
+      "tls_ciphers = \"NORMAL:-VERS-TLS1.0:-VERS-TLS1.1\"\n"
+      "tls_protocols = \"+ALL:-TLSv1.0\"\n"
+      "tls_enable_dhe_ciphers = false\n");
+  ASSERT_EQ(set.candidates.size(), 1u);
+  const tlsweep::v1::TlsClientSettings& settings = set.candidates[0];
+  EXPECT_EQ(settings.backend(), "gnutls");
+  EXPECT_EQ(settings.gnutls_priority(), "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1:-DHE-RSA:-DHE-DSS");
+  EXPECT_TRUE(settings.openssl_ciphers().empty());
+  EXPECT_EQ(settings.min_version(), tlsweep::v1::TLS_VERSION_UNSPECIFIED);
+  EXPECT_TRUE(settings.tls_required());
+  EXPECT_TRUE(HasWarning(set, "ecelerity.conf:4: tls_protocols has no meaning for GnuTLS"));
+}
+
+TEST(EcelerityConfigTest, ProtocolHoleIsWarnedAndModelledAsOpensslDoes) {
+  CandidateSet set = Parse("tls = ifavailable\ntls_protocols = +ALL:-TLSv1.1\n");
+  ASSERT_EQ(set.candidates.size(), 1u);
+  // SSL_OP_NO_TLSv1_1 with TLSv1 still on: an OpenSSL client offers TLSv1 only.
+  EXPECT_EQ(set.candidates[0].min_version(), tlsweep::v1::TLSV1_0);
+  EXPECT_EQ(set.candidates[0].max_version(), tlsweep::v1::TLSV1_0);
+  EXPECT_TRUE(HasWarning(set,
+                         "ecelerity.conf:2: tls_protocols enables TLSv1, TLSv1.2, TLSv1.3 "
+                         "with a hole"))
+      << absl::StrJoin(set.warnings, "\n");
+  EXPECT_TRUE(HasWarning(set, "not up to TLSv1.3"));
+}
+
+TEST(EcelerityConfigTest, DefaultsAndFallback) {
+  CandidateSet set = Parse("tls = ifavailable\ntls_ifavailable_fallback = false\n");
+  ASSERT_EQ(set.candidates.size(), 1u);
+  EXPECT_TRUE(set.candidates[0].tls_required());
+  EXPECT_TRUE(set.candidates[0].openssl_ciphers().empty());
+  EXPECT_EQ(set.candidates[0].min_version(), tlsweep::v1::TLS_VERSION_UNSPECIFIED);
+
+  CandidateSet unset = Parse("# nothing\n");
+  ASSERT_EQ(unset.candidates.size(), 1u);
+  EXPECT_TRUE(HasWarning(unset, "tls is not set in the global scope"));
+}
+
+TEST(EcelerityConfigTest, ListsHeredocsAndIncludesAreUnderstood) {
+  CandidateSet set = Parse(
+      "include \"/opt/msys/ecelerity/etc/conf/default/common.conf\"\n"
+      "Modules = ( \"a\" 'b' c )\n"
+      "script = <<EOT\n"
+      "  tls_ciphers = NOT-THIS\n"
+      "EOT\n"
+      "tls = ifavailable\n"
+      "tls_ciphers = HIGH\n"
+      "Domain example.com { tls_ciphers = MEDIUM }\n");
+  ASSERT_EQ(set.candidates.size(), 2u);
+  EXPECT_EQ(set.candidates[0].openssl_ciphers(), "HIGH");
+  EXPECT_EQ(set.candidates[1].name(), "ecelerity/domain:example.com");
+  EXPECT_EQ(set.candidates[1].openssl_ciphers(), "MEDIUM");
+  EXPECT_TRUE(HasWarning(set, "ecelerity.conf:1: include"));
+}
+
+TEST(EcelerityConfigTest, SyntaxAndValueErrorsCarryFileAndLine) {
+  auto error = [](const std::string& content) {
+    absl::StatusOr<CandidateSet> result = ParseEcelerityConfig(content, "ecelerity.conf");
+    EXPECT_FALSE(result.ok()) << content;
+    return std::string(result.status().message());
+  };
+  EXPECT_TRUE(absl::StrContains(error("\nDomain \"x\" {\n tls = required\n"),
+                                "ecelerity.conf:2: scope domain opened here is not closed"));
+  EXPECT_TRUE(absl::StrContains(error("tls = required\n}\n"), "ecelerity.conf:2: '}'"));
+  EXPECT_TRUE(absl::StrContains(error("tls_ciphers = \"DEFAULT\ntls = x\n"),
+                                "ecelerity.conf:1: unterminated"));
+  EXPECT_TRUE(absl::StrContains(error("tls_engine = wolfssl\n"), "ecelerity.conf:1: tls_engine"));
+  EXPECT_TRUE(absl::StrContains(error("\ntls_protocols = +TLSv9\n"),
+                                "ecelerity.conf:2: tls_protocols: unknown protocol"));
+  EXPECT_TRUE(absl::StrContains(error("tls_protocols = +SSLv3\n"), "enables no TLS version"));
+  EXPECT_TRUE(absl::StrContains(error("tls_ec_curve_names = brainpool\n"), "tls_ec_curve_names"));
+  EXPECT_TRUE(absl::StrContains(error("tls = sometimes\n"), "ecelerity.conf:1: tls 'sometimes'"));
+}
+
+TEST(CandidateFileTest, DetectsTheFormat) {
+  EXPECT_EQ(DetectCandidateFileFormat("/etc/postfix/main.cf", ""), CandidateFileFormat::kPostfix);
+  EXPECT_EQ(DetectCandidateFileFormat("/opt/msys/ecelerity/etc/ecelerity.conf", ""),
+            CandidateFileFormat::kEcelerity);
+  EXPECT_EQ(DetectCandidateFileFormat("x.conf", "TLS_Engine = gnutls\nDomain x {\n}\n"),
+            CandidateFileFormat::kEcelerity);
+  EXPECT_EQ(DetectCandidateFileFormat("x.conf", "smtp_tls_security_level = may\n"),
+            CandidateFileFormat::kPostfix);
+  EXPECT_FALSE(ParseCandidateFileFormat("sendmail").ok());
+  EXPECT_EQ(*ParseCandidateFileFormat("Momentum"), CandidateFileFormat::kEcelerity);
+  EXPECT_FALSE(LoadCandidateFile("/nonexistent/main.cf", CandidateFileFormat::kAuto).ok());
+}
+
+}  // namespace
+}  // namespace tlsweep::backends
