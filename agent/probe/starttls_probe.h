@@ -4,6 +4,7 @@
 #pragma once
 
 #include "agent/probe/probe_types.h"
+#include "agent/probe/starttls_opener.h"
 #include "asio.hpp"
 #include "tlsweep/v1/probe.pb.h"
 
@@ -12,9 +13,6 @@ namespace tlsweep::agent {
 asio::awaitable<tlsweep::v1::ProbeResult> RunStarttlsProbe(ProbeEndpoint endpoint,
                                                            const TlsCandidate& candidate,
                                                            const ProbeOptions& options);
-
-// The default EHLO name: this machine's host name, or "localhost.localdomain".
-std::string DefaultEhloName();
 
 // Fills the identifying fields of a result for `endpoint` (also used for results of probes
 // that never ran: opted out, not allowed...).

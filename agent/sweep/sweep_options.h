@@ -9,7 +9,7 @@
 #include "agent/dns/mx_resolver.h"
 #include "agent/policy/opt_out_list.h"
 #include "agent/probe/probe_types.h"
-#include "agent/sweep/politeness_gate.h"
+#include "agent/politeness/politeness_gate.h"
 
 namespace tlsweep::agent {
 
@@ -22,7 +22,11 @@ struct MxSelection {
 struct SweepOptions {
   int threads = 0;  // Event loops; 0: one per core.
   size_t max_in_flight_targets = 256;
-  std::vector<TlsCandidate> candidates;  // At least one.
+  std::vector<TlsCandidate> candidates;  // At least one, unless `enumerate`.
+  // Also enumerate every endpoint (suites per version, preference, groups) once, offering
+  // through every backend listed (default: the candidates' backends).
+  bool enumerate = false;
+  std::vector<backends::Backend*> enumeration_backends;
   ProbeOptions probe;
   PolitenessOptions politeness;
   ResolverOptions resolver;

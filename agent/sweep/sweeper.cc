@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/dns/when_all.h"
+#include "agent/enumerate/enumeration_probe.h"
 #include "agent/policy/address_policy.h"
 #include "agent/policy/provider_key.h"
 #include "agent/probe/starttls_probe.h"
@@ -40,12 +41,6 @@ ProbeFailure FromDnsFailure(DnsFailure failure) {
   return tlsweep::v1::DNS_ERROR;
 }
 
-// 421 at any stage is the server's "not now" (rate limit, too many connections).
-bool IsRateLimited(const ProbeResult& result) {
-  return result.failure() == tlsweep::v1::SMTP_REJECTED &&
-         (result.banner().code() == 421 || result.ehlo().code() == 421);
-}
-
 std::string EndpointKey(const ProbeEndpoint& endpoint, const TlsCandidate& candidate) {
   return absl::StrCat(endpoint.mx_host, "|", endpoint.address.to_string(), "|", endpoint.port, "|",
                       candidate.name);
@@ -57,13 +52,19 @@ std::string EndpointKey(const ProbeEndpoint& endpoint, const TlsCandidate& candi
 class Sweeper::Impl {
  public:
   Impl(const SweepOptions& options, SweepCounters& counters, const TargetSource& source,
-       const ResultSink& sink)
+       const ResultSink& sink, const OfferPlan* plan)
       : options_(options),
         counters_(counters),
         source_(source),
         sink_(sink),
         gate_(options.politeness),
-        cache_(options.max_cached_endpoints) {}
+        cache_(options.max_cached_endpoints) {
+    enumeration_.plan = plan;
+    enumeration_.probe = options.probe;
+    enumeration_.gate = &gate_;
+    enumeration_.max_attempts = options.max_attempts;
+    enumeration_.rate_limit_backoff = options.rate_limit_backoff;
+  }
 
   // One lane: takes targets until the source runs dry.
   asio::awaitable<void> Lane(MxResolver& resolver) {
@@ -88,11 +89,19 @@ class Sweeper::Impl {
     sink_(std::move(result));
   }
 
-  // A result for every candidate, for an endpoint that will not be probed.
+  // A result for every probe the endpoint would have had, for one that will not be probed.
   void EmitWithoutProbe(const ProbeEndpoint& endpoint, ProbeFailure failure,
                         absl::string_view detail) {
+    std::vector<ProbeResult> results;
+    if (enumeration_.plan != nullptr) {
+      results.push_back(NewResultFor(endpoint, TlsCandidate()));
+      results.back().clear_tls_settings();
+      results.back().set_probe("enumerate");
+    }
     for (const TlsCandidate& candidate : options_.candidates) {
-      ProbeResult result = NewResultFor(endpoint, candidate);
+      results.push_back(NewResultFor(endpoint, candidate));
+    }
+    for (ProbeResult& result : results) {
       result.set_failure(failure);
       result.set_failure_detail(std::string(detail));
       Emit(std::move(result));
@@ -148,6 +157,7 @@ class Sweeper::Impl {
     // decides how many connections one host gets. Results come out in a stable order.
     std::vector<asio::awaitable<ProbeResult>> probes;
     for (const ProbeEndpoint& endpoint : endpoints) {
+      if (enumeration_.plan != nullptr) probes.push_back(EnumerateEndpointOnce(endpoint));
       for (const TlsCandidate& candidate : options_.candidates) {
         probes.push_back(ProbeEndpointOnce(endpoint, candidate));
       }
@@ -213,6 +223,28 @@ class Sweeper::Impl {
     co_return result;
   }
 
+  // Like ProbeEndpointOnce, for the enumeration of an endpoint (once per sweep).
+  asio::awaitable<ProbeResult> EnumerateEndpointOnce(const ProbeEndpoint& endpoint) {
+    const std::string key = absl::StrCat(endpoint.mx_host, "|", endpoint.address.to_string(), "|",
+                                         endpoint.port, "|#enumerate");
+    std::optional<ProbeResult> cached = co_await cache_.Claim(key);
+    if (cached) {
+      counters_.results_reused.fetch_add(1);
+      ProbeResult copy = *std::move(cached);
+      copy.set_target(endpoint.target);
+      copy.set_domain(endpoint.domain);
+      copy.set_mx_preference(endpoint.mx_preference);
+      copy.set_implicit_mx(endpoint.implicit_mx);
+      copy.set_line_number(endpoint.line_number);
+      copy.set_reused(true);
+      co_return copy;
+    }
+    ProbeResult result = co_await RunEnumeration(endpoint, enumeration_);
+    counters_.probes_run.fetch_add(result.attempts());
+    cache_.Complete(key, result);
+    co_return result;
+  }
+
   asio::awaitable<ProbeResult> ProbeWithBackOff(const ProbeEndpoint& endpoint,
                                                 const TlsCandidate& candidate) {
     const std::string ip = endpoint.address.to_string();
@@ -242,13 +274,16 @@ class Sweeper::Impl {
   std::mutex sink_mutex_;
   PolitenessGate gate_;
   EndpointCache cache_;
+  EnumerationContext enumeration_;
 };
 
 Sweeper::Sweeper(SweepOptions options) : options_(std::move(options)) {}
 Sweeper::~Sweeper() = default;
 
 absl::Status Sweeper::Run(const TargetSource& source, const ResultSink& sink) {
-  if (options_.candidates.empty()) return absl::InvalidArgumentError("no TLS candidate to probe");
+  if (options_.candidates.empty() && !options_.enumerate) {
+    return absl::InvalidArgumentError("nothing to probe: no TLS candidate and no enumeration");
+  }
   for (const TlsCandidate& candidate : options_.candidates) {
     if (candidate.backend == nullptr) {
       return absl::InvalidArgumentError(
@@ -261,7 +296,19 @@ absl::Status Sweeper::Run(const TargetSource& source, const ResultSink& sink) {
   const size_t lanes_per_thread =
       std::max<size_t>(1, (options_.max_in_flight_targets + threads - 1) / threads);
 
-  Impl impl(options_, counters_, source, sink);
+  std::unique_ptr<OfferPlan> plan;
+  if (options_.enumerate) {
+    std::vector<backends::Backend*> backends = options_.enumeration_backends;
+    for (const TlsCandidate& candidate : options_.candidates) {
+      if (std::find(backends.begin(), backends.end(), candidate.backend) == backends.end()) {
+        backends.push_back(candidate.backend);
+      }
+    }
+    absl::StatusOr<OfferPlan> built = BuildOfferPlan(backends);
+    if (!built.ok()) return built.status();
+    plan = std::make_unique<OfferPlan>(*std::move(built));
+  }
+  Impl impl(options_, counters_, source, sink, plan.get());
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<std::unique_ptr<MxResolver>> resolvers;
   for (int i = 0; i < threads; ++i) {

@@ -1,4 +1,4 @@
-#include "agent/sweep/politeness_gate.h"
+#include "agent/politeness/politeness_gate.h"
 
 #include <algorithm>
 

@@ -1,0 +1,57 @@
+// The elimination: per TLS version, offer every suite a backend can offer, remove the one the
+// server picks, and offer the rest again until the server refuses; then the suites only another
+// backend can offer; then the key-exchange groups. Works over a HelloChannel (one handshake per
+// call), so the same logic runs over STARTTLS connections (enumeration_probe.h) and, in tests,
+// against in-memory servers.
+//
+// Handshake budget, per version with n accepted suites, when one backend can offer them all:
+// n + 1. The server's preference is read off the same handshakes where it can be:
+// - every offer lists the suites weakest first (the reverse of OpenSSL's own order), so a server
+//   that imposes a strong-first order picks suites that contradict "first offered wins" at once;
+// - otherwise, once two suites are known, each further offer appends the accepted suites in the
+//   reverse of the order found. A server that follows the client picks from the unknown suites
+//   (or, when none is left, the last-found suite: that handshake is also the refusal), and one
+//   that follows its own order picks the first-found suite again.
+// Either way the preference costs at most one extra handshake, and nothing when the elimination
+// already shows it. Suites only a GnuTLS-language backend can offer cost one refusal more, plus
+// up to three for each such suite the server accepts (the product of tokens is split around it).
+// TLS 1.3 groups cost one handshake per accepted group plus one refusal.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agent/enumerate/hello_exchange.h"
+#include "agent/enumerate/offer_plan.h"
+#include "asio.hpp"
+#include "backends/tls_version.h"
+#include "tlsweep/v1/probe.pb.h"
+
+namespace tlsweep::agent {
+
+class HelloChannel {
+ public:
+  virtual ~HelloChannel() = default;
+  // One handshake on a new connection: sends `hello`, returns the server's answer. kNoConnection
+  // when no TLS could start (the channel keeps why); the enumeration then stops.
+  virtual asio::awaitable<ServerAnswer> Exchange(const PreparedHello& hello) = 0;
+};
+
+struct EnumeratorOptions {
+  std::string sni;  // Server name sent in every ClientHello; empty: none.
+  // TLS 1.3 key-exchange groups (read from ServerHello key_share / HelloRetryRequest). TLS 1.2
+  // groups are not enumerated: the server names its curve only in ServerKeyExchange.
+  bool enumerate_groups = true;
+  std::vector<backends::TlsVersion> versions;  // Empty: every version of the plan.
+};
+
+struct EnumerationRun {
+  tlsweep::v1::Enumeration enumeration;  // All but duration_us.
+  bool aborted = false;  // The channel reported kNoConnection; later versions are ERROR.
+};
+
+asio::awaitable<EnumerationRun> Enumerate(const OfferPlan& plan, HelloChannel& channel,
+                                          const EnumeratorOptions& options);
+
+}  // namespace tlsweep::agent

@@ -1,0 +1,94 @@
+#include "backends/negotiation/whatif_evaluator.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "backends/cipher_suite_table.h"
+
+namespace tlsweep::backends {
+namespace {
+
+std::string EndpointKey(const tlsweep::v1::ProbeResult& result) {
+  return absl::StrCat(result.mx_host(), "|", result.address(), "|", result.port());
+}
+
+bool SameSettings(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettings b) {
+  a.clear_name();
+  a.clear_source();
+  b.clear_name();
+  b.clear_source();
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+std::string LiveOutcome(const tlsweep::v1::ProbeResult& live) {
+  if (live.tls().success()) {
+    // The proto enum counts SSLV3 = 1, TLSV1_0 = 2...; the wire value is 0x0300 + (n - 1).
+    return absl::StrCat(
+        TlsVersionName(static_cast<TlsVersion>(0x0300 + live.tls().version() - 1)), " ",
+        live.tls().suite().iana_name());
+  }
+  return absl::AsciiStrToLower(tlsweep::v1::ProbeFailure_Name(live.failure()));
+}
+
+// A live probe that reached the TLS handshake agrees with a prediction when both say the same
+// version and suite, or both say it fails. Probes that stopped before TLS check nothing.
+bool Agrees(const Prediction& prediction, const tlsweep::v1::ProbeResult& live) {
+  if (live.tls().success()) {
+    return prediction.verdict == Prediction::Verdict::kNegotiates &&
+           static_cast<uint32_t>(prediction.suite) == live.tls().suite().code_point();
+  }
+  return prediction.verdict == Prediction::Verdict::kFails;
+}
+
+}  // namespace
+
+WhatIfSummary EvaluateWhatIf(const std::vector<tlsweep::v1::ProbeResult>& results,
+                             const tlsweep::v1::TlsClientSettings& settings, const Offer& offer) {
+  WhatIfSummary summary;
+  summary.candidate = settings.name();
+  absl::flat_hash_map<std::string, const tlsweep::v1::ProbeResult*> live;
+  for (const tlsweep::v1::ProbeResult& result : results) {
+    if (result.probe() != "enumerate" && result.has_tls() &&
+        SameSettings(result.tls_settings(), settings)) {
+      live.emplace(EndpointKey(result), &result);
+    }
+  }
+  for (const tlsweep::v1::ProbeResult& result : results) {
+    if (result.probe() != "enumerate") continue;
+    if (result.failure() != tlsweep::v1::PROBE_OK || !result.has_enumeration()) {
+      ++summary.not_enumerated;
+      continue;
+    }
+    EndpointWhatIf endpoint;
+    endpoint.target = result.target();
+    endpoint.domain = result.domain();
+    endpoint.mx_host = result.mx_host();
+    endpoint.address = result.address();
+    endpoint.port = result.port();
+    endpoint.prediction = PredictNegotiation(result.enumeration(), offer);
+    ++summary.endpoints;
+    switch (endpoint.prediction.verdict) {
+      case Prediction::Verdict::kNegotiates:
+        ++summary.negotiates;
+        break;
+      case Prediction::Verdict::kFails:
+        ++summary.fails;
+        break;
+      case Prediction::Verdict::kUncertain:
+        ++summary.uncertain;
+        break;
+    }
+    auto it = live.find(EndpointKey(result));
+    if (it != live.end()) {
+      endpoint.live_checked = true;
+      endpoint.live_agrees = Agrees(endpoint.prediction, *it->second);
+      endpoint.live_outcome = LiveOutcome(*it->second);
+      ++summary.live_checked;
+      summary.live_agreed += endpoint.live_agrees ? 1 : 0;
+    }
+    summary.endpoints_detail.push_back(std::move(endpoint));
+  }
+  return summary;
+}
+
+}  // namespace tlsweep::backends

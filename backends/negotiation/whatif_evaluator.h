@@ -1,0 +1,46 @@
+// What-if over stored results: for a candidate client configuration, predict every enumerated
+// endpoint's outcome from its stored enumeration (no network), and check the predictions
+// against live handshakes of the same configuration where the results hold some.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/negotiation/negotiation_model.h"
+#include "tlsweep/v1/probe.pb.h"
+
+namespace tlsweep::backends {
+
+struct EndpointWhatIf {
+  std::string target;  // As the user wrote it (one per domain sharing the endpoint).
+  std::string domain;
+  std::string mx_host;
+  std::string address;
+  uint32_t port = 0;
+  Prediction prediction;
+  // A live probe of the same configuration at this endpoint, when the results hold one.
+  bool live_checked = false;
+  bool live_agrees = false;
+  std::string live_outcome;  // "TLSv1.3 TLS_AES_256_GCM_SHA384" or the failure class.
+};
+
+struct WhatIfSummary {
+  std::string candidate;
+  int endpoints = 0;  // Enumerated endpoints evaluated.
+  int negotiates = 0;
+  int fails = 0;
+  int uncertain = 0;
+  int live_checked = 0;
+  int live_agreed = 0;
+  int not_enumerated = 0;  // Endpoints with results but no usable enumeration.
+  std::vector<EndpointWhatIf> endpoints_detail;  // Enumerated endpoints, in result order.
+};
+
+// `results`: everything a sweep or scan stored (enumerations, live probes of any candidates).
+// `settings` names the candidate (a live result counts as a check of it when its
+// tls_settings equal `settings` apart from name and source); `offer` is its Expand.
+WhatIfSummary EvaluateWhatIf(const std::vector<tlsweep::v1::ProbeResult>& results,
+                             const tlsweep::v1::TlsClientSettings& settings, const Offer& offer);
+
+}  // namespace tlsweep::backends

@@ -1,0 +1,297 @@
+// The elimination against real server engines in memory (no sockets): what it finds must be
+// exactly what one-suite-at-a-time handshakes find, the preference must be read right, and the
+// handshake count must stay near the floor.
+#include "agent/enumerate/enumerator.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "backends/cipher_suite_table.h"
+#include "backends/outcome_proto.h"
+#include "tests/testing/backend_fixture.h"
+
+namespace tlsweep::agent {
+namespace {
+
+using backends::TlsVersion;
+using ::tlsweep::testing::GetBackend;
+using ::tlsweep::testing::MakeServerConfig;
+using ::tlsweep::testing::SharedPki;
+using tlsweep::v1::VersionEnumeration;
+
+backends::CipherSpec OpensslSpec(const std::string& ciphers) {
+  backends::CipherSpec spec;
+  spec.openssl_ciphers = ciphers;
+  return spec;
+}
+
+backends::CipherSpec GnutlsSpec(const std::string& priority) {
+  backends::CipherSpec spec;
+  spec.gnutls_priority = priority;
+  return spec;
+}
+
+const OfferPlan& Plan() {
+  static const OfferPlan* plan = [] {
+    std::vector<backends::Backend*> backends = {&GetBackend("openssl"), &GetBackend("gnutls")};
+    absl::StatusOr<OfferPlan> built = BuildOfferPlan(backends);
+    EXPECT_TRUE(built.ok()) << built.status();
+    return new OfferPlan(built.ok() ? *std::move(built) : OfferPlan{});
+  }();
+  return *plan;
+}
+
+// A fresh server engine per handshake, as a server forks per connection.
+class MemoryChannel final : public HelloChannel {
+ public:
+  MemoryChannel(const std::string& backend, backends::ServerConfig config)
+      : backend_(GetBackend(backend)), config_(std::move(config)) {}
+
+  asio::awaitable<ServerAnswer> Exchange(const PreparedHello& hello) override {
+    ++exchanges_;
+    absl::StatusOr<std::unique_ptr<backends::TlsEngine>> server = backend_.NewServer(config_);
+    if (!server.ok()) {
+      ServerAnswer answer;
+      answer.kind = ServerAnswer::Kind::kNoConnection;
+      answer.detail = std::string(server.status().message());
+      co_return answer;
+    }
+    (*server)->ReceiveBytes(hello.records);
+    const bool failed = (*server)->Advance() == backends::HandshakeState::kFailed;
+    co_return ClassifyServerBytes((*server)->TakeOutput(), failed);
+  }
+
+  int exchanges() const { return exchanges_; }
+
+ private:
+  backends::Backend& backend_;
+  backends::ServerConfig config_;
+  int exchanges_ = 0;
+};
+
+template <typename T>
+T RunSync(asio::awaitable<T> task) {
+  asio::io_context io;
+  T result{};
+  asio::co_spawn(
+      io, [&]() -> asio::awaitable<void> { result = co_await std::move(task); }, asio::detached);
+  io.run();
+  return result;
+}
+
+EnumerationRun Enumerate(MemoryChannel& channel, bool groups = true) {
+  EnumeratorOptions options;
+  options.sni = "mx.example.test";
+  options.enumerate_groups = groups;
+  return RunSync(agent::Enumerate(Plan(), channel, options));
+}
+
+// Suites accepted at `version`, one handshake per suite that a backend can offer alone.
+std::set<uint16_t> SingleSuiteTruth(MemoryChannel& channel, TlsVersion version) {
+  std::set<uint16_t> accepted, judged;
+  for (const VersionPlan& plan : Plan().versions) {
+    if (plan.version != version) continue;
+    for (const BackendOffer& offer : plan.offers) {
+      for (const backends::OfferedSuite& suite : offer.suites) {
+        if (!judged.insert(suite.code_point).second) continue;
+        const uint16_t code = suite.code_point;
+        absl::StatusOr<backends::ClientConfig> config = ConfigFor(offer, version, {&code, 1}, {});
+        if (!config.ok()) continue;
+        absl::StatusOr<PreparedHello> hello = PrepareHello(*offer.backend, *config);
+        if (!hello.ok()) continue;
+        std::set<uint16_t> offered;
+        for (uint16_t c : hello->parsed.cipher_suites) {
+          if (DefinedAt(c, version)) offered.insert(c);
+        }
+        if (offered != std::set<uint16_t>{code}) {
+          judged.erase(code);  // Another backend may offer it alone.
+          continue;
+        }
+        const ServerAnswer answer = RunSync(channel.Exchange(*hello));
+        if (answer.kind == ServerAnswer::Kind::kServerHello && answer.hello.version == version &&
+            answer.hello.cipher_suite == code) {
+          accepted.insert(code);
+        }
+      }
+    }
+  }
+  return accepted;
+}
+
+const VersionEnumeration& At(const tlsweep::v1::Enumeration& enumeration, TlsVersion version) {
+  for (const VersionEnumeration& v : enumeration.versions()) {
+    if (v.version() == backends::VersionToProto(version)) return v;
+  }
+  static const VersionEnumeration kNone;
+  return kNone;
+}
+
+std::vector<uint16_t> SuiteCodes(const VersionEnumeration& version) {
+  std::vector<uint16_t> codes;
+  for (const auto& suite : version.suites()) codes.push_back(suite.code_point());
+  return codes;
+}
+
+std::string Names(const std::vector<uint16_t>& codes) {
+  std::vector<std::string> names;
+  for (uint16_t code : codes) names.push_back(backends::CipherSuiteName(code));
+  return absl::StrJoin(names, ", ");
+}
+
+// The goal of the issue: supported suites + versions tested + a small constant, plus one
+// handshake per accepted TLS 1.3 group and one refusal for groups.
+void ExpectWithinBudget(const tlsweep::v1::Enumeration& enumeration, uint32_t constant) {
+  uint32_t supported = 0, tested = 0, groups = 0;
+  for (const VersionEnumeration& v : enumeration.versions()) {
+    if (v.status() == VersionEnumeration::NOT_TESTED) continue;
+    ++tested;
+    supported += v.suites_size();
+    if (v.groups_tested()) groups += v.groups_size() + 1;
+  }
+  EXPECT_LE(enumeration.handshakes(), supported + tested + constant + groups)
+      << "supported " << supported << ", versions " << tested << ", group handshakes " << groups;
+  EXPECT_GE(enumeration.handshakes(), enumeration.floor_handshakes());
+}
+
+backends::ServerConfig OpensslServer(const std::string& ciphers, TlsVersion min, TlsVersion max,
+                                     bool prefer_server) {
+  backends::ServerConfig config =
+      MakeServerConfig("openssl", SharedPki().rsa, OpensslSpec(ciphers));
+  config.min_version = min;
+  config.max_version = max;
+  config.prefer_server_ciphers = prefer_server;
+  config.legacy = true;
+  return config;
+}
+
+constexpr char kMixedOrder[] =
+    "ECDHE-RSA-AES128-SHA:AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:AES128-SHA";
+const std::vector<uint16_t> kMixedOrderCodes = {0xC013, 0x009D, 0xCCA8, 0x002F};
+
+TEST(EnumeratorTest, ServerPreferenceGivesTheServersOrder) {
+  MemoryChannel channel("openssl", OpensslServer(kMixedOrder, TlsVersion::kTls1_2,
+                                                 TlsVersion::kTls1_2, /*prefer_server=*/true));
+  const EnumerationRun run = Enumerate(channel);
+  ASSERT_FALSE(run.aborted);
+  const VersionEnumeration& tls12 = At(run.enumeration, TlsVersion::kTls1_2);
+  EXPECT_EQ(tls12.status(), VersionEnumeration::SUPPORTED);
+  EXPECT_EQ(SuiteCodes(tls12), kMixedOrderCodes) << Names(SuiteCodes(tls12));
+  EXPECT_TRUE(tls12.preference_tested());
+  EXPECT_TRUE(tls12.server_preference());
+  EXPECT_EQ(tls12.found_by(0), "openssl");
+  EXPECT_FALSE(tls12.groups_tested());  // TLS 1.2 groups are not enumerated.
+  for (TlsVersion version : {TlsVersion::kTls1_0, TlsVersion::kTls1_1, TlsVersion::kTls1_3}) {
+    EXPECT_EQ(At(run.enumeration, version).status(), VersionEnumeration::NOT_SUPPORTED)
+        << backends::TlsVersionName(version) << ": " << At(run.enumeration, version).detail();
+  }
+  EXPECT_EQ(At(run.enumeration, TlsVersion::kSsl3).status(), VersionEnumeration::NOT_TESTED);
+  EXPECT_EQ(run.enumeration.floor_handshakes(), 5u);
+  EXPECT_EQ(run.enumeration.handshakes(), static_cast<uint32_t>(channel.exchanges()));
+  // 4 suites + 1 refusal + the GnuTLS-only refusal, and one refused handshake per other version.
+  EXPECT_EQ(run.enumeration.handshakes(), 9u);
+  ExpectWithinBudget(run.enumeration, 3);
+}
+
+TEST(EnumeratorTest, ClientPreferenceIsDetectedWithoutAnExtraHandshake) {
+  MemoryChannel channel("openssl", OpensslServer(kMixedOrder, TlsVersion::kTls1_2,
+                                                 TlsVersion::kTls1_2, /*prefer_server=*/false));
+  const EnumerationRun run = Enumerate(channel);
+  const VersionEnumeration& tls12 = At(run.enumeration, TlsVersion::kTls1_2);
+  const std::vector<uint16_t> found = SuiteCodes(tls12);
+  EXPECT_EQ(std::set<uint16_t>(found.begin(), found.end()),
+            std::set<uint16_t>(kMixedOrderCodes.begin(), kMixedOrderCodes.end()));
+  EXPECT_TRUE(tls12.preference_tested());
+  EXPECT_FALSE(tls12.server_preference());
+  EXPECT_EQ(run.enumeration.handshakes(), 9u);
+  ExpectWithinBudget(run.enumeration, 3);
+}
+
+TEST(EnumeratorTest, Tls13SuitesPreferenceAndGroupsInServerOrder) {
+  for (bool prefer_server : {true, false}) {
+    backends::ServerConfig config =
+        OpensslServer("", TlsVersion::kTls1_3, TlsVersion::kTls1_3, prefer_server);
+    config.ciphers.openssl_ciphersuites =
+        "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
+    config.groups = {24, 23};  // secp384r1 before secp256r1.
+    MemoryChannel channel("openssl", config);
+    const EnumerationRun run = Enumerate(channel);
+    const VersionEnumeration& tls13 = At(run.enumeration, TlsVersion::kTls1_3);
+    ASSERT_EQ(tls13.status(), VersionEnumeration::SUPPORTED) << tls13.detail();
+    if (prefer_server) {
+      EXPECT_EQ(SuiteCodes(tls13), (std::vector<uint16_t>{0x1302, 0x1303, 0x1301}));
+    } else {
+      const std::vector<uint16_t> found = SuiteCodes(tls13);
+      EXPECT_EQ(std::set<uint16_t>(found.begin(), found.end()),
+                (std::set<uint16_t>{0x1301, 0x1302, 0x1303}));
+    }
+    EXPECT_TRUE(tls13.preference_tested());
+    EXPECT_EQ(tls13.server_preference(), prefer_server);
+    EXPECT_TRUE(tls13.groups_tested()) << tls13.detail();
+    EXPECT_EQ(std::vector<std::string>(tls13.groups().begin(), tls13.groups().end()),
+              (std::vector<std::string>{"secp384r1", "secp256r1"}));
+    // 3 suites + 1 refusal; 2 groups + 1 refusal; one refusal for each of TLS 1.0-1.2.
+    EXPECT_EQ(run.enumeration.handshakes(), 10u) << "prefer_server " << prefer_server;
+    ExpectWithinBudget(run.enumeration, 3);
+  }
+}
+
+TEST(EnumeratorTest, SuitesOnlyGnutlsCanOfferAreFoundThroughGnutls) {
+  backends::ServerConfig config =
+      MakeServerConfig("gnutls", SharedPki().rsa,
+                       GnutlsSpec("NONE:+VERS-TLS1.2:+VERS-TLS1.0:+RSA:+ECDHE-RSA:+AES-128-CBC:"
+                                  "+3DES-CBC:+ARCFOUR-128:+CAMELLIA-128-GCM:+SHA1:+MD5:+AEAD:"
+                                  "+SIGN-ALL:+GROUP-ALL:+COMP-NULL:+CTYPE-X509"));
+  MemoryChannel channel("gnutls", config);
+  const EnumerationRun run = Enumerate(channel);
+  for (TlsVersion version : {TlsVersion::kTls1_0, TlsVersion::kTls1_1, TlsVersion::kTls1_2}) {
+    const VersionEnumeration& result = At(run.enumeration, version);
+    const std::vector<uint16_t> found = SuiteCodes(result);
+    const std::set<uint16_t> truth = SingleSuiteTruth(channel, version);
+    EXPECT_EQ(std::set<uint16_t>(found.begin(), found.end()), truth)
+        << backends::TlsVersionName(version) << ": found " << Names(found) << "; truth "
+        << Names({truth.begin(), truth.end()}) << "; " << result.detail();
+    if (version == TlsVersion::kTls1_1) {
+      EXPECT_EQ(result.status(), VersionEnumeration::NOT_SUPPORTED);
+      continue;
+    }
+    ASSERT_EQ(result.status(), VersionEnumeration::SUPPORTED);
+    EXPECT_TRUE(truth.contains(0x000A)) << "RSA 3DES must be accepted";
+    EXPECT_TRUE(truth.contains(0x0005)) << "RSA RC4-SHA must be accepted";
+    for (int i = 0; i < result.suites_size(); ++i) {
+      const bool openssl_can = Plan().versions[static_cast<int>(version) - 0x0300].offers[0].Offers(
+          result.suites(i).code_point());
+      EXPECT_EQ(result.found_by(i), openssl_can ? "openssl" : "gnutls")
+          << result.suites(i).iana_name();
+    }
+  }
+}
+
+// Accuracy over a wide legacy configuration: every version, every suite OpenSSL has.
+TEST(EnumeratorTest, WideLegacyServerMatchesSingleSuiteHandshakes) {
+  for (bool prefer_server : {true, false}) {
+    MemoryChannel channel("openssl",
+                          OpensslServer("ALL:COMPLEMENTOFALL:@SECLEVEL=0", TlsVersion::kTls1_0,
+                                        TlsVersion::kTls1_3, prefer_server));
+    const EnumerationRun run = Enumerate(channel, /*groups=*/false);
+    for (TlsVersion version :
+         {TlsVersion::kTls1_0, TlsVersion::kTls1_1, TlsVersion::kTls1_2, TlsVersion::kTls1_3}) {
+      const VersionEnumeration& result = At(run.enumeration, version);
+      const std::vector<uint16_t> found = SuiteCodes(result);
+      const std::set<uint16_t> truth = SingleSuiteTruth(channel, version);
+      EXPECT_FALSE(truth.empty());
+      EXPECT_EQ(std::set<uint16_t>(found.begin(), found.end()), truth)
+          << backends::TlsVersionName(version) << " prefer_server " << prefer_server << ": "
+          << result.detail();
+      EXPECT_EQ(result.server_preference(), prefer_server) << backends::TlsVersionName(version);
+    }
+    ExpectWithinBudget(run.enumeration, 3);
+  }
+}
+
+}  // namespace
+}  // namespace tlsweep::agent
