@@ -35,6 +35,9 @@ int RunProbe(const GlobalOptions& global, const ProbeCommandOptions& options) {
     std::cerr << "tlsweep: " << prepared.status().message() << "\n";
     return 2;
   }
+  for (const std::string& warning : prepared->warnings) {
+    std::cerr << "tlsweep: warning: " << warning << "\n";
+  }
   prepared->options.threads = 1;
   agent::Sweeper sweeper(std::move(prepared->options));
   bool delivered = false;

@@ -1,8 +1,14 @@
 #include "cli/probe_flags.h"
 
+#include <set>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/probe/candidate_builder.h"
+#include "backends/candidate/candidate_file.h"
+#include "backends/candidate/candidate_spec.h"
+#include "backends/candidate/profile_file.h"
 #include "backends/outcome_proto.h"
 
 namespace tlsweep::cli {
@@ -30,6 +36,27 @@ void AddProbeFlags(CLI::App& command, ProbeFlags& flags) {
       .add_option("--ca-file", flags.ca_file,
                   "CA bundle for certificate verification (default: the system bundle)")
       ->group("TLS");
+  command
+      .add_option("--candidate", flags.candidate_specs,
+                  "A candidate config, one handshake each per endpoint (repeatable): e.g. "
+                  "\"name=proposed ciphers='DEFAULT:!AES256-SHA' min=TLSv1.2 tls=required\"; "
+                  "keys: name backend ciphers ciphersuites priority min max groups legacy tls")
+      ->allow_extra_args(false)  // One value per occurrence: a positional target may follow.
+      ->group("Candidates");
+  command
+      .add_option("--candidate-from", flags.candidate_files,
+                  "Read candidates from an MTA config: ecelerity.conf or Postfix main.cf "
+                  "(repeatable; see `tlsweep candidate --from`)")
+      ->allow_extra_args(false)
+      ->group("Candidates");
+  command
+      .add_option("--profile", flags.profile_file,
+                  "Probe profile file (tlsweep.v1.ProbeProfile, protobuf text format or JSON)")
+      ->group("Candidates");
+  command
+      .add_flag("--enumerate", flags.enumerate,
+                "Also enumerate the suites, versions and groups each endpoint accepts")
+      ->group("Candidates");
   command.add_option("--port", flags.port, "SMTP port for domains and hosts without one")
       ->capture_default_str()
       ->group("SMTP and DNS");
@@ -79,10 +106,86 @@ void AddProbeFlags(CLI::App& command, ProbeFlags& flags) {
   command.add_flag("--json", flags.json, "Print results as JSON (the ProbeResult message)");
 }
 
+absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> CollectCandidates(
+    const ProbeFlags& flags, bool* enumerate, std::vector<std::string>* warnings) {
+  std::vector<tlsweep::v1::TlsClientSettings> candidates;
+  std::set<std::string> names;
+  if (!flags.profile_file.empty()) {
+    absl::StatusOr<tlsweep::v1::ProbeProfile> profile =
+        backends::ReadProbeProfile(flags.profile_file);
+    if (!profile.ok()) return profile.status();
+    if (profile->enumerate()) *enumerate = true;
+    for (const tlsweep::v1::TlsClientSettings& settings : profile->candidates()) {
+      names.insert(settings.name());
+      candidates.push_back(settings);
+    }
+  }
+  for (const std::string& file : flags.candidate_files) {
+    absl::StatusOr<backends::CandidateSet> set =
+        backends::LoadCandidateFile(file, backends::CandidateFileFormat::kAuto);
+    if (!set.ok()) return set.status();
+    warnings->insert(warnings->end(), set->warnings.begin(), set->warnings.end());
+    for (tlsweep::v1::TlsClientSettings& settings : set->candidates) {
+      // Two files read the same way give the same names: number the later ones.
+      const std::string base = settings.name();
+      for (int n = 2; names.count(settings.name()) > 0; ++n) {
+        settings.set_name(absl::StrCat(base, "-", n));
+      }
+      names.insert(settings.name());
+      candidates.push_back(std::move(settings));
+    }
+  }
+  for (const std::string& spec : flags.candidate_specs) {
+    absl::StatusOr<tlsweep::v1::TlsClientSettings> settings = backends::ParseCandidateSpec(spec);
+    if (!settings.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--candidate \"", spec, "\": ", settings.status().message()));
+    }
+    if (settings->name().empty()) {
+      settings->set_name(absl::StrCat("candidate", candidates.size() + 1));
+    }
+    if (!names.insert(settings->name()).second) {
+      return absl::InvalidArgumentError(absl::StrCat("--candidate \"", spec, "\": the name '",
+                                                     settings->name(), "' is already used"));
+    }
+    candidates.push_back(*std::move(settings));
+  }
+  return candidates;
+}
+
 absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
                                            const backends::BackendRegistry& registry) {
   PreparedSweep prepared;
   agent::SweepOptions& options = prepared.options;
+  prepared.enumerate = flags.enumerate;
+
+  absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> candidates =
+      CollectCandidates(flags, &prepared.enumerate, &prepared.warnings);
+  if (!candidates.ok()) return candidates.status();
+  if (!candidates->empty()) {
+    if (!flags.ciphers.empty() || !flags.ciphersuites.empty() || !flags.priority.empty() ||
+        !flags.min_version.empty() || !flags.max_version.empty() || !flags.groups.empty() ||
+        flags.legacy) {
+      return absl::InvalidArgumentError(
+          "--ciphers, --ciphersuites, --priority, --min-version, --max-version, --groups and "
+          "--legacy describe the single default candidate: with --candidate, --candidate-from "
+          "or --profile, write them into a candidate instead");
+    }
+    for (const tlsweep::v1::TlsClientSettings& settings : *candidates) {
+      absl::StatusOr<agent::TlsCandidate> candidate =
+          agent::BuildCandidate(settings, registry, flags.ca_file);
+      if (!candidate.ok()) {
+        const absl::string_view message = candidate.status().message();
+        return absl::Status(candidate.status().code(),
+                            absl::StrCat(settings.source(), ": ",
+                                         absl::StrContains(message, "candidate '")
+                                             ? ""
+                                             : absl::StrCat("candidate '", settings.name(), "': "),
+                                         message));
+      }
+      options.candidates.push_back(*std::move(candidate));
+    }
+  }
 
   tlsweep::v1::TlsClientSettings settings;
   settings.set_name("default");
@@ -105,10 +208,12 @@ absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
     settings.add_groups(std::string(group));
   }
   settings.set_legacy(flags.legacy);
-  absl::StatusOr<agent::TlsCandidate> candidate =
-      agent::BuildCandidate(settings, registry, flags.ca_file);
-  if (!candidate.ok()) return candidate.status();
-  options.candidates.push_back(*std::move(candidate));
+  if (options.candidates.empty()) {
+    absl::StatusOr<agent::TlsCandidate> candidate =
+        agent::BuildCandidate(settings, registry, flags.ca_file);
+    if (!candidate.ok()) return candidate.status();
+    options.candidates.push_back(*std::move(candidate));
+  }
 
   options.probe.ehlo_name = flags.ehlo;
   options.probe.connect_timeout = std::chrono::milliseconds(flags.connect_timeout_ms);
@@ -129,6 +234,13 @@ absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
     if (!opt_out.ok()) return opt_out.status();
     prepared.opt_out = std::make_unique<agent::OptOutList>(*std::move(opt_out));
     options.opt_out = prepared.opt_out.get();
+  }
+  options.enumerate = prepared.enumerate;
+  if (options.enumerate) {
+    // Enumeration offers through every loaded backend: each can offer suites the other lost.
+    for (const backends::LoadedBackend& loaded : registry.backends()) {
+      options.enumeration_backends.push_back(loaded.backend.get());
+    }
   }
   return prepared;
 }

@@ -4,11 +4,13 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "agent/policy/opt_out_list.h"
 #include "agent/sweep/sweep_options.h"
 #include "backends/plugin_loader.h"
+#include "tlsweep/v1/probe.pb.h"
 
 namespace tlsweep::cli {
 
@@ -23,6 +25,14 @@ struct ProbeFlags {
   std::string groups;
   bool legacy = false;
   std::string ca_file;
+  // Candidate configurations, each probed with its own handshake per endpoint, in this order:
+  // the --profile file's, then those read from --candidate-from files, then --candidate specs.
+  // With none, the single "default" candidate described by the flags above is probed.
+  std::string profile_file;
+  std::vector<std::string> candidate_files;
+  std::vector<std::string> candidate_specs;
+  // Enumerate what each endpoint accepts (also set by the profile's `enumerate`).
+  bool enumerate = false;
   // SMTP and DNS.
   uint16_t port = 25;
   std::string resolver;
@@ -49,7 +59,15 @@ void AddProbeFlags(CLI::App& command, ProbeFlags& flags);
 struct PreparedSweep {
   agent::SweepOptions options;
   std::unique_ptr<agent::OptOutList> opt_out;
+  bool enumerate = false;  // Asked for by --enumerate or the profile (also in options).
+  // What --candidate-from files held that is not modelled ("file:line: message").
+  std::vector<std::string> warnings;
 };
+
+// The candidates the flags name (--profile, --candidate-from, --candidate), validated, with
+// unique names; empty when none is given. Sets *enumerate when the profile asks for it.
+absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> CollectCandidates(
+    const ProbeFlags& flags, bool* enumerate, std::vector<std::string>* warnings);
 
 absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
                                            const backends::BackendRegistry& registry);

@@ -24,7 +24,57 @@ std::string Date(int64_t unix_seconds) {
 
 std::string YesNo(bool value) { return value ? "yes" : "no"; }
 
+std::string StatusName(tlsweep::v1::VersionEnumeration::Status status) {
+  switch (status) {
+    case tlsweep::v1::VersionEnumeration::SUPPORTED:
+      return "supported";
+    case tlsweep::v1::VersionEnumeration::NOT_SUPPORTED:
+      return "not supported";
+    case tlsweep::v1::VersionEnumeration::NOT_TESTED:
+      return "not tested (no loaded backend can offer it)";
+    case tlsweep::v1::VersionEnumeration::ERROR:
+      return "error";
+    default:
+      return "unknown";
+  }
+}
+
 }  // namespace
+
+std::string FormatEnumeration(const tlsweep::v1::Enumeration& enumeration) {
+  std::string out;
+  for (const tlsweep::v1::VersionEnumeration& version : enumeration.versions()) {
+    const std::string name(
+        backends::TlsVersionName(backends::VersionFromProto(version.version())));
+    std::string preference;
+    if (version.suites_size() > 1) {
+      preference = !version.preference_tested()   ? ", preference not tested"
+                   : version.server_preference() ? ", server's order"
+                                                 : ", client's order";
+    }
+    absl::StrAppendFormat(&out, "  %-9s %s%s\n", name, StatusName(version.status()),
+                          version.status() == tlsweep::v1::VersionEnumeration::SUPPORTED
+                              ? absl::StrCat(": ", version.suites_size(), " suites", preference)
+                              : "");
+    for (int i = 0; i < version.suites_size(); ++i) {
+      absl::StrAppendFormat(&out, "  %-9s   %2d. %-45s %s\n", "", i + 1,
+                            version.suites(i).iana_name(),
+                            i < version.found_by_size() ? version.found_by(i) : "");
+    }
+    if (version.groups_size() > 0) {
+      absl::StrAppendFormat(&out, "  %-9s   groups: %s\n", "", absl::StrJoin(version.groups(), " "));
+    }
+    if (version.untested_suites_size() > 0) {
+      absl::StrAppendFormat(&out, "  %-9s   %d suites not testable with the loaded backends\n", "",
+                            version.untested_suites_size());
+    }
+  }
+  absl::StrAppendFormat(&out, "  %-9s %d handshakes (elimination floor %d) via %s in %s\n",
+                        "enumerate", enumeration.handshakes(), enumeration.floor_handshakes(),
+                        absl::StrJoin(enumeration.backends(), "+"),
+                        Millis(enumeration.duration_us()));
+  return out;
+}
 
 std::string FailureName(tlsweep::v1::ProbeFailure failure) {
   if (failure == tlsweep::v1::PROBE_OK) return "ok";
@@ -93,13 +143,14 @@ std::string FormatResult(const tlsweep::v1::ProbeResult& result) {
       }
     }
   }
+  if (result.has_enumeration()) absl::StrAppend(&out, FormatEnumeration(result.enumeration()));
   if (result.failure() == tlsweep::v1::PROBE_OK) {
     absl::StrAppendFormat(&out, "  %-9s OK (%s total)\n", "verdict", Millis(timings.total_us()));
   } else {
     absl::StrAppendFormat(&out, "  %-9s FAILED %s: %s\n", "verdict", FailureName(result.failure()),
                           result.failure_detail());
   }
-  if (result.attempts() > 1) {
+  if (result.attempts() > 1 && !result.has_enumeration()) {
     absl::StrAppendFormat(&out, "  %-9s %d connections (rate-limited, backed off)\n", "attempts",
                           result.attempts());
   }

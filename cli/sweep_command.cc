@@ -92,6 +92,9 @@ int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
     std::cerr << "tlsweep: " << prepared.status().message() << "\n";
     return 2;
   }
+  for (const std::string& warning : prepared->warnings) {
+    std::cerr << "tlsweep: warning: " << warning << "\n";
+  }
   if (prepared->opt_out != nullptr) {
     for (const agent::BadLine& bad : prepared->opt_out->bad_lines()) {
       std::cerr << "tlsweep: warning: " << agent::FormatBadLine(bad, options.flags.opt_out_file)
