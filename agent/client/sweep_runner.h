@@ -1,0 +1,21 @@
+// The ShardRunner that probes for real: one Sweeper per shard, configured from the agent's own
+// options (timeouts, resolver, politeness, safety) and the scan's ProbeProfile (candidates).
+#pragma once
+
+#include <string>
+
+#include "agent/client/agent_client.h"
+#include "agent/sweep/sweep_options.h"
+#include "backends/plugin_loader.h"
+
+namespace tlsweep::agent {
+
+struct SweepRunnerOptions {
+  SweepOptions base;  // Its candidates are used when a profile names none.
+  const backends::BackendRegistry* registry = nullptr;  // Outlives the runner.
+  std::string ca_file;  // CA bundle for certificate verification; empty: the system bundle.
+};
+
+ShardRunner MakeSweepRunner(SweepRunnerOptions options);
+
+}  // namespace tlsweep::agent

@@ -1,0 +1,122 @@
+// tlsweep-agent: connects to a coordinator, leases shards for its region, probes them and
+// streams the results back.
+//
+//   tlsweep-agent --coordinator coord.example.net:7443 --region eu-west --capacity 4
+//       --tls-ca ca.pem --tls-cert agent.pem --tls-key agent-key.pem --spool
+//       /var/lib/tlsweep/spool.db
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "agent/client/agent_client.h"
+#include "agent/client/sweep_runner.h"
+#include "backends/outcome_proto.h"
+#include "backends/plugin_loader.h"
+#include "cli/probe_flags.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tlsweep-agent: runs the shards a tlsweep-coordinator leases to its region."};
+  tlsweep::agent::AgentClientOptions options;
+  tlsweep::cli::ProbeFlags flags;
+  std::string plugin_dir;
+  int threads = 1;
+  double rate = 50;
+  int per_ip = 1;
+  int per_ip_spacing_ms = 250;
+  int per_provider = 8;
+  size_t concurrency = 256;
+  app.add_option("--coordinator", options.coordinator, "Coordinator host:port")->required();
+  app.add_option("--region", options.region, "Region this agent scans from")->required();
+  app.add_option("--capacity", options.capacity, "Shards run at once")->capture_default_str();
+  app.add_option("--agent-id", options.agent_id, "Stable agent name (default: host-region)");
+  app.add_option("--tls-ca", options.ca_file,
+                 "CA that signed the coordinator's certificate (PEM; --ca-file is the probes')");
+  app.add_option("--tls-cert", options.cert_file, "This agent's client certificate (PEM)");
+  app.add_option("--tls-key", options.key_file, "This agent's private key (PEM)");
+  app.add_option("--tls-server-name", options.server_name,
+                 "Name expected in the coordinator's certificate (default: the host)");
+  app.add_flag("--insecure", options.insecure, "Plain text (a coordinator started with --dev)");
+  app.add_option("--spool", options.spool_path,
+                 "Spool file for unacknowledged results (default: memory only)");
+  app.add_option("--batch-size", options.batch_size, "Results per batch")->capture_default_str();
+  app.add_option("--plugin-dir", plugin_dir, "Directory of TLS backend plugins");
+  app.add_option("--threads", threads, "Event loops per shard")->capture_default_str();
+  app.add_option("--concurrency", concurrency, "Targets in flight per shard")
+      ->capture_default_str();
+  app.add_option("--rate", rate, "New connections per second per shard (0: no cap)")
+      ->capture_default_str();
+  app.add_option("--per-ip", per_ip, "Concurrent connections per IP")->capture_default_str();
+  app.add_option("--per-ip-spacing", per_ip_spacing_ms, "Minimum ms between connections to an IP")
+      ->capture_default_str();
+  app.add_option("--per-provider", per_provider, "Concurrent connections per provider")
+      ->capture_default_str();
+  tlsweep::cli::AddProbeFlags(app, flags);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  if (options.agent_id.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    options.agent_id = absl::StrCat(host, "-", options.region);
+  }
+  absl::StatusOr<tlsweep::backends::BackendRegistry> registry =
+      tlsweep::backends::BackendRegistry::LoadDirectory(
+          tlsweep::backends::ResolvePluginDirectory(plugin_dir));
+  if (!registry.ok()) {
+    std::cerr << "tlsweep-agent: " << registry.status().message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<tlsweep::cli::PreparedSweep> prepared =
+      tlsweep::cli::PrepareSweep(flags, *registry);
+  if (!prepared.ok()) {
+    std::cerr << "tlsweep-agent: " << prepared.status().message() << "\n";
+    return 2;
+  }
+  for (const tlsweep::backends::LoadedBackend& loaded : registry->backends()) {
+    tlsweep::v1::BackendInfo* info = &options.backends.emplace_back();
+    info->set_name(std::string(loaded.backend->Name()));
+    info->set_library_version(loaded.backend->LibraryVersion());
+    info->set_path(loaded.path);
+    for (tlsweep::backends::TlsVersion version : loaded.backend->SpeakableVersions()) {
+      info->add_speakable_versions(tlsweep::backends::VersionToProto(version));
+    }
+  }
+  options.version = "tlsweep-agent 0.1.0";
+  tlsweep::agent::SweepRunnerOptions runner;
+  runner.base = std::move(prepared->options);
+  runner.base.threads = threads;
+  runner.base.max_in_flight_targets = concurrency;
+  runner.base.politeness.connections_per_second = rate;
+  runner.base.politeness.per_ip_concurrency = per_ip;
+  runner.base.politeness.per_ip_spacing = std::chrono::milliseconds(per_ip_spacing_ms);
+  runner.base.politeness.per_provider_concurrency = per_provider;
+  runner.registry = &*registry;
+  runner.ca_file = flags.ca_file;
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  absl::StatusOr<std::unique_ptr<tlsweep::agent::AgentClient>> client =
+      tlsweep::agent::AgentClient::Create(options, tlsweep::agent::MakeSweepRunner(runner));
+  if (!client.ok()) {
+    std::cerr << "tlsweep-agent: " << client.status().message() << "\n";
+    return 1;
+  }
+  std::thread stopper([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    std::cerr << "tlsweep-agent: stopping\n";
+    (*client)->Stop();
+  });
+  (*client)->Run();
+  stopper.detach();  // Run() also ends when Stop() came from elsewhere; exit takes the thread.
+  return 0;
+}

@@ -1,0 +1,261 @@
+#include "coordinator/agent_service.h"
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace tlsweep::coordinator {
+namespace {
+
+using ::tlsweep::v1::AgentMessage;
+using ::tlsweep::v1::CoordinatorMessage;
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+// Finishes at once with `status` (an unauthenticated peer).
+class RefusingReactor final : public grpc::ServerBidiReactor<AgentMessage, CoordinatorMessage> {
+ public:
+  explicit RefusingReactor(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, CoordinatorMessage>,
+                                 public AgentConnection {
+ public:
+  AgentStreamReactor(Coordinator& coordinator, std::string peer)
+      : coordinator_(coordinator), peer_(std::move(peer)) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    StartRead(&incoming_);
+  }
+
+  void Send(CoordinatorMessage message) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (finish_requested_) return;
+    outgoing_.push_back(std::move(message));
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&outgoing_.front());
+    }
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // The agent closed its side, or the stream broke.
+      RequestFinish(grpc::Status::OK);
+      return;
+    }
+    refs_.fetch_add(1);
+    coordinator_.workers().Post([this, message = std::move(incoming_)] {
+      absl::Status status = Handle(message);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (status.ok() && !finish_requested_) StartRead(&incoming_);
+      }
+      if (!status.ok()) RequestFinish(ToGrpc(status));
+      Unref();
+    });
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    outgoing_.pop_front();
+    if (!ok) {
+      outgoing_.clear();
+      finish_requested_ = true;
+    }
+    if (!outgoing_.empty()) {
+      StartWrite(&outgoing_.front());
+      return;
+    }
+    writing_ = false;
+    if (finish_requested_ && !finished_) {
+      finished_ = true;
+      Finish(final_status_);
+    }
+  }
+
+  void OnCancel() override { RequestFinish(grpc::Status(grpc::StatusCode::CANCELLED, "")); }
+
+  void OnDone() override { Unref(); }
+
+ private:
+  // The last reference (the stream is done and no message is being handled) unregisters the
+  // agent and deletes the reactor, on a worker: the store is not touched from a reaction.
+  void Unref() {
+    if (refs_.fetch_sub(1) != 1) return;
+    coordinator_.workers().Post([this] {
+      if (!agent_id_.empty()) {
+        coordinator_.Unregister(agent_id_, this);
+        (void)coordinator_.store().RecordAgent(hello_, peer_, false, NowUnixMs());
+      }
+      delete this;
+    });
+  }
+
+  // Finishes once the write queue has drained.
+  void RequestFinish(grpc::Status status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (finish_requested_) {
+      if (!writing_ && !finished_) {
+        finished_ = true;
+        Finish(final_status_);
+      }
+      return;
+    }
+    finish_requested_ = true;
+    final_status_ = std::move(status);
+    if (!writing_) {
+      finished_ = true;
+      Finish(final_status_);
+    }
+  }
+
+  // Runs on a worker thread, one message of this stream at a time.
+  absl::Status Handle(const AgentMessage& message) {
+    Store& store = coordinator_.store();
+    const CoordinatorOptions& options = coordinator_.options();
+    const int64_t now = NowUnixMs();
+    if (message.has_hello()) {
+      if (!agent_id_.empty()) return absl::FailedPreconditionError("hello sent twice");
+      const v1::AgentHello& hello = message.hello();
+      if (hello.agent_id().empty() || hello.region().empty()) {
+        return absl::InvalidArgumentError("hello needs an agent id and a region");
+      }
+      hello_ = hello;
+      hello_.clear_held_leases();
+      if (absl::Status s = store.RecordAgent(hello_, peer_, true, now); !s.ok()) return s;
+      agent_id_ = hello.agent_id();
+      coordinator_.Register(agent_id_, this);
+      CoordinatorMessage welcome;
+      welcome.mutable_welcome()->set_coordinator_id(options.coordinator_id);
+      welcome.mutable_welcome()->set_heartbeat_interval_ms(options.heartbeat_ms);
+      welcome.mutable_welcome()->set_lease_duration_ms(options.lease_ms);
+      Send(std::move(welcome));
+      if (hello.held_leases_size() > 0) {
+        std::vector<uint64_t> held(hello.held_leases().begin(), hello.held_leases().end());
+        absl::StatusOr<std::vector<uint64_t>> stale =
+            store.ExtendLeases(agent_id_, held, now, options.lease_ms);
+        if (!stale.ok()) return stale.status();
+        for (uint64_t lease_id : *stale) {
+          CoordinatorMessage cancelled;
+          cancelled.mutable_cancelled()->set_lease_id(lease_id);
+          cancelled.mutable_cancelled()->set_reason("lease no longer held");
+          Send(std::move(cancelled));
+        }
+      }
+      return absl::OkStatus();
+    }
+    if (agent_id_.empty()) return absl::FailedPreconditionError("the first message must be hello");
+    switch (message.body_case()) {
+      case AgentMessage::kLeaseRequest: {
+        const int want = static_cast<int>(
+            std::min<uint32_t>(message.lease_request().shards(), std::max(hello_.capacity(), 1u)));
+        absl::StatusOr<std::vector<v1::ShardAssignment>> assignments =
+            store.LeaseShards(agent_id_, hello_.region(), want, now, options.lease_ms);
+        if (!assignments.ok()) return assignments.status();
+        for (v1::ShardAssignment& assignment : *assignments) {
+          CoordinatorMessage out;
+          *out.mutable_assignment() = std::move(assignment);
+          Send(std::move(out));
+        }
+        if (!assignments->empty()) coordinator_.NotifyChanged();
+        return absl::OkStatus();
+      }
+      case AgentMessage::kResults: {
+        absl::StatusOr<BatchOutcome> outcome = store.IngestBatch(agent_id_, message.results());
+        if (!outcome.ok()) return outcome.status();
+        CoordinatorMessage out;
+        v1::BatchAck* ack = out.mutable_ack();
+        ack->set_lease_id(message.results().lease_id());
+        ack->set_seq(message.results().seq());
+        ack->set_status(*outcome == BatchOutcome::kAccepted    ? v1::BatchAck::ACCEPTED
+                        : *outcome == BatchOutcome::kDuplicate ? v1::BatchAck::DUPLICATE
+                                                               : v1::BatchAck::STALE);
+        Send(std::move(out));
+        if (*outcome == BatchOutcome::kAccepted) coordinator_.NotifyChanged();
+        return absl::OkStatus();
+      }
+      case AgentMessage::kShardComplete: {
+        std::string detail;
+        absl::StatusOr<bool> accepted =
+            store.CompleteLease(agent_id_, message.shard_complete().lease_id(),
+                                message.shard_complete().batches(), now, &detail);
+        if (!accepted.ok()) return accepted.status();
+        CoordinatorMessage out;
+        out.mutable_complete_ack()->set_lease_id(message.shard_complete().lease_id());
+        out.mutable_complete_ack()->set_accepted(*accepted);
+        out.mutable_complete_ack()->set_detail(detail);
+        Send(std::move(out));
+        coordinator_.NotifyChanged();
+        return absl::OkStatus();
+      }
+      case AgentMessage::kHeartbeat: {
+        std::vector<uint64_t> leases(message.heartbeat().lease_ids().begin(),
+                                     message.heartbeat().lease_ids().end());
+        absl::StatusOr<std::vector<uint64_t>> stale =
+            store.ExtendLeases(agent_id_, leases, now, options.lease_ms);
+        if (!stale.ok()) return stale.status();
+        CoordinatorMessage out;
+        out.mutable_heartbeat_ack()->set_lease_expiry_unix_ms(now + options.lease_ms);
+        for (uint64_t lease_id : *stale) out.mutable_heartbeat_ack()->add_stale_leases(lease_id);
+        Send(std::move(out));
+        return absl::OkStatus();
+      }
+      case AgentMessage::kRelease: {
+        absl::Status s = store.ReleaseLease(agent_id_, message.release().lease_id());
+        if (s.ok()) coordinator_.NotifyChanged();
+        return s;
+      }
+      default:
+        return absl::InvalidArgumentError("unknown agent message");
+    }
+  }
+
+  Coordinator& coordinator_;
+  const std::string peer_;
+  std::atomic<int> refs_{1};  // The stream itself (dropped in OnDone) and posted work.
+  // Touched only by the worker handling this stream's current message (one at a time).
+  std::string agent_id_;
+  v1::AgentHello hello_;
+
+  std::mutex mutex_;
+  AgentMessage incoming_;
+  std::deque<CoordinatorMessage> outgoing_;
+  bool writing_ = false;
+  bool finish_requested_ = false;
+  bool finished_ = false;
+  grpc::Status final_status_;
+};
+
+std::string PeerIdentity(grpc::CallbackServerContext* context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+  std::string identity = context->peer();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    std::vector<std::string> names;
+    for (const grpc::string_ref& name : auth->GetPeerIdentity()) {
+      names.emplace_back(name.data(), name.size());
+    }
+    identity = absl::StrCat(absl::StrJoin(names, ","), "@", identity);
+  }
+  return identity;
+}
+
+}  // namespace
+
+grpc::ServerBidiReactor<AgentMessage, CoordinatorMessage>* AgentServiceImpl::Connect(
+    grpc::CallbackServerContext* context) {
+  if (require_client_certificate_) {
+    std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+    if (auth == nullptr || !auth->IsPeerAuthenticated()) {
+      return new RefusingReactor(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                              "agents need a client certificate from the CA"));
+    }
+  }
+  return new AgentStreamReactor(coordinator_, PeerIdentity(context));
+}
+
+}  // namespace tlsweep::coordinator

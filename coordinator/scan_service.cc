@@ -1,0 +1,237 @@
+#include "coordinator/scan_service.h"
+
+#include <openssl/crypto.h>
+
+#include <istream>
+#include <streambuf>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "agent/target/list_line_reader.h"
+#include "agent/target/target.h"
+
+namespace tlsweep::coordinator {
+namespace {
+
+using ::tlsweep::v1::CreateScanRequest;
+using ::tlsweep::v1::Scan;
+
+constexpr size_t kErrorsInStatus = 20;
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+// The list's bytes as an istream, pulled chunk by chunk from the CreateScan stream.
+class ChunkStreamBuf : public std::streambuf {
+ public:
+  explicit ChunkStreamBuf(grpc::ServerReader<CreateScanRequest>* reader) : reader_(reader) {}
+
+  bool protocol_error() const { return protocol_error_; }
+
+ protected:
+  int_type underflow() override {
+    while (gptr() == egptr()) {
+      CreateScanRequest request;
+      if (!reader_->Read(&request)) return traits_type::eof();
+      if (!request.has_chunk()) {
+        protocol_error_ = true;
+        return traits_type::eof();
+      }
+      buffer_ = std::move(*request.mutable_chunk()->mutable_data());
+      setg(buffer_.data(), buffer_.data(), buffer_.data() + buffer_.size());
+    }
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  grpc::ServerReader<CreateScanRequest>* reader_;
+  std::string buffer_;
+  bool protocol_error_ = false;
+};
+
+bool IsTerminal(v1::ScanState state) {
+  return state == v1::SCAN_DONE || state == v1::SCAN_CANCELLED || state == v1::SCAN_FAILED;
+}
+
+}  // namespace
+
+grpc::Status ScanServiceImpl::Authorize(grpc::ServerContext* context) const {
+  if (auth_.open) return grpc::Status::OK;
+  if (auth_.accept_client_certificate) {
+    std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+    if (auth != nullptr && auth->IsPeerAuthenticated()) return grpc::Status::OK;
+  }
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it != metadata.end()) {
+    const std::string value(it->second.data(), it->second.size());
+    constexpr absl::string_view kBearer = "Bearer ";
+    if (absl::StartsWith(value, kBearer)) {
+      const std::string presented = value.substr(kBearer.size());
+      for (const std::string& token : auth_.tokens) {
+        if (!token.empty() && token.size() == presented.size() &&
+            CRYPTO_memcmp(token.data(), presented.data(), token.size()) == 0) {
+          return grpc::Status::OK;
+        }
+      }
+    }
+  }
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                      "the scan API needs a bearer token or a client certificate");
+}
+
+grpc::Status ScanServiceImpl::CreateScan(grpc::ServerContext* context,
+                                         grpc::ServerReader<CreateScanRequest>* reader,
+                                         Scan* response) {
+  if (grpc::Status status = Authorize(context); !status.ok()) return status;
+  CreateScanRequest first;
+  if (!reader->Read(&first) || !first.has_header()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a header");
+  }
+  const v1::ScanHeader& header = first.header();
+  const CoordinatorOptions& options = coordinator_.options();
+  ScanSpec spec;
+  spec.name = header.name();
+  spec.profile = header.profile();
+  for (const std::string& region : header.regions()) {
+    if (region.empty() || absl::StrContains(region, ",")) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("bad region name '", region, "'"));
+    }
+    spec.regions.push_back(region);
+  }
+  if (spec.regions.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a scan needs at least one region");
+  }
+  spec.shard_size = header.shard_size() == 0 ? options.default_shard_size : header.shard_size();
+  if (spec.shard_size > options.max_shard_size) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("shard size above ", options.max_shard_size));
+  }
+  if (header.default_port() > 65535) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "default port out of range");
+  }
+  spec.default_port = header.default_port() == 0 ? 25 : header.default_port();
+  spec.max_attempts =
+      header.max_attempts() == 0 ? options.default_max_attempts : header.max_attempts();
+
+  absl::StatusOr<std::unique_ptr<SubmissionWriter>> writer =
+      coordinator_.store().BeginScan(spec, NowUnixMs());
+  if (!writer.ok()) return ToGrpc(writer.status());
+
+  ChunkStreamBuf buffer(reader);
+  std::istream in(&buffer);
+  agent::ListLineReader lines(in);
+  agent::BadLineLog bad_lines;
+  agent::ListLine line;
+  absl::Status failure;
+  while (lines.Next(line)) {
+    if (line.too_long) {
+      bad_lines.Add(line.line_number, line.text, "line too long");
+      continue;
+    }
+    absl::StatusOr<agent::Target> target =
+        agent::ParseTarget(line.text, static_cast<uint16_t>(spec.default_port));
+    if (!target.ok()) {
+      bad_lines.Add(line.line_number, line.text, target.status().message());
+      continue;
+    }
+    TargetRow row;
+    row.line_number = line.line_number;
+    row.input = target->input;
+    row.key = agent::TargetKey(*target);
+    if (target->kind == agent::Target::Kind::kDomain) row.domain = target->name;
+    row.weight = target->weight;
+    absl::StatusOr<bool> added = (*writer)->AddTarget(row);
+    if (!added.ok()) {
+      failure = added.status();
+      break;
+    }
+  }
+  if (failure.ok() && (buffer.protocol_error() || context->IsCancelled())) {
+    failure = buffer.protocol_error()
+                  ? absl::InvalidArgumentError("a header after the first message")
+                  : absl::CancelledError("the client cancelled the submission");
+  }
+  if (failure.ok() && header.reject_bad_lines() && bad_lines.count() > 0) {
+    std::string message = absl::StrCat(bad_lines.count(), " bad line(s); the list is rejected:");
+    for (size_t i = 0; i < bad_lines.lines().size() && i < kErrorsInStatus; ++i) {
+      absl::StrAppend(&message, "\n", agent::FormatBadLine(bad_lines.lines()[i], "list"));
+    }
+    failure = absl::InvalidArgumentError(message);
+  }
+  if (!failure.ok()) {
+    (*writer)->Abandon(failure.message(), NowUnixMs());
+    return ToGrpc(failure);
+  }
+  SubmissionStats stats;
+  stats.lines = lines.lines_read();
+  stats.bad_line_count = bad_lines.count();
+  for (const agent::BadLine& bad : bad_lines.lines()) {
+    v1::LineError* error = &stats.bad_lines.emplace_back();
+    error->set_line_number(bad.line_number);
+    error->set_text(bad.text);
+    error->set_reason(bad.reason);
+  }
+  absl::StatusOr<Scan> finished = (*writer)->Finish(stats, NowUnixMs());
+  if (!finished.ok()) return ToGrpc(finished.status());
+  coordinator_.NotifyChanged();
+  absl::StatusOr<Scan> scan = coordinator_.store().GetScan(finished->scan_id(), true);
+  if (!scan.ok()) return ToGrpc(scan.status());
+  *response = *std::move(scan);
+  return grpc::Status::OK;
+}
+
+grpc::Status ScanServiceImpl::GetScan(grpc::ServerContext* context,
+                                      const v1::GetScanRequest* request, Scan* response) {
+  if (grpc::Status status = Authorize(context); !status.ok()) return status;
+  absl::StatusOr<Scan> scan = coordinator_.store().GetScan(request->scan_id(), true);
+  if (!scan.ok()) return ToGrpc(scan.status());
+  *response = *std::move(scan);
+  return grpc::Status::OK;
+}
+
+grpc::Status ScanServiceImpl::ListScans(grpc::ServerContext* context,
+                                        const v1::ListScansRequest* request,
+                                        v1::ListScansResponse* response) {
+  if (grpc::Status status = Authorize(context); !status.ok()) return status;
+  absl::StatusOr<std::vector<Scan>> scans =
+      coordinator_.store().ListScans(request->limit() == 0 ? 100 : request->limit());
+  if (!scans.ok()) return ToGrpc(scans.status());
+  for (Scan& scan : *scans) *response->add_scans() = std::move(scan);
+  return grpc::Status::OK;
+}
+
+grpc::Status ScanServiceImpl::CancelScan(grpc::ServerContext* context,
+                                         const v1::CancelScanRequest* request, Scan* response) {
+  if (grpc::Status status = Authorize(context); !status.ok()) return status;
+  absl::StatusOr<std::vector<LeaseRef>> leases =
+      coordinator_.store().CancelScan(request->scan_id(), NowUnixMs());
+  if (!leases.ok()) return ToGrpc(leases.status());
+  coordinator_.CancelLeases(*leases, "scan cancelled");
+  coordinator_.NotifyChanged();
+  absl::StatusOr<Scan> scan = coordinator_.store().GetScan(request->scan_id(), false);
+  if (!scan.ok()) return ToGrpc(scan.status());
+  *response = *std::move(scan);
+  return grpc::Status::OK;
+}
+
+grpc::Status ScanServiceImpl::WatchScan(grpc::ServerContext* context,
+                                        const v1::WatchScanRequest* request,
+                                        grpc::ServerWriter<Scan>* writer) {
+  if (grpc::Status status = Authorize(context); !status.ok()) return status;
+  uint64_t seen = coordinator_.change_count();
+  for (;;) {
+    absl::StatusOr<Scan> scan = coordinator_.store().GetScan(request->scan_id(), false);
+    if (!scan.ok()) return ToGrpc(scan.status());
+    if (!writer->Write(*scan)) return grpc::Status(grpc::StatusCode::CANCELLED, "");
+    if (IsTerminal(scan->state())) return grpc::Status::OK;
+    // At most about four updates a second, however busy the coordinator is.
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    seen = coordinator_.WaitForChange(seen, 5'000);
+    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "");
+  }
+}
+
+}  // namespace tlsweep::coordinator

@@ -1,0 +1,50 @@
+// The scan API (ScanService) on gRPC's synchronous API: a submission is a long, blocking
+// pipeline (read a chunk, validate its lines, write them in batched transactions, read the
+// next), which reads naturally on a thread of its own and gets back-pressure for free — the
+// next chunk is read only when the previous one is stored. Calls are few; agents, which are
+// many, use the callback API (agent_service.h).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "coordinator/coordinator.h"
+#include "tlsweep/v1/scan.grpc.pb.h"
+
+namespace tlsweep::coordinator {
+
+// Who may use the scan API: a bearer token (authorization: Bearer <token>) or a client
+// certificate verified against the client CA. Empty and not required: anyone (--dev).
+struct ScanApiAuth {
+  std::vector<std::string> tokens;
+  bool accept_client_certificate = true;
+  bool open = false;  // --dev: no check at all.
+};
+
+class ScanServiceImpl final : public tlsweep::v1::ScanService::Service {
+ public:
+  ScanServiceImpl(Coordinator& coordinator, ScanApiAuth auth)
+      : coordinator_(coordinator), auth_(std::move(auth)) {}
+
+  grpc::Status CreateScan(grpc::ServerContext* context,
+                          grpc::ServerReader<tlsweep::v1::CreateScanRequest>* reader,
+                          tlsweep::v1::Scan* response) override;
+  grpc::Status GetScan(grpc::ServerContext* context, const tlsweep::v1::GetScanRequest* request,
+                       tlsweep::v1::Scan* response) override;
+  grpc::Status ListScans(grpc::ServerContext* context, const tlsweep::v1::ListScansRequest* request,
+                         tlsweep::v1::ListScansResponse* response) override;
+  grpc::Status CancelScan(grpc::ServerContext* context,
+                          const tlsweep::v1::CancelScanRequest* request,
+                          tlsweep::v1::Scan* response) override;
+  grpc::Status WatchScan(grpc::ServerContext* context, const tlsweep::v1::WatchScanRequest* request,
+                         grpc::ServerWriter<tlsweep::v1::Scan>* writer) override;
+
+ private:
+  grpc::Status Authorize(grpc::ServerContext* context) const;
+
+  Coordinator& coordinator_;
+  const ScanApiAuth auth_;
+};
+
+}  // namespace tlsweep::coordinator

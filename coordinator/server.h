@@ -1,0 +1,55 @@
+// A running coordinator: the store, the core and both gRPC services on one listening port.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "coordinator/coordinator.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace tlsweep::coordinator {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:7443";  // host:port; port 0 picks one (see port()).
+  std::string store_path;
+  // TLS (required unless dev): the coordinator's chain and key, and the CA that signs agent
+  // (and optionally operator) client certificates.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string client_ca_file;
+  // Bearer tokens for the scan API, one a line ('#' comments).
+  std::string token_file;
+  // Plain-text gRPC and no authentication; refused unless `listen` is a loopback address.
+  bool dev = false;
+  CoordinatorOptions coordinator;
+};
+
+class CoordinatorServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(ServerOptions options);
+  ~CoordinatorServer();  // Shutdown().
+
+  int port() const { return port_; }
+  Coordinator& coordinator() { return *coordinator_; }
+  // Stops accepting, cancels open streams, then stops the core.
+  void Shutdown();
+  void Wait();
+
+ private:
+  CoordinatorServer() = default;
+  struct Services;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<Services> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+
+}  // namespace tlsweep::coordinator

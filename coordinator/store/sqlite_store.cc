@@ -1,0 +1,742 @@
+// The SQLite implementation of Store. One connection serves the coordinator (behind a mutex);
+// each submission writes through a connection of its own, so a 10M-line upload in batched
+// transactions never holds up the agents for long (WAL: readers never wait for it).
+#include <algorithm>
+#include <mutex>
+#include <optional>
+#include <random>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "coordinator/store/sqlite_db.h"
+#include "coordinator/store/store.h"
+
+#define TLSWEEP_RETURN_IF_ERROR(expr)         \
+  do {                                        \
+    if (absl::Status _s = (expr); !_s.ok()) { \
+      return _s;                              \
+    }                                         \
+  } while (0)
+#define TLSWEEP_CONCAT_INNER(a, b) a##b
+#define TLSWEEP_CONCAT(a, b) TLSWEEP_CONCAT_INNER(a, b)
+#define TLSWEEP_ASSIGN_OR_RETURN(lhs, expr) \
+  TLSWEEP_ASSIGN_OR_RETURN_IMPL(TLSWEEP_CONCAT(_so_, __LINE__), lhs, expr)
+#define TLSWEEP_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                  \
+  if (!tmp.ok()) return tmp.status();                 \
+  lhs = std::move(*tmp)
+
+namespace tlsweep::coordinator {
+namespace {
+
+using ::tlsweep::v1::ProbeResult;
+using ::tlsweep::v1::Scan;
+using ::tlsweep::v1::ShardAssignment;
+
+enum UnitState : int64_t { kPending = 0, kLeased = 1, kDone = 2, kLost = 3, kCancelled = 4 };
+
+constexpr int64_t kTargetsPerTransaction = 5000;
+constexpr size_t kMaxStoredBadLines = 1000;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER);
+INSERT OR IGNORE INTO meta VALUES('next_lease_id', 1);
+CREATE TABLE IF NOT EXISTS scans(
+  scan_id TEXT PRIMARY KEY, name TEXT, profile BLOB, regions TEXT, state INTEGER,
+  detail TEXT DEFAULT '', targets INTEGER DEFAULT 0, lines INTEGER DEFAULT 0,
+  bad_line_count INTEGER DEFAULT 0, duplicate_count INTEGER DEFAULT 0, bad_lines BLOB,
+  shard_size INTEGER, shards INTEGER DEFAULT 0, default_port INTEGER, max_attempts INTEGER,
+  created_ms INTEGER, finished_ms INTEGER DEFAULT 0);
+CREATE TABLE IF NOT EXISTS targets(
+  scan_id TEXT, ordinal INTEGER, line_number INTEGER, input TEXT, key TEXT, domain TEXT,
+  weight REAL, PRIMARY KEY(scan_id, ordinal)) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS targets_key ON targets(scan_id, key);
+CREATE TABLE IF NOT EXISTS units(
+  scan_id TEXT, region TEXT, shard INTEGER, state INTEGER, attempts INTEGER DEFAULT 0,
+  lease_id INTEGER DEFAULT 0, agent_id TEXT DEFAULT '', lease_expiry_ms INTEGER DEFAULT 0,
+  targets INTEGER, results INTEGER DEFAULT 0, PRIMARY KEY(scan_id, region, shard)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS units_queue ON units(region, state);
+CREATE INDEX IF NOT EXISTS units_lease ON units(lease_id);
+CREATE TABLE IF NOT EXISTS batches(
+  lease_id INTEGER, seq INTEGER, results INTEGER, PRIMARY KEY(lease_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS results(
+  scan_id TEXT, region TEXT, shard INTEGER, seq INTEGER, idx INTEGER, line_number INTEGER,
+  target TEXT, domain TEXT, mx_host TEXT, address TEXT, port INTEGER, candidate TEXT,
+  probe TEXT, failure INTEGER, result BLOB,
+  PRIMARY KEY(scan_id, region, shard, seq, idx)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS results_line ON results(scan_id, region, line_number);
+CREATE TABLE IF NOT EXISTS agents(
+  agent_id TEXT PRIMARY KEY, region TEXT, capacity INTEGER, backends TEXT, peer TEXT,
+  version TEXT, connected INTEGER, last_seen_ms INTEGER);
+)sql";
+
+std::string NewScanId(int64_t now_ms) {
+  static std::mutex mutex;
+  static std::mt19937_64 random{std::random_device{}()};
+  std::lock_guard<std::mutex> lock(mutex);
+  return absl::StrFormat("s%011x%05x", now_ms, random() & 0xfffff);
+}
+
+// Rolls back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(SqliteDb& db) : db_(db) {}
+  ~Transaction() {
+    if (open_) db_.Rollback();
+  }
+  absl::Status Begin() {
+    TLSWEEP_RETURN_IF_ERROR(db_.Begin());
+    open_ = true;
+    return absl::OkStatus();
+  }
+  absl::Status Commit() {
+    open_ = false;
+    return db_.Commit();
+  }
+
+ private:
+  SqliteDb& db_;
+  bool open_ = false;
+};
+
+absl::Status MarkScanFinishedIfDone(SqliteDb& db, const std::string& scan_id, int64_t now_ms) {
+  TLSWEEP_ASSIGN_OR_RETURN(
+      SqliteStatement open,
+      db.Prepare("SELECT COUNT(*) FROM units WHERE scan_id=? AND state IN (0, 1)"));
+  open.Bind(1, scan_id);
+  TLSWEEP_ASSIGN_OR_RETURN(bool row, open.Step());
+  if (!row || open.Int(0) > 0) return absl::OkStatus();
+  TLSWEEP_ASSIGN_OR_RETURN(
+      SqliteStatement done,
+      db.Prepare("UPDATE scans SET state=?, finished_ms=? WHERE scan_id=? AND state=?"));
+  done.Bind(1, int64_t{v1::SCAN_DONE}).Bind(2, now_ms).Bind(3, scan_id);
+  done.Bind(4, int64_t{v1::SCAN_RUNNING});
+  return done.Run();
+}
+
+class SqliteSubmissionWriter : public SubmissionWriter {
+ public:
+  SqliteSubmissionWriter(std::unique_ptr<SqliteDb> db, std::string scan_id, ScanSpec spec)
+      : db_(std::move(db)), scan_id_(std::move(scan_id)), spec_(std::move(spec)) {}
+  ~SqliteSubmissionWriter() override {
+    if (in_transaction_) db_->Rollback();
+  }
+
+  absl::Status Prepare() {
+    TLSWEEP_ASSIGN_OR_RETURN(insert_,
+                             db_->Prepare("INSERT OR IGNORE INTO targets VALUES(?,?,?,?,?,?,?)"));
+    return absl::OkStatus();
+  }
+
+  const std::string& scan_id() const override { return scan_id_; }
+  uint64_t duplicate_count() const override { return duplicates_; }
+
+  absl::StatusOr<bool> AddTarget(const TargetRow& target) override {
+    if (!in_transaction_) {
+      TLSWEEP_RETURN_IF_ERROR(db_->Begin());
+      in_transaction_ = true;
+    }
+    insert_.Bind(1, scan_id_).Bind(2, static_cast<int64_t>(ordinal_));
+    insert_.Bind(3, static_cast<int64_t>(target.line_number)).Bind(4, target.input);
+    insert_.Bind(5, target.key).Bind(6, target.domain).Bind(7, target.weight);
+    TLSWEEP_RETURN_IF_ERROR(insert_.Run());
+    if (db_->Changes() == 0) {
+      ++duplicates_;
+      return false;
+    }
+    ++ordinal_;
+    if (++in_batch_ >= kTargetsPerTransaction) {
+      TLSWEEP_RETURN_IF_ERROR(CommitBatch());
+    }
+    return true;
+  }
+
+  absl::StatusOr<Scan> Finish(const SubmissionStats& stats, int64_t now_ms) override {
+    if (in_transaction_) TLSWEEP_RETURN_IF_ERROR(CommitBatch());
+    Transaction txn(*db_);
+    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    const uint64_t shards = (ordinal_ + spec_.shard_size - 1) / spec_.shard_size;
+    v1::Scan errors;
+    for (size_t i = 0; i < stats.bad_lines.size() && i < kMaxStoredBadLines; ++i) {
+      *errors.add_bad_lines() = stats.bad_lines[i];
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement update,
+        db_->Prepare("UPDATE scans SET state=?, targets=?, lines=?, bad_line_count=?, "
+                     "duplicate_count=?, bad_lines=?, shards=?, finished_ms=? "
+                     "WHERE scan_id=? AND state=?"));
+    update.Bind(1, int64_t{ordinal_ == 0 ? v1::SCAN_DONE : v1::SCAN_RUNNING});
+    update.Bind(2, static_cast<int64_t>(ordinal_)).Bind(3, static_cast<int64_t>(stats.lines));
+    update.Bind(4, static_cast<int64_t>(stats.bad_line_count));
+    update.Bind(5, static_cast<int64_t>(duplicates_)).BindBlob(6, errors.SerializeAsString());
+    update.Bind(7, static_cast<int64_t>(shards)).Bind(8, ordinal_ == 0 ? now_ms : int64_t{0});
+    update.Bind(9, scan_id_).Bind(10, int64_t{v1::SCAN_SUBMITTING});
+    TLSWEEP_RETURN_IF_ERROR(update.Run());
+    if (db_->Changes() == 0) {
+      return absl::FailedPreconditionError("the scan was cancelled during its submission");
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement unit,
+        db_->Prepare(
+            "INSERT INTO units(scan_id, region, shard, state, targets) VALUES(?,?,?,0,?)"));
+    for (const std::string& region : spec_.regions) {
+      for (uint64_t shard = 0; shard < shards; ++shard) {
+        const uint64_t first = shard * spec_.shard_size;
+        const uint64_t count = std::min<uint64_t>(spec_.shard_size, ordinal_ - first);
+        unit.Bind(1, scan_id_).Bind(2, region).Bind(3, static_cast<int64_t>(shard));
+        unit.Bind(4, static_cast<int64_t>(count));
+        TLSWEEP_RETURN_IF_ERROR(unit.Run());
+      }
+    }
+    TLSWEEP_RETURN_IF_ERROR(txn.Commit());
+    Scan scan;
+    scan.set_scan_id(scan_id_);
+    return scan;
+  }
+
+  void Abandon(absl::string_view reason, int64_t now_ms) override {
+    if (in_transaction_) {
+      db_->Rollback();
+      in_transaction_ = false;
+    }
+    Transaction txn(*db_);
+    if (!txn.Begin().ok()) return;
+    auto del = db_->Prepare("DELETE FROM targets WHERE scan_id=?");
+    if (del.ok()) (void)del->Bind(1, scan_id_).Run();
+    auto update = db_->Prepare(
+        "UPDATE scans SET state=?, detail=?, finished_ms=? WHERE scan_id=? AND state=?");
+    if (update.ok()) {
+      update->Bind(1, int64_t{v1::SCAN_FAILED}).Bind(2, reason).Bind(3, now_ms);
+      (void)update->Bind(4, scan_id_).Bind(5, int64_t{v1::SCAN_SUBMITTING}).Run();
+    }
+    (void)txn.Commit();
+  }
+
+ private:
+  absl::Status CommitBatch() {
+    in_transaction_ = false;
+    in_batch_ = 0;
+    return db_->Commit();
+  }
+
+  std::unique_ptr<SqliteDb> db_;
+  std::string scan_id_;
+  ScanSpec spec_;
+  SqliteStatement insert_;
+  bool in_transaction_ = false;
+  int64_t in_batch_ = 0;
+  uint64_t ordinal_ = 0;
+  uint64_t duplicates_ = 0;
+};
+
+class SqliteStore : public Store {
+ public:
+  SqliteStore(std::string path, std::unique_ptr<SqliteDb> db)
+      : path_(std::move(path)), db_(std::move(db)) {}
+
+  absl::StatusOr<std::unique_ptr<SubmissionWriter>> BeginScan(const ScanSpec& spec,
+                                                              int64_t now_ms) override {
+    if (spec.regions.empty()) return absl::InvalidArgumentError("a scan needs a region");
+    if (spec.shard_size == 0) return absl::InvalidArgumentError("shard size 0");
+    const std::string scan_id = NewScanId(now_ms);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      TLSWEEP_ASSIGN_OR_RETURN(
+          SqliteStatement insert,
+          db_->Prepare("INSERT INTO scans(scan_id, name, profile, regions, state, shard_size, "
+                       "default_port, max_attempts, created_ms) VALUES(?,?,?,?,?,?,?,?,?)"));
+      insert.Bind(1, scan_id).Bind(2, spec.name).BindBlob(3, spec.profile.SerializeAsString());
+      insert.Bind(4, absl::StrJoin(spec.regions, ",")).Bind(5, int64_t{v1::SCAN_SUBMITTING});
+      insert.Bind(6, int64_t{spec.shard_size}).Bind(7, int64_t{spec.default_port});
+      insert.Bind(8, int64_t{spec.max_attempts}).Bind(9, now_ms);
+      TLSWEEP_RETURN_IF_ERROR(insert.Run());
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path_));
+    auto writer = std::make_unique<SqliteSubmissionWriter>(std::move(db), scan_id, spec);
+    TLSWEEP_RETURN_IF_ERROR(writer->Prepare());
+    return writer;
+  }
+
+  absl::StatusOr<Scan> GetScan(const std::string& scan_id, bool with_bad_lines) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return LoadScan(scan_id, with_bad_lines);
+  }
+
+  absl::StatusOr<std::vector<Scan>> ListScans(size_t limit) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement list,
+        db_->Prepare("SELECT scan_id FROM scans ORDER BY created_ms DESC, scan_id DESC LIMIT ?"));
+    list.Bind(1, static_cast<int64_t>(limit));
+    std::vector<std::string> ids;
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, list.Step());
+      if (!row) break;
+      ids.push_back(list.Text(0));
+    }
+    std::vector<Scan> scans;
+    for (const std::string& id : ids) {
+      TLSWEEP_ASSIGN_OR_RETURN(Scan scan, LoadScan(id, false));
+      scans.push_back(std::move(scan));
+    }
+    return scans;
+  }
+
+  absl::StatusOr<std::vector<LeaseRef>> CancelScan(const std::string& scan_id,
+                                                   int64_t now_ms) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Transaction txn(*db_);
+    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement update,
+        db_->Prepare("UPDATE scans SET state=?, finished_ms=?, detail='cancelled' "
+                     "WHERE scan_id=? AND state IN (?, ?)"));
+    update.Bind(1, int64_t{v1::SCAN_CANCELLED}).Bind(2, now_ms).Bind(3, scan_id);
+    update.Bind(4, int64_t{v1::SCAN_SUBMITTING}).Bind(5, int64_t{v1::SCAN_RUNNING});
+    TLSWEEP_RETURN_IF_ERROR(update.Run());
+    if (db_->Changes() == 0) {
+      TLSWEEP_ASSIGN_OR_RETURN(Scan scan, LoadScan(scan_id, false));  // NotFound, or finished.
+      return std::vector<LeaseRef>{};
+    }
+    std::vector<LeaseRef> leases;
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement leased,
+        db_->Prepare("SELECT lease_id, agent_id FROM units WHERE scan_id=? AND state=1"));
+    leased.Bind(1, scan_id);
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, leased.Step());
+      if (!row) break;
+      leases.push_back({static_cast<uint64_t>(leased.Int(0)), leased.Text(1)});
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement units,
+        db_->Prepare("UPDATE units SET state=4 WHERE scan_id=? AND state IN (0, 1)"));
+    TLSWEEP_RETURN_IF_ERROR(units.Bind(1, scan_id).Run());
+    TLSWEEP_RETURN_IF_ERROR(txn.Commit());
+    return leases;
+  }
+
+  absl::Status RecordAgent(const v1::AgentHello& hello, absl::string_view peer, bool connected,
+                           int64_t now_ms) override {
+    std::vector<std::string> backends;
+    for (const v1::BackendInfo& backend : hello.backends()) {
+      backends.push_back(absl::StrCat(backend.name(), " ", backend.library_version()));
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement upsert,
+                             db_->Prepare("INSERT OR REPLACE INTO agents VALUES(?,?,?,?,?,?,?,?)"));
+    upsert.Bind(1, hello.agent_id()).Bind(2, hello.region()).Bind(3, int64_t{hello.capacity()});
+    upsert.Bind(4, absl::StrJoin(backends, ", ")).Bind(5, peer).Bind(6, hello.version());
+    upsert.Bind(7, int64_t{connected}).Bind(8, now_ms);
+    return upsert.Run();
+  }
+
+  absl::StatusOr<std::vector<ShardAssignment>> LeaseShards(absl::string_view agent_id,
+                                                           absl::string_view region, int max,
+                                                           int64_t now_ms,
+                                                           int64_t lease_ms) override {
+    std::vector<ShardAssignment> assignments;
+    if (max <= 0) return assignments;
+    std::lock_guard<std::mutex> lock(mutex_);
+    Transaction txn(*db_);
+    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement pick,
+        db_->Prepare("SELECT u.scan_id, u.shard, u.attempts, s.shard_size, s.profile, "
+                     "s.default_port FROM units u JOIN scans s ON s.scan_id = u.scan_id "
+                     "WHERE u.region=? AND u.state=0 AND s.state=? "
+                     "ORDER BY s.created_ms, u.scan_id, u.shard LIMIT ?"));
+    pick.Bind(1, region).Bind(2, int64_t{v1::SCAN_RUNNING}).Bind(3, int64_t{max});
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, pick.Step());
+      if (!row) break;
+      ShardAssignment assignment;
+      assignment.set_scan_id(pick.Text(0));
+      assignment.set_region(std::string(region));
+      assignment.set_shard(pick.Int(1));
+      assignment.set_attempt(static_cast<uint32_t>(pick.Int(2) + 1));
+      // The shard size rides in `targets` until the targets are loaded below.
+      assignment.add_targets()->set_line_number(pick.Int(3));
+      if (!assignment.mutable_profile()->ParseFromString(pick.Blob(4))) {
+        return absl::DataLossError("stored profile does not parse");
+      }
+      assignment.set_default_port(static_cast<uint32_t>(pick.Int(5)));
+      assignments.push_back(std::move(assignment));
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement next_id,
+                             db_->Prepare("UPDATE meta SET value=value+1 WHERE key='next_lease_id' "
+                                          "RETURNING value-1"));
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement lease,
+        db_->Prepare("UPDATE units SET state=1, attempts=attempts+1, lease_id=?, agent_id=?, "
+                     "lease_expiry_ms=?, results=0 WHERE scan_id=? AND region=? AND shard=?"));
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement targets,
+        db_->Prepare("SELECT line_number, input, weight FROM targets WHERE scan_id=? AND "
+                     "ordinal >= ? AND ordinal < ? ORDER BY ordinal"));
+    for (ShardAssignment& assignment : assignments) {
+      const int64_t shard_size = assignment.targets(0).line_number();
+      assignment.clear_targets();
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, next_id.Step());
+      if (!row) return absl::DataLossError("lease id counter missing");
+      const int64_t lease_id = next_id.Int(0);
+      next_id.Reset();
+      assignment.set_lease_id(lease_id);
+      assignment.set_lease_expiry_unix_ms(now_ms + lease_ms);
+      lease.Bind(1, lease_id).Bind(2, agent_id).Bind(3, now_ms + lease_ms);
+      lease.Bind(4, assignment.scan_id()).Bind(5, region);
+      lease.Bind(6, static_cast<int64_t>(assignment.shard()));
+      TLSWEEP_RETURN_IF_ERROR(lease.Run());
+      TLSWEEP_RETURN_IF_ERROR(DeleteUnitResults(assignment.scan_id(), region, assignment.shard()));
+      const int64_t first = static_cast<int64_t>(assignment.shard()) * shard_size;
+      targets.Bind(1, assignment.scan_id()).Bind(2, first).Bind(3, first + shard_size);
+      for (;;) {
+        TLSWEEP_ASSIGN_OR_RETURN(bool target_row, targets.Step());
+        if (!target_row) break;
+        v1::ShardTarget* target = assignment.add_targets();
+        target->set_line_number(targets.Int(0));
+        target->set_input(targets.Text(1));
+        target->set_weight(targets.Double(2));
+      }
+      targets.Reset();
+    }
+    TLSWEEP_RETURN_IF_ERROR(txn.Commit());
+    return assignments;
+  }
+
+  absl::StatusOr<BatchOutcome> IngestBatch(absl::string_view agent_id,
+                                           const v1::ResultBatch& batch) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Transaction txn(*db_);
+    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    TLSWEEP_ASSIGN_OR_RETURN(std::optional<Unit> unit, FindLease(agent_id, batch.lease_id()));
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement record,
+                             db_->Prepare("INSERT OR IGNORE INTO batches VALUES(?,?,?)"));
+    if (!unit.has_value()) {
+      TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement seen,
+                               db_->Prepare("SELECT 1 FROM batches WHERE lease_id=? AND seq=?"));
+      seen.Bind(1, static_cast<int64_t>(batch.lease_id()));
+      seen.Bind(2, static_cast<int64_t>(batch.seq()));
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, seen.Step());
+      return row ? BatchOutcome::kDuplicate : BatchOutcome::kStale;
+    }
+    record.Bind(1, static_cast<int64_t>(batch.lease_id()));
+    record.Bind(2, static_cast<int64_t>(batch.seq()));
+    record.Bind(3, static_cast<int64_t>(batch.results_size()));
+    TLSWEEP_RETURN_IF_ERROR(record.Run());
+    if (db_->Changes() == 0) return BatchOutcome::kDuplicate;
+    if (unit->state != kLeased) return BatchOutcome::kStale;  // Done: a late batch.
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement insert,
+        db_->Prepare("INSERT OR REPLACE INTO results VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    for (int i = 0; i < batch.results_size(); ++i) {
+      TLSWEEP_RETURN_IF_ERROR(
+          InsertResult(insert, *unit, static_cast<int64_t>(batch.seq()), i, batch.results(i)));
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement count,
+        db_->Prepare("UPDATE units SET results=results+? WHERE scan_id=? AND region=? AND "
+                     "shard=?"));
+    count.Bind(1, int64_t{batch.results_size()}).Bind(2, unit->scan_id).Bind(3, unit->region);
+    TLSWEEP_RETURN_IF_ERROR(count.Bind(4, unit->shard).Run());
+    TLSWEEP_RETURN_IF_ERROR(txn.Commit());
+    return BatchOutcome::kAccepted;
+  }
+
+  absl::StatusOr<bool> CompleteLease(absl::string_view agent_id, uint64_t lease_id,
+                                     uint64_t batches, int64_t now_ms,
+                                     std::string* detail) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Transaction txn(*db_);
+    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    TLSWEEP_ASSIGN_OR_RETURN(std::optional<Unit> unit, FindLease(agent_id, lease_id));
+    if (!unit.has_value()) {
+      *detail = "lease expired, cancelled or unknown";
+      return false;
+    }
+    if (unit->state == kDone) return true;  // A repeated completion.
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement count,
+                             db_->Prepare("SELECT COUNT(*) FROM batches WHERE lease_id=?"));
+    count.Bind(1, static_cast<int64_t>(lease_id));
+    TLSWEEP_ASSIGN_OR_RETURN(bool row, count.Step());
+    if (!row || static_cast<uint64_t>(count.Int(0)) != batches) {
+      *detail = absl::StrCat("have ", row ? count.Int(0) : 0, " of ", batches, " batches");
+      return false;
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement done,
+        db_->Prepare("UPDATE units SET state=2, lease_expiry_ms=0 WHERE lease_id=?"));
+    TLSWEEP_RETURN_IF_ERROR(done.Bind(1, static_cast<int64_t>(lease_id)).Run());
+    TLSWEEP_RETURN_IF_ERROR(MarkScanFinishedIfDone(*db_, unit->scan_id, now_ms));
+    TLSWEEP_RETURN_IF_ERROR(txn.Commit());
+    return true;
+  }
+
+  absl::StatusOr<std::vector<uint64_t>> ExtendLeases(absl::string_view agent_id,
+                                                     const std::vector<uint64_t>& leases,
+                                                     int64_t now_ms, int64_t lease_ms) override {
+    std::vector<uint64_t> stale;
+    std::lock_guard<std::mutex> lock(mutex_);
+    Transaction txn(*db_);
+    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement extend,
+        db_->Prepare("UPDATE units SET lease_expiry_ms=? WHERE lease_id=? AND agent_id=? AND "
+                     "state=1"));
+    for (uint64_t lease_id : leases) {
+      extend.Bind(1, now_ms + lease_ms).Bind(2, static_cast<int64_t>(lease_id)).Bind(3, agent_id);
+      TLSWEEP_RETURN_IF_ERROR(extend.Run());
+      if (db_->Changes() == 0) stale.push_back(lease_id);
+    }
+    TLSWEEP_RETURN_IF_ERROR(txn.Commit());
+    return stale;
+  }
+
+  absl::Status ReleaseLease(absl::string_view agent_id, uint64_t lease_id) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement release,
+        db_->Prepare("UPDATE units SET state=0, lease_expiry_ms=0 WHERE lease_id=? AND "
+                     "agent_id=? AND state=1"));
+    return release.Bind(1, static_cast<int64_t>(lease_id)).Bind(2, agent_id).Run();
+  }
+
+  absl::StatusOr<std::vector<LeaseRef>> ExpireLeases(int64_t now_ms) override {
+    std::vector<LeaseRef> expired;
+    std::lock_guard<std::mutex> lock(mutex_);
+    Transaction txn(*db_);
+    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement find,
+        db_->Prepare("SELECT u.scan_id, u.region, u.shard, u.attempts, s.max_attempts, "
+                     "s.shard_size, u.lease_id, u.agent_id FROM units u JOIN scans s ON "
+                     "s.scan_id = u.scan_id WHERE u.state=1 AND u.lease_expiry_ms < ?"));
+    find.Bind(1, now_ms);
+    struct Expired {
+      Unit unit;
+      int64_t attempts, max_attempts, shard_size;
+    };
+    std::vector<Expired> units;
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, find.Step());
+      if (!row) break;
+      units.push_back({{find.Text(0), find.Text(1), find.Int(2), kLeased},
+                       find.Int(3),
+                       find.Int(4),
+                       find.Int(5)});
+      expired.push_back({static_cast<uint64_t>(find.Int(6)), find.Text(7)});
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement requeue,
+        db_->Prepare("UPDATE units SET state=?, lease_expiry_ms=0, results=? WHERE scan_id=? "
+                     "AND region=? AND shard=?"));
+    for (const Expired& e : units) {
+      TLSWEEP_RETURN_IF_ERROR(DeleteUnitResults(e.unit.scan_id, e.unit.region, e.unit.shard));
+      int64_t results = 0;
+      const bool lost = e.attempts >= e.max_attempts;
+      if (lost) {
+        TLSWEEP_ASSIGN_OR_RETURN(results, WriteAgentLost(e.unit, e.shard_size, e.attempts));
+      }
+      requeue.Bind(1, int64_t{lost ? kLost : kPending}).Bind(2, results);
+      requeue.Bind(3, e.unit.scan_id).Bind(4, e.unit.region).Bind(5, e.unit.shard);
+      TLSWEEP_RETURN_IF_ERROR(requeue.Run());
+      if (lost) TLSWEEP_RETURN_IF_ERROR(MarkScanFinishedIfDone(*db_, e.unit.scan_id, now_ms));
+    }
+    TLSWEEP_RETURN_IF_ERROR(txn.Commit());
+    return expired;
+  }
+
+  absl::Status Recover(int64_t now_ms, int64_t grace_ms) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Transaction txn(*db_);
+    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement extend,
+        db_->Prepare("UPDATE units SET lease_expiry_ms=MAX(lease_expiry_ms, ?) WHERE state=1"));
+    TLSWEEP_RETURN_IF_ERROR(extend.Bind(1, now_ms + grace_ms).Run());
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement drop,
+        db_->Prepare("DELETE FROM targets WHERE scan_id IN (SELECT scan_id FROM scans WHERE "
+                     "state=?)"));
+    TLSWEEP_RETURN_IF_ERROR(drop.Bind(1, int64_t{v1::SCAN_SUBMITTING}).Run());
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement fail,
+        db_->Prepare("UPDATE scans SET state=?, finished_ms=?, detail='the coordinator "
+                     "restarted during the submission; submit the list again' WHERE state=?"));
+    fail.Bind(1, int64_t{v1::SCAN_FAILED}).Bind(2, now_ms);
+    TLSWEEP_RETURN_IF_ERROR(fail.Bind(3, int64_t{v1::SCAN_SUBMITTING}).Run());
+    TLSWEEP_RETURN_IF_ERROR(db_->Exec("UPDATE agents SET connected=0"));
+    return txn.Commit();
+  }
+
+  absl::StatusOr<std::vector<ProbeResult>> Results(const std::string& scan_id,
+                                                   const std::string& region) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement select,
+                             db_->Prepare("SELECT result FROM results WHERE scan_id=? AND region=? "
+                                          "ORDER BY line_number, shard, seq, idx"));
+    select.Bind(1, scan_id).Bind(2, region);
+    std::vector<ProbeResult> results;
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      if (!results.emplace_back().ParseFromString(select.Blob(0))) {
+        return absl::DataLossError("stored result does not parse");
+      }
+    }
+    return results;
+  }
+
+  absl::Status Init() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return db_->Exec(kSchema);
+  }
+
+ private:
+  struct Unit {
+    std::string scan_id;
+    std::string region;
+    int64_t shard = 0;
+    int64_t state = 0;
+  };
+
+  // The unit a lease belongs to, if the lease is this agent's and still counts (leased, or
+  // done by it) in a running scan.
+  absl::StatusOr<std::optional<Unit>> FindLease(absl::string_view agent_id, uint64_t lease_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement find,
+        db_->Prepare("SELECT u.scan_id, u.region, u.shard, u.state FROM units u JOIN scans s ON "
+                     "s.scan_id = u.scan_id WHERE u.lease_id=? AND u.agent_id=? AND "
+                     "u.state IN (1, 2) AND s.state IN (?, ?)"));
+    find.Bind(1, static_cast<int64_t>(lease_id)).Bind(2, agent_id);
+    find.Bind(3, int64_t{v1::SCAN_RUNNING}).Bind(4, int64_t{v1::SCAN_DONE});
+    TLSWEEP_ASSIGN_OR_RETURN(bool row, find.Step());
+    if (!row) return std::optional<Unit>();
+    return std::optional<Unit>(Unit{find.Text(0), find.Text(1), find.Int(2), find.Int(3)});
+  }
+
+  absl::Status DeleteUnitResults(const std::string& scan_id, absl::string_view region,
+                                 int64_t shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement del,
+        db_->Prepare("DELETE FROM results WHERE scan_id=? AND region=? AND shard=?"));
+    return del.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Run();
+  }
+
+  absl::Status InsertResult(SqliteStatement& insert, const Unit& unit, int64_t seq, int64_t idx,
+                            const ProbeResult& result) {
+    insert.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, unit.shard).Bind(4, seq);
+    insert.Bind(5, idx).Bind(6, static_cast<int64_t>(result.line_number()));
+    insert.Bind(7, result.target()).Bind(8, result.domain()).Bind(9, result.mx_host());
+    insert.Bind(10, result.address()).Bind(11, int64_t{result.port()});
+    insert.Bind(12, result.tls_settings().name()).Bind(13, result.probe());
+    insert.Bind(14, int64_t{result.failure()}).BindBlob(15, result.SerializeAsString());
+    return insert.Run();
+  }
+
+  // One AGENT_LOST result per target of the unit's shard; returns how many.
+  absl::StatusOr<int64_t> WriteAgentLost(const Unit& unit, int64_t shard_size, int64_t attempts)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement targets,
+        db_->Prepare("SELECT ordinal, line_number, input, domain FROM targets WHERE scan_id=? "
+                     "AND ordinal >= ? AND ordinal < ?"));
+    const int64_t first = unit.shard * shard_size;
+    targets.Bind(1, unit.scan_id).Bind(2, first).Bind(3, first + shard_size);
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement insert,
+        db_->Prepare("INSERT OR REPLACE INTO results VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    int64_t count = 0;
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, targets.Step());
+      if (!row) break;
+      ProbeResult lost;
+      lost.set_target(targets.Text(2));
+      lost.set_domain(targets.Text(3));
+      lost.set_line_number(targets.Int(1));
+      lost.set_failure(v1::AGENT_LOST);
+      lost.set_failure_detail(
+          absl::StrCat("no agent completed this shard in ", attempts, " lease(s)"));
+      TLSWEEP_RETURN_IF_ERROR(InsertResult(insert, unit, -1, targets.Int(0), lost));
+      ++count;
+    }
+    return count;
+  }
+
+  absl::StatusOr<Scan> LoadScan(const std::string& scan_id, bool with_bad_lines)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement select,
+        db_->Prepare("SELECT name, profile, regions, state, detail, targets, lines, "
+                     "bad_line_count, duplicate_count, bad_lines, shard_size, shards, "
+                     "created_ms, finished_ms, max_attempts FROM scans WHERE scan_id=?"));
+    select.Bind(1, scan_id);
+    TLSWEEP_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return absl::NotFoundError(absl::StrCat("no scan '", scan_id, "'"));
+    Scan scan;
+    scan.set_scan_id(scan_id);
+    scan.set_name(select.Text(0));
+    (void)scan.mutable_profile()->ParseFromString(select.Blob(1));
+    for (absl::string_view region : absl::StrSplit(select.Text(2), ',', absl::SkipEmpty())) {
+      scan.add_regions(std::string(region));
+    }
+    scan.set_state(static_cast<v1::ScanState>(select.Int(3)));
+    scan.set_detail(select.Text(4));
+    scan.set_targets(select.Int(5));
+    scan.set_lines(select.Int(6));
+    scan.set_bad_line_count(select.Int(7));
+    scan.set_duplicate_count(select.Int(8));
+    if (with_bad_lines) {
+      Scan errors;
+      (void)errors.ParseFromString(select.Blob(9));
+      *scan.mutable_bad_lines() = errors.bad_lines();
+    }
+    scan.set_shard_size(static_cast<uint32_t>(select.Int(10)));
+    scan.set_shards(select.Int(11));
+    scan.set_created_unix_ms(select.Int(12));
+    scan.set_finished_unix_ms(select.Int(13));
+    scan.set_max_attempts(static_cast<uint32_t>(select.Int(14)));
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement progress,
+        db_->Prepare("SELECT COUNT(*), SUM(state=0), SUM(state=1), SUM(state=2), SUM(state=3), "
+                     "SUM(CASE WHEN state IN (2, 3) THEN targets ELSE 0 END), SUM(results), "
+                     "SUM(attempts) FROM units WHERE scan_id=? AND region=?"));
+    for (const std::string& region : scan.regions()) {
+      progress.Bind(1, scan_id).Bind(2, region);
+      TLSWEEP_ASSIGN_OR_RETURN(bool progress_row, progress.Step());
+      v1::RegionProgress* p = scan.add_progress();
+      p->set_region(region);
+      if (progress_row) {
+        p->set_shards(progress.Int(0));
+        p->set_shards_pending(progress.Int(1));
+        p->set_shards_leased(progress.Int(2));
+        p->set_shards_done(progress.Int(3));
+        p->set_shards_lost(progress.Int(4));
+        p->set_targets_done(progress.Int(5));
+        p->set_results(progress.Int(6));
+        p->set_lease_attempts(progress.Int(7));
+      }
+      progress.Reset();
+    }
+    return scan;
+  }
+
+  const std::string path_;
+  std::mutex mutex_;
+  std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  TLSWEEP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path));
+  auto store = std::make_unique<SqliteStore>(path, std::move(db));
+  TLSWEEP_RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+}  // namespace tlsweep::coordinator

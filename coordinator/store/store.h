@@ -1,0 +1,112 @@
+// The coordinator's durable state behind one small interface: scans and their targets, the
+// (shard, region) work units and their leases, agents, and results. Every state change is one
+// transaction, so a coordinator killed at any moment restarts where it was.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "tlsweep/v1/agent_stream.pb.h"
+#include "tlsweep/v1/scan.pb.h"
+
+namespace tlsweep::coordinator {
+
+struct ScanSpec {
+  std::string name;
+  tlsweep::v1::ProbeProfile profile;
+  std::vector<std::string> regions;
+  uint32_t shard_size = 1000;
+  uint32_t default_port = 25;
+  uint32_t max_attempts = 3;
+};
+
+// One validated, normalised target of a submission.
+struct TargetRow {
+  uint64_t line_number = 0;
+  std::string input;   // As written.
+  std::string key;     // Identity for de-duplication (agent::TargetKey).
+  std::string domain;  // Normalised mail domain; empty for hosts and addresses.
+  double weight = 1;
+};
+
+struct SubmissionStats {
+  uint64_t lines = 0;
+  uint64_t bad_line_count = 0;
+  std::vector<tlsweep::v1::LineError> bad_lines;  // The first ones.
+};
+
+// Streams one scan's targets into the store in batched transactions (bounded memory: the
+// de-duplication index lives in the database, not in RAM).
+class SubmissionWriter {
+ public:
+  virtual ~SubmissionWriter() = default;
+  virtual const std::string& scan_id() const = 0;
+  // False when the target duplicates an earlier one (same key).
+  virtual absl::StatusOr<bool> AddTarget(const TargetRow& target) = 0;
+  virtual uint64_t duplicate_count() const = 0;
+  // Commits, cuts the targets into shards and queues one unit per (shard, region).
+  virtual absl::StatusOr<tlsweep::v1::Scan> Finish(const SubmissionStats& stats,
+                                                   int64_t now_ms) = 0;
+  // The submission failed: the scan is marked failed and its targets dropped.
+  virtual void Abandon(absl::string_view reason, int64_t now_ms) = 0;
+};
+
+enum class BatchOutcome { kAccepted, kDuplicate, kStale };
+
+// A lease the coordinator took back (expiry, cancellation): its agent is told to stop.
+struct LeaseRef {
+  uint64_t lease_id = 0;
+  std::string agent_id;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual absl::StatusOr<std::unique_ptr<SubmissionWriter>> BeginScan(const ScanSpec& spec,
+                                                                      int64_t now_ms) = 0;
+  virtual absl::StatusOr<tlsweep::v1::Scan> GetScan(const std::string& scan_id,
+                                                    bool with_bad_lines) = 0;
+  virtual absl::StatusOr<std::vector<tlsweep::v1::Scan>> ListScans(size_t limit) = 0;
+  // Returns the leases still out, for their agents to be told.
+  virtual absl::StatusOr<std::vector<LeaseRef>> CancelScan(const std::string& scan_id,
+                                                           int64_t now_ms) = 0;
+
+  virtual absl::Status RecordAgent(const tlsweep::v1::AgentHello& hello, absl::string_view peer,
+                                   bool connected, int64_t now_ms) = 0;
+
+  // Up to `max` pending units of `region`, oldest scan first, leased to `agent_id`.
+  virtual absl::StatusOr<std::vector<tlsweep::v1::ShardAssignment>> LeaseShards(
+      absl::string_view agent_id, absl::string_view region, int max, int64_t now_ms,
+      int64_t lease_ms) = 0;
+  virtual absl::StatusOr<BatchOutcome> IngestBatch(absl::string_view agent_id,
+                                                   const tlsweep::v1::ResultBatch& batch) = 0;
+  // False (with `detail`) when the lease is not the agent's any more or batches are missing.
+  virtual absl::StatusOr<bool> CompleteLease(absl::string_view agent_id, uint64_t lease_id,
+                                             uint64_t batches, int64_t now_ms,
+                                             std::string* detail) = 0;
+  // Extends the agent's listed leases; returns the listed ones that are no longer its.
+  virtual absl::StatusOr<std::vector<uint64_t>> ExtendLeases(absl::string_view agent_id,
+                                                             const std::vector<uint64_t>& leases,
+                                                             int64_t now_ms, int64_t lease_ms) = 0;
+  virtual absl::Status ReleaseLease(absl::string_view agent_id, uint64_t lease_id) = 0;
+  // Expired leases go back to the queue, or, after max_attempts, their targets get AGENT_LOST.
+  virtual absl::StatusOr<std::vector<LeaseRef>> ExpireLeases(int64_t now_ms) = 0;
+  // At start-up: outstanding leases get at least `grace_ms` (their agents reconnect and go on);
+  // submissions cut off by the restart are marked failed; no agent is connected.
+  virtual absl::Status Recover(int64_t now_ms, int64_t grace_ms) = 0;
+
+  // Stored results of one scan and region, in target line order.
+  virtual absl::StatusOr<std::vector<tlsweep::v1::ProbeResult>> Results(
+      const std::string& scan_id, const std::string& region) = 0;
+};
+
+// The SQLite store (WAL mode); `path` is created if missing.
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+}  // namespace tlsweep::coordinator

@@ -1,0 +1,276 @@
+// The coordinator over real gRPC with mutual TLS on 127.0.0.1: the scan API and its
+// authentication, the agent stream with hand-driven (misbehaving) agents, and whole scans run
+// by the real agent client.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "agent/client/agent_client.h"
+#include "agent/client/sweep_runner.h"
+#include "tests/coordinator/coordinator_fixture.h"
+#include "tests/testing/hostile_smtp_server.h"
+#include "tests/testing/probe_runner.h"
+
+namespace tlsweep::testing {
+namespace {
+
+using ::tlsweep::v1::AgentMessage;
+using ::tlsweep::v1::CoordinatorMessage;
+using ::tlsweep::v1::Scan;
+using ::tlsweep::v1::ScanHeader;
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    directory_ = MakeTempDirectory("tlsweep-coordinator-test");
+    Start();
+  }
+
+  void Start(int64_t lease_ms = 10'000) {
+    coordinator::ServerOptions options = TlsServerOptions(directory_ + "/store.db");
+    options.coordinator.lease_ms = lease_ms;
+    options.coordinator.heartbeat_ms = 200;
+    absl::StatusOr<std::unique_ptr<coordinator::CoordinatorServer>> server =
+        coordinator::CoordinatorServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = TlsChannel(server_->port(), nullptr);
+    agent_channel_ = TlsChannel(server_->port(), &SharedCoordinatorPki().agent);
+  }
+
+  Scan SubmitOk(const std::string& list, uint32_t shard_size = 10, uint32_t max_attempts = 3) {
+    ScanHeader header;
+    header.set_name("test");
+    header.add_regions("eu");
+    header.set_shard_size(shard_size);
+    header.set_max_attempts(max_attempts);
+    Scan scan;
+    grpc::Status status = Submit(*channel_, header, list, &scan);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return scan;
+  }
+
+  std::string directory_;
+  std::unique_ptr<coordinator::CoordinatorServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<grpc::Channel> agent_channel_;
+};
+
+TEST_F(CoordinatorTest, ScanApiNeedsTokenOrClientCertificate) {
+  ScanHeader header;
+  header.add_regions("eu");
+  Scan scan;
+  EXPECT_EQ(Submit(*channel_, header, "a.example\n", &scan, "").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Submit(*channel_, header, "a.example\n", &scan, "wrong-token").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status with_token = Submit(*channel_, header, "a.example\n", &scan);
+  EXPECT_TRUE(with_token.ok()) << with_token.error_message();
+  grpc::Status with_certificate = Submit(*agent_channel_, header, "b.example\n", &scan, "");
+  EXPECT_TRUE(with_certificate.ok()) << with_certificate.error_message();
+  EXPECT_EQ(scan.targets(), 1u);
+}
+
+TEST_F(CoordinatorTest, LinesAreValidatedNormalisedAndDeduplicated) {
+  const std::string list =
+      "# targets\n"
+      "Example.COM.\n"
+      "bad..name\n"
+      "example.com,5\n"
+      "b\xC3\xBC"
+      "cher.example,2.5\n"
+      "xn--bcher-kva.example\n"
+      "mx.example.net:99999\n"
+      "[192.0.2.1]:587\n";
+  Scan scan = SubmitOk(list, 2);
+  EXPECT_EQ(scan.state(), v1::SCAN_RUNNING);
+  EXPECT_EQ(scan.targets(), 3u);  // example.com, bücher (A-label), [192.0.2.1]:587.
+  EXPECT_EQ(scan.duplicate_count(), 2u);
+  EXPECT_EQ(scan.lines(), 8u);
+  EXPECT_EQ(scan.shards(), 2u);
+  ASSERT_EQ(scan.bad_lines_size(), 2);
+  EXPECT_EQ(scan.bad_lines(0).line_number(), 3u);
+  EXPECT_EQ(scan.bad_lines(0).text(), "bad..name");
+  EXPECT_EQ(scan.bad_lines(1).line_number(), 7u);
+  EXPECT_NE(scan.bad_lines(1).reason(), "");
+
+  ScanHeader strict;
+  strict.add_regions("eu");
+  strict.set_reject_bad_lines(true);
+  Scan rejected;
+  grpc::Status status = Submit(*channel_, strict, list, &rejected);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "list:3:")) << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "list:7:")) << status.error_message();
+}
+
+TEST_F(CoordinatorTest, AgentWithoutClientCertificateIsRefused) {
+  {
+    RawAgent agent(channel_, "no-cert", "eu");
+    EXPECT_FALSE(agent.Hello());
+    EXPECT_EQ(agent.Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    RawAgent agent(TlsChannel(server_->port(), &SharedCoordinatorPki().stranger), "stranger", "eu");
+    EXPECT_FALSE(agent.Hello());
+    EXPECT_NE(agent.Finish().error_code(), grpc::StatusCode::OK);
+  }
+  RawAgent agent(agent_channel_, "agent-1", "eu");
+  EXPECT_TRUE(agent.Hello());
+}
+
+TEST_F(CoordinatorTest, DuplicateBatchIsCountedOnce) {
+  Scan scan = SubmitOk(RefusedTargets(30001, 3));
+  RawAgent agent(agent_channel_, "agent-1", "eu");
+  ASSERT_TRUE(agent.Hello());
+  ASSERT_TRUE(agent.RequestLease(1));
+  CoordinatorMessage message;
+  ASSERT_TRUE(agent.ReadUntil(CoordinatorMessage::kAssignment, &message));
+  const v1::ShardAssignment assignment = message.assignment();
+  ASSERT_EQ(assignment.targets_size(), 3);
+  AgentMessage batch;
+  batch.mutable_results()->set_lease_id(assignment.lease_id());
+  batch.mutable_results()->set_seq(0);
+  for (const v1::ShardTarget& target : assignment.targets()) {
+    v1::ProbeResult* result = batch.mutable_results()->add_results();
+    result->set_target(target.input());
+    result->set_line_number(target.line_number());
+    result->set_failure(v1::TCP_REFUSED);
+  }
+  ASSERT_TRUE(agent.Send(batch));
+  ASSERT_TRUE(agent.ReadUntil(CoordinatorMessage::kAck, &message));
+  EXPECT_EQ(message.ack().status(), v1::BatchAck::ACCEPTED);
+  ASSERT_TRUE(agent.Send(batch));  // As after a lost ack.
+  ASSERT_TRUE(agent.ReadUntil(CoordinatorMessage::kAck, &message));
+  EXPECT_EQ(message.ack().status(), v1::BatchAck::DUPLICATE);
+  AgentMessage complete;
+  complete.mutable_shard_complete()->set_lease_id(assignment.lease_id());
+  complete.mutable_shard_complete()->set_batches(1);
+  ASSERT_TRUE(agent.Send(complete));
+  ASSERT_TRUE(agent.ReadUntil(CoordinatorMessage::kCompleteAck, &message));
+  EXPECT_TRUE(message.complete_ack().accepted()) << message.complete_ack().detail();
+
+  Scan done = WaitForScanEnd(*channel_, scan.scan_id(), 5'000);
+  EXPECT_EQ(done.state(), v1::SCAN_DONE);
+  EXPECT_EQ(done.progress(0).results(), 3u);
+  std::vector<v1::ProbeResult> results =
+      server_->coordinator().store().Results(scan.scan_id(), "eu").value();
+  EXPECT_EQ(results.size(), 3u);
+}
+
+TEST_F(CoordinatorTest, ExpiredLeaseIsReassignedAndTheOldOneRefused) {
+  server_.reset();
+  Start(/*lease_ms=*/600);
+  Scan scan = SubmitOk(RefusedTargets(30001, 2));
+  RawAgent silent(agent_channel_, "agent-silent", "eu");
+  ASSERT_TRUE(silent.Hello());
+  ASSERT_TRUE(silent.RequestLease(1));
+  CoordinatorMessage message;
+  ASSERT_TRUE(silent.ReadUntil(CoordinatorMessage::kAssignment, &message));
+  const uint64_t old_lease = message.assignment().lease_id();
+  // No heartbeat: the lease expires, the agent is told, and the shard goes to another agent.
+  ASSERT_TRUE(silent.ReadUntil(CoordinatorMessage::kCancelled, &message));
+  EXPECT_EQ(message.cancelled().lease_id(), old_lease);
+
+  RawAgent second(agent_channel_, "agent-2", "eu");
+  ASSERT_TRUE(second.Hello());
+  ASSERT_TRUE(second.RequestLease(1));
+  ASSERT_TRUE(second.ReadUntil(CoordinatorMessage::kAssignment, &message));
+  EXPECT_EQ(message.assignment().attempt(), 2u);
+  EXPECT_NE(message.assignment().lease_id(), old_lease);
+
+  AgentMessage late;
+  late.mutable_results()->set_lease_id(old_lease);
+  late.mutable_results()->set_seq(0);
+  late.mutable_results()->add_results()->set_target("127.0.0.77:30001");
+  ASSERT_TRUE(silent.Send(late));
+  ASSERT_TRUE(silent.ReadUntil(CoordinatorMessage::kAck, &message));
+  EXPECT_EQ(message.ack().status(), v1::BatchAck::STALE);
+}
+
+TEST_F(CoordinatorTest, LostShardGivesEveryTargetAgentLost) {
+  server_.reset();
+  Start(/*lease_ms=*/300);
+  Scan scan = SubmitOk(RefusedTargets(30001, 3), 10, /*max_attempts=*/1);
+  {
+    RawAgent doomed(agent_channel_, "agent-doomed", "eu");
+    ASSERT_TRUE(doomed.Hello());
+    ASSERT_TRUE(doomed.RequestLease(1));
+    CoordinatorMessage message;
+    ASSERT_TRUE(doomed.ReadUntil(CoordinatorMessage::kAssignment, &message));
+  }  // Disconnects without a word.
+  Scan done = WaitForScanEnd(*channel_, scan.scan_id(), 10'000);
+  EXPECT_EQ(done.state(), v1::SCAN_DONE);
+  EXPECT_EQ(done.progress(0).shards_lost(), 1u);
+  std::vector<v1::ProbeResult> results =
+      server_->coordinator().store().Results(scan.scan_id(), "eu").value();
+  ASSERT_EQ(results.size(), 3u);
+  for (const v1::ProbeResult& result : results) EXPECT_EQ(result.failure(), v1::AGENT_LOST);
+}
+
+agent::AgentClientOptions ClientOptions(int port, const std::string& agent_id) {
+  const CoordinatorPki& pki = SharedCoordinatorPki();
+  agent::AgentClientOptions options;
+  options.coordinator = absl::StrCat("127.0.0.1:", port);
+  options.agent_id = agent_id;
+  options.region = "eu";
+  options.capacity = 2;
+  options.ca_file = pki.ca_file;
+  options.cert_file = pki.agent.chain_file;
+  options.key_file = pki.agent.key_file;
+  options.server_name = kServerName;
+  options.batch_size = 3;
+  options.poll_ms = 100;
+  options.backoff_min_ms = 50;
+  options.backoff_max_ms = 400;
+  return options;
+}
+
+TEST_F(CoordinatorTest, RealAgentProbesAScanEndToEnd) {
+  auto no_starttls = HostileSmtpServer::Start(HostileSmtpServer::Behaviour::kNoStarttls);
+  auto alert = HostileSmtpServer::Start(HostileSmtpServer::Behaviour::kTlsAlert);
+  ASSERT_TRUE(no_starttls.ok() && alert.ok());
+  const std::string list = absl::StrCat((*no_starttls)->endpoint(), "\n", (*alert)->endpoint(),
+                                        "\n", RefusedTargets(30001, 5));
+  Scan scan = SubmitOk(list, /*shard_size=*/2);
+  ASSERT_EQ(scan.targets(), 7u);
+
+  agent::SweepRunnerOptions runner;
+  runner.base.candidates.push_back(DefaultCandidate("openssl"));
+  runner.base.allow_private = true;
+  runner.base.threads = 1;
+  runner.base.politeness.per_ip_spacing = std::chrono::milliseconds(0);
+  runner.base.politeness.connections_per_second = 0;
+  runner.base.probe.ehlo_name = "scanner.example.test";
+  runner.base.probe.connect_timeout = std::chrono::seconds(2);
+  runner.base.probe.banner_timeout = std::chrono::seconds(5);
+  auto client = agent::AgentClient::Create(ClientOptions(server_->port(), "agent-real"),
+                                           agent::MakeSweepRunner(runner));
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::thread run([&] { (*client)->Run(); });
+  Scan done = WaitForScanEnd(*channel_, scan.scan_id(), 60'000);
+  (*client)->Stop();
+  run.join();
+  EXPECT_EQ(done.state(), v1::SCAN_DONE);
+  EXPECT_EQ(done.progress(0).shards_done(), 4u);
+  std::vector<v1::ProbeResult> results =
+      server_->coordinator().store().Results(scan.scan_id(), "eu").value();
+  ASSERT_EQ(results.size(), 7u);
+  std::map<uint64_t, int> per_line;
+  for (const v1::ProbeResult& result : results) ++per_line[result.line_number()];
+  EXPECT_EQ(per_line.size(), 7u);
+  EXPECT_EQ(results[0].failure(), v1::STARTTLS_NOT_OFFERED) << results[0].failure_detail();
+  EXPECT_EQ(results[1].failure(), v1::TLS_NO_SHARED_CIPHER)  // Alert 40.
+      << results[1].failure_detail();
+  for (size_t i = 2; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].failure(), v1::TCP_REFUSED) << results[i].target();
+  }
+  EXPECT_GE((*client)->stats().shards_completed.load(), 4);
+}
+
+}  // namespace
+}  // namespace tlsweep::testing
