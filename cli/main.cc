@@ -4,9 +4,12 @@
 #include <iostream>
 
 #include "cli/backends_command.h"
+#include "cli/candidate_command.h"
 #include "cli/expand_command.h"
 #include "cli/probe_command.h"
+#include "cli/report_command.h"
 #include "cli/sweep_command.h"
+#include "cli/whatif_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -20,9 +23,12 @@ int main(int argc, char** argv) {
                  "$TLSWEEP_PLUGIN_DIR, else <binary dir>/../lib/tlsweep");
   tlsweep::cli::Action action;
   tlsweep::cli::AddBackendsCommand(app, global, action);
+  tlsweep::cli::AddCandidateCommand(app, global, action);
   tlsweep::cli::AddExpandCommand(app, global, action);
   tlsweep::cli::AddProbeCommand(app, global, action);
+  tlsweep::cli::AddReportCommand(app, global, action);
   tlsweep::cli::AddSweepCommand(app, global, action);
+  tlsweep::cli::AddWhatIfCommand(app, global, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

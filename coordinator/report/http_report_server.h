@@ -1,0 +1,58 @@
+// The coordinator's report pages over HTTP (cpp-httplib): the list of scans with their progress,
+// each scan's HTML report, and its JSON and CSV downloads, behind the API's bearer token.
+//
+//   GET /                          scans, newest first, with progress per region
+//   GET /scans/{id}                HTML report   (?candidate=NAME... &against=SCAN)
+//   GET /scans/{id}/report.json    JSON report   (same parameters)
+//   GET /scans/{id}/report.csv     one row per (candidate, region, domain)
+//   GET /healthz, /readyz          no token needed
+//
+// Authentication: `Authorization: Bearer TOKEN`, or `?token=TOKEN` for a browser (the links on
+// the pages then carry it along). Anything else gets 401.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "coordinator/report/report_builder.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace tlsweep::coordinator::report {
+
+struct ReportServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;         // 0: a free port (see ReportServer::port()).
+  std::string db_path;  // The coordinator's SQLite store.
+  std::string token;    // Required unless allow_unauthenticated.
+  bool allow_unauthenticated = false;
+  WhatIfProvider what_if;    // Optional.
+  size_t max_domains = 200;  // Failing domains listed on a page.
+};
+
+class ReportServer {
+ public:
+  // Binds and starts serving on a thread of its own.
+  static absl::StatusOr<std::unique_ptr<ReportServer>> Start(ReportServerOptions options);
+  ~ReportServer();
+  ReportServer(const ReportServer&) = delete;
+  ReportServer& operator=(const ReportServer&) = delete;
+
+  int port() const { return port_; }
+  void Stop();
+
+ private:
+  ReportServer() = default;
+
+  ReportServerOptions options_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace tlsweep::coordinator::report

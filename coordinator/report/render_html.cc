@@ -1,0 +1,411 @@
+// The HTML report: one self-contained file (inline CSS, charts as inline SVG, no scripts, no
+// fonts or images to fetch) that reads the same in a mail attachment, a browser and on paper.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "coordinator/report/render.h"
+
+namespace tlsweep::coordinator::report {
+namespace {
+
+std::string Esc(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+constexpr const char* kStyle = R"css(
+:root { --fail: #c0392b; --warn: #d68910; --ok: #1e8449; --muted: #5d6d7e; --line: #d5d8dc; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: #1c2833; margin: 0 auto; max-width: 1200px; padding: 24px; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 2px solid #1c2833; padding-bottom: 2px; }
+h3 { font-size: 14px; margin: 16px 0 6px; }
+.meta, .note { color: var(--muted); font-size: 12px; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line);
+  vertical-align: top; }
+th { background: #f2f3f4; font-weight: 600; }
+th.group { text-align: center; border-bottom: 2px solid #1c2833; }
+td small { color: var(--muted); font-weight: normal; }
+td.classes { font-size: 12px; overflow-wrap: anywhere; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.fails { color: var(--fail); font-weight: 600; }
+.degraded { color: var(--warn); font-weight: 600; }
+.ok { color: var(--ok); }
+.pill { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 11px;
+  border: 1px solid currentColor; }
+.grid { display: flex; flex-wrap: wrap; gap: 12px 24px; }
+figure { margin: 0; width: 372px; break-inside: avoid; }
+figcaption { font-weight: 600; font-size: 13px; margin-bottom: 2px; }
+.legend span { margin-right: 12px; font-size: 12px; }
+.swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
+code { font-size: 12px; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  h2 { break-after: avoid; }
+  table, figure, tr { break-inside: avoid; }
+  th { background: none; }
+  .noprint { display: none; }
+}
+)css";
+
+std::string Share(const Count& count, const Count& total, bool weighted) {
+  return weighted ? Percent(count.weight, total.weight)
+                  : Percent(static_cast<double>(count.domains), static_cast<double>(total.domains));
+}
+
+// A horizontal stacked bar of a headline: ok, degraded, fails, unreachable.
+std::string StackedBar(const Headline& h, bool weighted) {
+  const double total = weighted ? h.total.weight : static_cast<double>(h.total.domains);
+  if (total <= 0) return "";
+  const double width = 120;
+  std::string svg = absl::StrFormat(
+      "<svg width=\"%d\" height=\"12\" viewBox=\"0 0 %d 12\" role=\"img\" "
+      "aria-label=\"verdict shares\">",
+      static_cast<int>(width), static_cast<int>(width));
+  double x = 0;
+  for (const auto& [count, color, label] :
+       std::vector<std::tuple<const Count*, const char*, const char*>>{
+           {&h.ok, "#1e8449", "ok"},
+           {&h.degraded, "#d68910", "degraded"},
+           {&h.fails, "#c0392b", "fails"},
+           {&h.unreachable, "#aab7b8", "unreachable"}}) {
+    const double part = weighted ? count->weight : static_cast<double>(count->domains);
+    const double w = width * part / total;
+    if (w <= 0) continue;
+    absl::StrAppendFormat(&svg,
+                          "<rect x=\"%.2f\" y=\"0\" width=\"%.2f\" height=\"12\" fill=\"%s\">"
+                          "<title>%s %s</title></rect>",
+                          x, w, color, label, Percent(part, total));
+    x += w;
+  }
+  return svg + "</svg>";
+}
+
+// One distribution as a bar chart: up to `max_rows` bars, the rest summed as "other".
+std::string BarChart(const Distribution& d, absl::string_view title, size_t max_rows) {
+  std::vector<DistributionRow> rows;
+  DistributionRow other{"other", {}};
+  int64_t total = 0;
+  for (size_t i = 0; i < d.rows.size(); ++i) {
+    total += d.rows[i].count.domains;
+    if (i < max_rows) {
+      rows.push_back(d.rows[i]);
+    } else {
+      other.count.domains += d.rows[i].count.domains;
+      other.count.weight += d.rows[i].count.weight;
+    }
+  }
+  if (other.count.domains > 0) rows.push_back(other);
+  int64_t largest = 1;
+  for (const DistributionRow& row : rows) largest = std::max(largest, row.count.domains);
+  const int row_height = 18, label_width = 190, bar_width = 120;
+  const int height = row_height * static_cast<int>(rows.size()) + 2;
+  std::string svg = absl::StrFormat(
+      "<figure><figcaption>%s</figcaption><svg width=\"372\" height=\"%d\" viewBox=\"0 0 372 %d\" "
+      "role=\"img\" aria-label=\"%s\" font-family=\"sans-serif\" font-size=\"11\">",
+      Esc(title), height, height, Esc(title));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int y = static_cast<int>(i) * row_height;
+    std::string label = rows[i].key;
+    if (label.size() > 30) label = label.substr(0, 29) + "\u2026";
+    const double w = bar_width * static_cast<double>(rows[i].count.domains) / largest;
+    absl::StrAppendFormat(
+        &svg,
+        "<text x=\"0\" y=\"%d\">%s</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"12\" "
+        "fill=\"#2e86c1\"><title>%s: %d domains</title></rect><text x=\"%.1f\" y=\"%d\">%s"
+        "</text>",
+        y + 13, Esc(label), label_width, y + 3, std::max(w, 1.0), Esc(rows[i].key),
+        rows[i].count.domains, label_width + std::max(w, 1.0) + 4, y + 13,
+        Percent(static_cast<double>(rows[i].count.domains), static_cast<double>(total)));
+  }
+  return svg + "</svg></figure>";
+}
+
+std::string Endpoint(const EndpointRef& e) {
+  return absl::StrCat(Esc(e.mx_host), " <span class=\"meta\">[", Esc(e.address), "]:", e.port,
+                      "</span>");
+}
+
+std::string VerdictCell(absl::string_view verdict) {
+  const char* css = verdict == "ok" || verdict == "tls" ? "ok"
+                    : verdict == "degraded"             ? "degraded"
+                                                        : "fails";
+  return absl::StrCat("<span class=\"", css, "\">", Esc(verdict), "</span>");
+}
+
+}  // namespace
+
+std::string RenderHtml(const Report& report) {
+  const ScanInfo& scan = report.scan;
+  const bool weighted = report.weighted;
+  const char* share_of = weighted ? "of mail volume" : "of domains";
+  std::string h;
+  absl::StrAppend(
+      &h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+      "<title>STARTTLS compatibility report: ", Esc(scan.name.empty() ? scan.scan_id : scan.name),
+      "</title><style>", kStyle, "</style></head><body>\n");
+  absl::StrAppend(&h, "<header><h1>STARTTLS compatibility report</h1><p class=\"meta\">Scan <b>",
+                  Esc(scan.scan_id), "</b>",
+                  scan.name.empty() ? "" : " \u201c" + Esc(scan.name) + "\u201d", " &middot; ",
+                  Esc(scan.state), " &middot; ", scan.targets, " targets &middot; created ",
+                  UtcTime(scan.created_unix_ms), " &middot; report generated ",
+                  UtcTime(report.generated_unix_ms), "<br>Regions: ");
+  std::vector<std::string> coverage;
+  for (const RegionProgressInfo& p : scan.progress) {
+    coverage.push_back(
+        absl::StrCat(Esc(p.region), " (", p.shards_indexed, "/", p.shards, " shards)"));
+  }
+  absl::StrAppend(
+      &h, absl::StrJoin(coverage, ", "),
+      report.complete ? " &middot; complete" : " &middot; <b>partial</b>: finished shards only",
+      " &middot; shares are ", share_of, "</p></header>\n");
+
+  // 1. The answer.
+  absl::StrAppend(&h, "<section><h2>Who would fail</h2>",
+                  "<p class=\"note\">Per candidate configuration and sending region. <b>TLS "
+                  "required</b> (Momentum <code>tls = required</code>, Postfix "
+                  "<code>encrypt</code>): a domain <span class=\"fails\">fails</span> "
+                  "(<code>451 4.7.5 TLS negotiation failed</code>, deferred then bounced) when "
+                  "every MX reached fails, and is <span class=\"degraded\">degraded</span> when "
+                  "the primary MX fails but a backup works. <b>Opportunistic</b>: a failed "
+                  "handshake or missing STARTTLS at the first MX reached sends the mail in "
+                  "<b>clear text</b>. Both readings are shown for every candidate; its own policy "
+                  "is in the third column.</p>",
+                  "<table id=\"summary\"><thead><tr><th colspan=\"4\"></th>"
+                  "<th colspan=\"2\" class=\"group\">TLS required</th>"
+                  "<th class=\"group\">Opportunistic</th><th colspan=\"4\"></th></tr>"
+                  "<tr><th>Candidate</th><th>Region</th><th>Policy</th>"
+                  "<th class=\"n\">Domains</th><th class=\"n\">Fail</th>"
+                  "<th class=\"n\">Degraded</th><th class=\"n\">Clear text</th>"
+                  "<th class=\"n\">Unreachable</th><th class=\"n\">Failing MX</th>"
+                  "<th>Failure seen</th><th>Verdicts</th></tr></thead><tbody>");
+  for (const Headline& row : report.headlines) {
+    std::vector<std::string> classes;
+    for (size_t i = 0; i < row.fail_classes.size() && i < 4; ++i) {
+      classes.push_back(absl::StrCat(Esc(row.fail_classes[i].first), " (",
+                                     row.fail_classes[i].second.domains, ")"));
+    }
+    absl::StrAppend(&h, "<tr><td><b>", Esc(row.candidate), "</b></td><td>", Esc(row.region),
+                    "</td><td>", row.tls_required ? "required" : "opportunistic",
+                    "</td><td class=\"n\">", row.total.domains, "</td><td class=\"n fails\">",
+                    row.fails.domains, " <small>", Share(row.fails, row.total, weighted),
+                    "</small></td><td class=\"n degraded\">", row.degraded.domains, " <small>",
+                    Share(row.degraded, row.total, weighted), "</small></td><td class=\"n\">",
+                    row.cleartext.domains, " <small>", Share(row.cleartext, row.total, weighted),
+                    "</small></td><td class=\"n\">", row.unreachable.domains,
+                    "</td><td class=\"n\">", row.failing_endpoints, " / ", row.endpoints,
+                    "</td><td class=\"classes\">", absl::StrJoin(classes, "<br>"), "</td><td>",
+                    StackedBar(row, weighted), "</td></tr>");
+  }
+  if (report.headlines.empty()) {
+    absl::StrAppend(&h, "<tr><td colspan=\"11\">No results indexed yet.</td></tr>");
+  }
+  absl::StrAppend(&h, "</tbody></table><p class=\"legend note\">",
+                  "<span><i class=\"swatch\" style=\"background:#1e8449\"></i>ok</span>",
+                  "<span><i class=\"swatch\" style=\"background:#d68910\"></i>degraded</span>",
+                  "<span><i class=\"swatch\" style=\"background:#c0392b\"></i>fails</span>",
+                  "<span><i class=\"swatch\" style=\"background:#aab7b8\"></i>unreachable "
+                  "(DNS, TCP, SMTP: fails whatever the TLS settings)</span></p>");
+  if (!report.candidates.empty()) {
+    absl::StrAppend(&h,
+                    "<table id=\"candidates\"><thead><tr><th>Candidate</th><th>Backend</th>"
+                    "<th>Policy</th><th>Configuration</th></tr></thead><tbody>");
+    for (const CandidateInfo& c : report.candidates) {
+      absl::StrAppend(&h, "<tr><td>", Esc(c.name), "</td><td>", Esc(c.backend), "</td><td>",
+                      c.tls_required ? "TLS required" : "opportunistic", "</td><td><code>",
+                      Esc(c.config), "</code></td></tr>");
+    }
+    absl::StrAppend(&h, "</tbody></table>");
+  }
+  absl::StrAppend(&h, "</section>\n");
+
+  // 2. The domains.
+  absl::StrAppend(&h, "<section><h2>Failing and degraded domains, worst first by volume</h2>");
+  if (report.failing_domains.empty()) {
+    absl::StrAppend(&h, "<p>No domain fails or is degraded under any candidate.</p>");
+  } else {
+    absl::StrAppend(&h, "<p class=\"note\">", report.failing_domains.size(), " of ",
+                    report.failing_domains_total,
+                    " shown; the CSV download lists every domain.</p><table id=\"failing\">"
+                    "<thead><tr><th>Domain</th><th class=\"n\">Weight</th><th>Candidate</th>"
+                    "<th>Region</th><th>TLS required</th><th>Opportunistic</th><th>Failure</th>"
+                    "<th>Cause</th><th>MX</th><th class=\"n\">Failing MX</th></tr></thead><tbody>");
+    for (const FailingDomain& d : report.failing_domains) {
+      absl::StrAppend(&h, "<tr><td>", Esc(d.domain), "</td><td class=\"n\">", Volume(d.weight),
+                      "</td><td>", Esc(d.candidate), "</td><td>", Esc(d.region), "</td><td>",
+                      VerdictCell(d.required), "</td><td>", VerdictCell(d.opportunistic),
+                      "</td><td>", Esc(d.failure), "</td><td>", Esc(d.cause), "</td><td>",
+                      Esc(d.mx_host), "</td><td class=\"n\">", d.failing_endpoints, " / ",
+                      d.endpoints, "</td></tr>");
+    }
+    absl::StrAppend(&h, "</tbody></table>");
+  }
+  absl::StrAppend(&h, "</section>\n");
+
+  // 3. Distributions, per candidate and region.
+  absl::StrAppend(&h,
+                  "<section><h2>Distributions</h2><p class=\"note\">Domains, read at the MX "
+                  "mail would go to (the first that negotiated TLS, else the first "
+                  "reached).</p>");
+  static const std::vector<std::pair<std::string, std::string>> kTitles = {
+      {"starttls", "STARTTLS support"},     {"version", "Protocol versions"},
+      {"suite", "Cipher suites"},           {"group", "Key-exchange groups"},
+      {"trusted", "Certificate trusted"},   {"hostname_match", "Certificate matches MX name"},
+      {"expiry", "Certificate expiry"},     {"key", "Certificate keys"},
+      {"failure_group", "Failure classes"}, {"failure", "Failures"}};
+  for (const CandidateInfo& c : report.candidates) {
+    for (const std::string& region : scan.regions) {
+      std::string charts;
+      for (const auto& [dimension, title] : kTitles) {
+        for (const Distribution& d : report.distributions) {
+          if (d.dimension == dimension && d.candidate == c.name && d.region == region) {
+            charts += BarChart(d, title, 8);
+          }
+        }
+      }
+      if (charts.empty()) continue;
+      absl::StrAppend(&h, "<h3>", Esc(c.name), " &middot; ", Esc(region),
+                      "</h3><div class=\"grid\">", charts, "</div>");
+    }
+  }
+  absl::StrAppend(&h, "</section>\n");
+
+  // 4. Backend differential.
+  absl::StrAppend(&h, "<section><h2>Backend differential</h2>");
+  if (report.backend_differentials.empty()) {
+    absl::StrAppend(&h, "<p>No pair of candidates with different TLS backends in this scan.</p>");
+  } else {
+    absl::StrAppend(&h,
+                    "<p class=\"note\">Endpoints reached with both candidates where one "
+                    "negotiated TLS and the other did not.</p><table id=\"backend-pairs\">"
+                    "<thead><tr><th>Candidates</th><th class=\"n\">Endpoints compared</th>"
+                    "<th class=\"n\">Differ</th><th>Root causes</th></tr></thead><tbody>");
+    for (const BackendDifferential& d : report.backend_differentials) {
+      std::vector<std::string> causes;
+      for (const auto& [cause, n] : d.causes) causes.push_back(absl::StrCat(Esc(cause), " ", n));
+      absl::StrAppend(&h, "<tr><td>", Esc(d.candidate_a), " (", Esc(d.backend_a), ") vs ",
+                      Esc(d.candidate_b), " (", Esc(d.backend_b), ")</td><td class=\"n\">",
+                      d.endpoints, "</td><td class=\"n\">", d.differing, "</td><td>",
+                      absl::StrJoin(causes, ", "), "</td></tr>");
+    }
+    absl::StrAppend(&h, "</tbody></table>");
+    if (!report.backend_differences.empty()) {
+      absl::StrAppend(&h,
+                      "<table id=\"backend-endpoints\"><thead><tr><th>Endpoint</th>"
+                      "<th>Region</th><th>A</th><th>B</th><th>Cause</th>"
+                      "<th class=\"n\">Domains</th><th class=\"n\">Volume</th></tr></thead>"
+                      "<tbody>");
+      for (const BackendDifference& d : report.backend_differences) {
+        absl::StrAppend(&h, "<tr><td>", Endpoint(d.endpoint), "</td><td>", Esc(d.region),
+                        "</td><td>", Esc(d.candidate_a), ": ", VerdictCell(d.verdict_a),
+                        "</td><td>", Esc(d.candidate_b), ": ", VerdictCell(d.verdict_b),
+                        "</td><td>", Esc(d.cause), "</td><td class=\"n\">", d.count.domains,
+                        "</td><td class=\"n\">", Volume(d.count.weight), "</td></tr>");
+      }
+      absl::StrAppend(&h, "</tbody></table>");
+    }
+  }
+  absl::StrAppend(&h, "</section>\n");
+
+  // 5. Region divergence.
+  if (scan.regions.size() > 1) {
+    absl::StrAppend(&h, "<section><h2>Region divergence</h2><p>", report.region_differences_total,
+                    " endpoint verdicts differ between regions.</p>");
+    if (!report.region_differences.empty()) {
+      absl::StrAppend(&h,
+                      "<table id=\"regions\"><thead><tr><th>Endpoint</th><th>Candidate</th>"
+                      "<th>Region A</th><th>Region B</th><th class=\"n\">Domains</th>"
+                      "<th class=\"n\">Volume</th></tr></thead><tbody>");
+      for (const RegionDifference& d : report.region_differences) {
+        absl::StrAppend(&h, "<tr><td>", Endpoint(d.endpoint), "</td><td>", Esc(d.candidate),
+                        "</td><td>", Esc(d.region_a), ": ", VerdictCell(d.verdict_a), "</td><td>",
+                        Esc(d.region_b), ": ", VerdictCell(d.verdict_b), "</td><td class=\"n\">",
+                        d.count.domains, "</td><td class=\"n\">", Volume(d.count.weight),
+                        "</td></tr>");
+      }
+      absl::StrAppend(&h, "</tbody></table>");
+    }
+    absl::StrAppend(&h, "</section>\n");
+  }
+
+  // 6. Diff.
+  if (report.diff.has_value()) {
+    const DiffSection& diff = *report.diff;
+    absl::StrAppend(&h, "<section><h2>Changes since scan ", Esc(diff.against_scan_id),
+                    "</h2><table id=\"diff\"><thead><tr><th>Candidate</th><th>Region</th>"
+                    "<th class=\"n\">Newly failing</th><th class=\"n\">Newly fixed</th>"
+                    "<th class=\"n\">Downgraded</th></tr></thead><tbody>");
+    for (const DiffSummary& s : diff.summaries) {
+      absl::StrAppend(&h, "<tr><td>", Esc(s.candidate), "</td><td>", Esc(s.region),
+                      "</td><td class=\"n fails\">", s.newly_failing.domains,
+                      "</td><td class=\"n ok\">", s.newly_fixed.domains,
+                      "</td><td class=\"n degraded\">", s.downgraded.domains, "</td></tr>");
+    }
+    absl::StrAppend(&h, "</tbody></table>");
+    if (!diff.rows.empty()) {
+      absl::StrAppend(&h,
+                      "<table id=\"diff-rows\"><thead><tr><th>Change</th><th>Domain</th>"
+                      "<th class=\"n\">Weight</th><th>Candidate</th><th>Region</th>"
+                      "<th>Before</th><th>After</th></tr></thead><tbody>");
+      for (const DiffRow& d : diff.rows) {
+        absl::StrAppend(&h, "<tr><td>", Esc(d.kind), "</td><td>", Esc(d.domain),
+                        "</td><td class=\"n\">", Volume(d.weight), "</td><td>", Esc(d.candidate),
+                        "</td><td>", Esc(d.region), "</td><td>", Esc(d.before), "</td><td>",
+                        Esc(d.after), "</td></tr>");
+      }
+      absl::StrAppend(&h, "</tbody></table>");
+    }
+    absl::StrAppend(&h, "</section>\n");
+  }
+
+  // 7. What-if (filled by the negotiation model when it is wired in).
+  if (report.what_if.has_value()) {
+    absl::StrAppend(&h, "<section><h2>What-if, from stored enumerations</h2><p class=\"note\">",
+                    Esc(report.what_if->note),
+                    "</p><table id=\"what-if\"><thead><tr>"
+                    "<th>Candidate</th><th>Region</th><th class=\"n\">Evaluated</th>"
+                    "<th class=\"n\">Would fail</th><th class=\"n\">Share</th><th>Confidence</th>"
+                    "</tr></thead><tbody>");
+    for (const WhatIfRow& row : report.what_if->rows) {
+      absl::StrAppend(&h, "<tr><td>", Esc(row.candidate), "</td><td>", Esc(row.region),
+                      "</td><td class=\"n\">", row.evaluated.domains, "</td><td class=\"n fails\">",
+                      row.fails.domains, "</td><td class=\"n\">",
+                      Share(row.fails, row.evaluated, weighted), "</td><td>", Esc(row.confidence),
+                      "</td></tr>");
+    }
+    absl::StrAppend(&h, "</tbody></table></section>\n");
+  }
+  absl::StrAppend(&h, "<footer class=\"note\"><p>tlsweep report schema ", Report::kSchemaVersion,
+                  ". Endpoints are (MX host, address, port); each was probed once per region and "
+                  "candidate.</p></footer></body></html>\n");
+  return h;
+}
+
+}  // namespace tlsweep::coordinator::report

@@ -1,0 +1,181 @@
+// The compatibility report of one scan, as plain data: what the builder computes from the
+// report tables (result_index.h) and what every renderer (text, JSON, HTML) prints. The JSON
+// field names are documented in docs/report-schema.md and only ever added to.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tlsweep::coordinator::report {
+
+// Domains and the mail volume they carry (the sum of their list weights; 1 each without
+// weights).
+struct Count {
+  int64_t domains = 0;
+  double weight = 0;
+};
+
+struct CandidateInfo {
+  std::string name;
+  std::string backend;
+  bool tls_required = false;
+  std::string config;  // The cipher string / priority string, for people.
+};
+
+struct RegionProgressInfo {
+  std::string region;
+  uint64_t shards = 0;
+  uint64_t shards_done = 0;     // Done or lost.
+  uint64_t shards_indexed = 0;  // Part of this report.
+  uint64_t targets_done = 0;
+};
+
+struct ScanInfo {
+  std::string scan_id;
+  std::string name;
+  std::string state;  // running, done, cancelled...
+  int64_t created_unix_ms = 0;
+  int64_t finished_unix_ms = 0;
+  uint64_t targets = 0;
+  std::vector<std::string> regions;
+  std::vector<RegionProgressInfo> progress;
+};
+
+// The first screen: one per (candidate, region).
+struct Headline {
+  std::string candidate;
+  std::string region;
+  bool tls_required = false;  // The candidate's own policy: which reading applies.
+  Count total;
+  // TLS required (Momentum tls = required, Postfix encrypt).
+  Count ok;
+  Count degraded;     // The primary MX fails, a backup works.
+  Count fails;        // Every reachable MX fails: 451 4.7.5, the mail defers then bounces.
+  Count unreachable;  // No MX reached SMTP at all (DNS, TCP...): fails whatever the config.
+  // Opportunistic TLS: the first MX reached fails the handshake or has no STARTTLS.
+  Count cleartext;
+  int64_t endpoints = 0;          // Distinct (MX host, address, port) probed.
+  int64_t failing_endpoints = 0;  // Of those, reached but STARTTLS or TLS failed.
+  // Failure class of the domains that fail (TLS required), largest volume first.
+  std::vector<std::pair<std::string, Count>> fail_classes;
+};
+
+struct FailingDomain {
+  std::string candidate;
+  std::string region;
+  std::string domain;
+  uint64_t line_number = 0;
+  double weight = 0;
+  std::string required;       // fails | degraded
+  std::string opportunistic;  // tls | cleartext | unreachable
+  std::string failure;        // What the domain sees (the first failing MX reached).
+  std::string cause;          // Root cause in words: "no shared suite", "protocol version"...
+  std::string mx_host;        // The MX that failure came from.
+  int64_t endpoints = 0;
+  int64_t failing_endpoints = 0;
+};
+
+struct DistributionRow {
+  std::string key;
+  Count count;
+};
+
+// One distribution over domains, read at the endpoint mail would go to (the first MX that
+// negotiated TLS, else the first reached).
+struct Distribution {
+  std::string dimension;  // starttls, version, suite, group, trusted, hostname_match, expiry,
+                          // key, failure_group, failure.
+  std::string candidate;
+  std::string region;
+  std::vector<DistributionRow> rows;  // Largest first.
+};
+
+struct EndpointRef {
+  std::string mx_host;
+  std::string address;
+  uint32_t port = 0;
+};
+
+struct BackendDifference {
+  std::string region;
+  EndpointRef endpoint;
+  std::string candidate_a, backend_a, verdict_a;  // verdict: "ok" or the failure name.
+  std::string candidate_b, backend_b, verdict_b;
+  std::string cause;  // Root cause of the failing side.
+  Count count;        // Domains using the endpoint.
+};
+
+struct BackendDifferential {
+  std::string candidate_a, backend_a, candidate_b, backend_b;
+  int64_t endpoints = 0;  // Compared (reached TLS with both).
+  int64_t differing = 0;
+  std::vector<std::pair<std::string, int64_t>> causes;  // Cause -> differing endpoints.
+};
+
+struct RegionDifference {
+  std::string candidate;
+  EndpointRef endpoint;
+  std::string region_a, verdict_a, region_b, verdict_b;
+  Count count;
+};
+
+struct DiffRow {
+  std::string kind;  // newly_failing | newly_fixed | downgraded
+  std::string candidate;
+  std::string region;
+  std::string domain;
+  double weight = 0;
+  std::string before;  // Verdict, or version + suite for a downgrade.
+  std::string after;
+};
+
+struct DiffSummary {
+  std::string candidate;
+  std::string region;
+  Count newly_failing, newly_fixed, downgraded;
+};
+
+struct DiffSection {
+  std::string against_scan_id;
+  std::vector<DiffSummary> summaries;
+  std::vector<DiffRow> rows;  // Worst first by volume, capped.
+};
+
+// Filled by the what-if evaluator (backends/negotiation/): a candidate config judged from the
+// stored enumerations without scanning again. The builder leaves it empty; renderers print it
+// when present.
+struct WhatIfRow {
+  std::string candidate;
+  std::string region;
+  Count evaluated;
+  Count fails;
+  std::string confidence;  // e.g. "42/42 live samples agree".
+};
+
+struct WhatIfSection {
+  std::string note;
+  std::vector<WhatIfRow> rows;
+};
+
+struct Report {
+  static constexpr int kSchemaVersion = 1;
+  ScanInfo scan;
+  int64_t generated_unix_ms = 0;
+  bool weighted = false;  // The list carried weights (some weight other than 1).
+  bool complete = false;  // Every (shard, region) of the scan is final and indexed.
+  std::vector<CandidateInfo> candidates;
+  std::vector<Headline> headlines;
+  std::vector<FailingDomain> failing_domains;  // Worst first by volume, capped.
+  int64_t failing_domains_total = 0;           // Before the cap.
+  std::vector<Distribution> distributions;
+  std::vector<BackendDifferential> backend_differentials;
+  std::vector<BackendDifference> backend_differences;  // Capped, by volume.
+  int64_t region_differences_total = 0;
+  std::vector<RegionDifference> region_differences;  // Capped, by volume.
+  std::optional<DiffSection> diff;
+  std::optional<WhatIfSection> what_if;
+};
+
+}  // namespace tlsweep::coordinator::report

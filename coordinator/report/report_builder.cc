@@ -1,0 +1,505 @@
+#include "coordinator/report/report_builder.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "backends/status_macros.h"
+#include "coordinator/report/result_index.h"
+#include "coordinator/report/verdict.h"
+#include "tlsweep/v1/scan.pb.h"
+
+namespace tlsweep::coordinator::report {
+namespace {
+
+// "candidate IN (...)" for the candidate filter; SQL-quoted.
+std::string CandidateFilter(const std::vector<std::string>& candidates, absl::string_view column) {
+  if (candidates.empty()) return "1";
+  std::vector<std::string> quoted;
+  for (const std::string& name : candidates) {
+    std::string q = "'";
+    for (char c : name) {
+      if (c == '\'') q += '\'';
+      q += c;
+    }
+    quoted.push_back(q + "'");
+  }
+  return absl::StrCat(column, " IN (", absl::StrJoin(quoted, ","), ")");
+}
+
+bool Wanted(const ReportOptions& options, const std::string& candidate) {
+  return options.candidates.empty() ||
+         std::find(options.candidates.begin(), options.candidates.end(), candidate) !=
+             options.candidates.end();
+}
+
+std::string VerdictOf(int failure) { return FailureName(failure); }
+
+std::string VersionLabel(int version) {
+  switch (version) {
+    case v1::SSLV3:
+      return "SSLv3";
+    case v1::TLSV1_0:
+      return "TLSv1.0";
+    case v1::TLSV1_1:
+      return "TLSv1.1";
+    case v1::TLSV1_2:
+      return "TLSv1.2";
+    case v1::TLSV1_3:
+      return "TLSv1.3";
+    default:
+      return "-";
+  }
+}
+
+absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report) {
+  ASSIGN_OR_RETURN(SqliteStatement select,
+                   db.Prepare("SELECT name, profile, regions, state, targets, created_ms, "
+                              "finished_ms FROM scans WHERE scan_id=?"));
+  select.Bind(1, options.scan_id);
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no scan '", options.scan_id, "'"));
+  ScanInfo& scan = report.scan;
+  scan.scan_id = options.scan_id;
+  scan.name = select.Text(0);
+  v1::ProbeProfile profile;
+  (void)profile.ParseFromString(select.Blob(1));
+  for (absl::string_view region : absl::StrSplit(select.Text(2), ',', absl::SkipEmpty())) {
+    scan.regions.emplace_back(region);
+  }
+  scan.state = ScanStateName(static_cast<int>(select.Int(3)));
+  scan.targets = select.Int(4);
+  scan.created_unix_ms = select.Int(5);
+  scan.finished_unix_ms = select.Int(6);
+  for (const v1::TlsClientSettings& c : profile.candidates()) {
+    CandidateInfo info;
+    info.name = c.name().empty() ? "default" : c.name();
+    if (!Wanted(options, info.name)) continue;
+    info.backend = c.backend();
+    info.tls_required = c.tls_required();
+    std::vector<std::string> parts;
+    if (!c.openssl_ciphers().empty())
+      parts.push_back(absl::StrCat("ciphers ", c.openssl_ciphers()));
+    if (!c.openssl_ciphersuites().empty()) {
+      parts.push_back(absl::StrCat("ciphersuites ", c.openssl_ciphersuites()));
+    }
+    if (!c.gnutls_priority().empty())
+      parts.push_back(absl::StrCat("priority ", c.gnutls_priority()));
+    if (c.min_version() != v1::TLS_VERSION_UNSPECIFIED) {
+      parts.push_back(absl::StrCat("min ", VersionLabel(c.min_version())));
+    }
+    if (c.max_version() != v1::TLS_VERSION_UNSPECIFIED) {
+      parts.push_back(absl::StrCat("max ", VersionLabel(c.max_version())));
+    }
+    if (c.legacy()) parts.push_back("legacy");
+    info.config = absl::StrJoin(parts, ", ");
+    report.candidates.push_back(std::move(info));
+  }
+  if (profile.candidates_size() == 0 && Wanted(options, "default")) {
+    report.candidates.push_back({"default", "", false, ""});
+  }
+
+  ASSIGN_OR_RETURN(
+      SqliteStatement progress,
+      db.Prepare("SELECT u.region, COUNT(*), SUM(u.state IN (2, 3)), "
+                 "SUM(CASE WHEN u.state IN (2, 3) THEN u.targets ELSE 0 END), "
+                 "SUM(r.signature IS NOT NULL AND r.signature = u.state || ':' || u.lease_id || "
+                 "':' || u.results), SUM(u.state IN (2, 3, 4)) FROM units u LEFT JOIN "
+                 "report_units r ON r.scan_id=u.scan_id AND r.region=u.region AND "
+                 "r.shard=u.shard WHERE u.scan_id=? GROUP BY u.region"));
+  progress.Bind(1, options.scan_id);
+  std::map<std::string, RegionProgressInfo> by_region;
+  bool complete = true;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool progress_row, progress.Step());
+    if (!progress_row) break;
+    RegionProgressInfo& info = by_region[progress.Text(0)];
+    info.region = progress.Text(0);
+    info.shards = progress.Int(1);
+    info.shards_done = progress.Int(2);
+    info.targets_done = progress.Int(3);
+    info.shards_indexed = progress.Int(4);
+    complete &= progress.Int(5) == progress.Int(1) && progress.Int(4) == progress.Int(1);
+  }
+  for (const std::string& region : scan.regions) {
+    RegionProgressInfo info = by_region[region];
+    info.region = region;
+    if (info.shards == 0) complete = false;
+    scan.progress.push_back(info);
+  }
+  report.complete = complete && scan.state != "running" && scan.state != "submitting";
+  return absl::OkStatus();
+}
+
+Count* HeadlineField(Headline& h, const std::string& dimension, const std::string& key) {
+  if (dimension == "all") return &h.total;
+  if (dimension == "required") {
+    if (key == "ok") return &h.ok;
+    if (key == "degraded") return &h.degraded;
+    if (key == "fails") return &h.fails;
+    if (key == "unreachable") return &h.unreachable;
+  }
+  if (dimension == "opportunistic" && key == "cleartext") return &h.cleartext;
+  return nullptr;
+}
+
+absl::Status LoadRollups(SqliteDb& db, const ReportOptions& options, Report& report) {
+  ASSIGN_OR_RETURN(SqliteStatement sum,
+                   db.Prepare(absl::StrCat(
+                       "SELECT region, candidate, dimension, key, SUM(domains), "
+                       "SUM(weight) FROM report_rollup WHERE scan_id=? AND ",
+                       CandidateFilter(options.candidates, "candidate"), " GROUP BY 1, 2, 3, 4")));
+  sum.Bind(1, options.scan_id);
+  std::map<std::pair<std::string, std::string>, Headline> headlines;
+  std::map<std::tuple<std::string, std::string, std::string>, Distribution> distributions;
+  for (const CandidateInfo& c : report.candidates) {
+    for (const std::string& region : report.scan.regions) {
+      Headline& h = headlines[{c.name, region}];
+      h.candidate = c.name;
+      h.region = region;
+      h.tls_required = c.tls_required;
+    }
+  }
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, sum.Step());
+    if (!row) break;
+    const std::string region = sum.Text(0), candidate = sum.Text(1);
+    const std::string dimension = sum.Text(2), key = sum.Text(3);
+    const Count count{sum.Int(4), sum.Double(5)};
+    if (dimension == "weighted") {
+      report.weighted |= count.domains > 0;
+      continue;
+    }
+    auto headline = headlines.find({candidate, region});
+    if (headline == headlines.end()) continue;  // A candidate no longer in the profile.
+    Headline& h = headline->second;
+    if (Count* field = HeadlineField(h, dimension, key); field != nullptr) {
+      *field = count;
+      continue;
+    }
+    if (dimension == "fail_class") {
+      h.fail_classes.emplace_back(key, count);
+      continue;
+    }
+    if (dimension == "required" || dimension == "opportunistic") continue;
+    Distribution& d = distributions[{candidate, region, dimension}];
+    d.candidate = candidate;
+    d.region = region;
+    d.dimension = dimension;
+    d.rows.push_back({key, count});
+  }
+  auto by_volume = [](const auto& a, const auto& b) {
+    return std::make_tuple(-a.second.weight, -a.second.domains, a.first) <
+           std::make_tuple(-b.second.weight, -b.second.domains, b.first);
+  };
+  // In the profile's candidate order (the first is usually the one under review), then regions.
+  for (const CandidateInfo& c : report.candidates) {
+    for (const std::string& region : report.scan.regions) {
+      Headline& h = headlines[{c.name, region}];
+      std::sort(h.fail_classes.begin(), h.fail_classes.end(), by_volume);
+      report.headlines.push_back(std::move(h));
+    }
+  }
+  static const std::vector<std::string> kOrder = {
+      "starttls",       "version", "suite", "group",         "trusted",
+      "hostname_match", "expiry",  "key",   "failure_group", "failure"};
+  for (const std::string& dimension : kOrder) {
+    for (const CandidateInfo& c : report.candidates) {
+      for (const std::string& region : report.scan.regions) {
+        auto it = distributions.find({c.name, region, dimension});
+        if (it == distributions.end()) continue;
+        Distribution d = std::move(it->second);
+        std::sort(d.rows.begin(), d.rows.end(), [](const auto& a, const auto& b) {
+          return std::make_tuple(-a.count.domains, a.key) <
+                 std::make_tuple(-b.count.domains, b.key);
+        });
+        report.distributions.push_back(std::move(d));
+      }
+    }
+  }
+  // Endpoints per (candidate, region).
+  ASSIGN_OR_RETURN(
+      SqliteStatement endpoints,
+      db.Prepare(absl::StrCat("SELECT region, candidate, COUNT(*), SUM(failure IN (14, 15) OR "
+                              "(failure BETWEEN 16 AND 23)) FROM report_endpoints WHERE "
+                              "scan_id=? AND domains>0 AND ",
+                              CandidateFilter(options.candidates, "candidate"), " GROUP BY 1, 2")));
+  endpoints.Bind(1, options.scan_id);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, endpoints.Step());
+    if (!row) break;
+    for (Headline& h : report.headlines) {
+      if (h.region == endpoints.Text(0) && h.candidate == endpoints.Text(1)) {
+        h.endpoints = endpoints.Int(2);
+        h.failing_endpoints = endpoints.Int(3);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadFailingDomains(SqliteDb& db, const ReportOptions& options, Report& report) {
+  for (const Headline& h : report.headlines) {
+    report.failing_domains_total += h.fails.domains + h.degraded.domains;
+  }
+  ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db.Prepare(absl::StrCat(
+          "SELECT candidate, region, domain, line_number, weight, required, opportunistic, "
+          "failure, cause, mx_host, endpoints, failing_endpoints FROM report_domains "
+          "WHERE scan_id=? AND required IN (1, 2) AND ",
+          CandidateFilter(options.candidates, "candidate"),
+          " ORDER BY weight DESC, required DESC, domain, candidate, region LIMIT ?")));
+  select.Bind(1, options.scan_id).Bind(2, static_cast<int64_t>(options.max_domains));
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    FailingDomain d;
+    d.candidate = select.Text(0);
+    d.region = select.Text(1);
+    d.domain = select.Text(2);
+    d.line_number = select.Int(3);
+    d.weight = select.Double(4);
+    d.required = std::string(RequiredName(static_cast<Required>(select.Int(5))));
+    d.opportunistic = std::string(OpportunisticName(static_cast<Opportunistic>(select.Int(6))));
+    d.failure = FailureName(static_cast<int>(select.Int(7)));
+    d.cause = select.Text(8);
+    d.mx_host = select.Text(9);
+    d.endpoints = select.Int(10);
+    d.failing_endpoints = select.Int(11);
+    report.failing_domains.push_back(std::move(d));
+  }
+  return absl::OkStatus();
+}
+
+// Reached the TLS handshake (ok or a TLS failure): comparable between configs. STARTTLS and
+// transport failures do not depend on the TLS library, so they are left out.
+std::string Comparable(absl::string_view alias) {
+  return absl::StrCat("(", alias, ".failure = 0 OR ", alias, ".failure BETWEEN 16 AND 23)");
+}
+
+absl::Status LoadBackendDifferential(SqliteDb& db, const ReportOptions& options, Report& report) {
+  for (size_t i = 0; i < report.candidates.size(); ++i) {
+    for (size_t j = i + 1; j < report.candidates.size(); ++j) {
+      const CandidateInfo& a = report.candidates[i];
+      const CandidateInfo& b = report.candidates[j];
+      if (a.backend.empty() || b.backend.empty() || a.backend == b.backend) continue;
+      BackendDifferential diff{a.name, a.backend, b.name, b.backend, 0, 0, {}};
+      ASSIGN_OR_RETURN(
+          SqliteStatement select,
+          db.Prepare(absl::StrCat(
+              "SELECT a.region, a.mx_host, a.address, a.port, a.failure, b.failure, a.cause, "
+              "b.cause, a.domains, a.weight FROM report_endpoints a JOIN report_endpoints b ON "
+              "b.scan_id=a.scan_id AND b.region=a.region AND b.mx_host=a.mx_host AND "
+              "b.address=a.address AND b.port=a.port AND b.candidate=?3 WHERE a.scan_id=?1 AND "
+              "a.candidate=?2 AND a.domains>0 AND ",
+              Comparable("a"), " AND ", Comparable("b"))));
+      select.Bind(1, options.scan_id).Bind(2, a.name).Bind(3, b.name);
+      std::map<std::string, int64_t> causes;
+      std::vector<BackendDifference> rows;
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, select.Step());
+        if (!row) break;
+        ++diff.endpoints;
+        const int fa = static_cast<int>(select.Int(4)), fb = static_cast<int>(select.Int(5));
+        if ((fa == 0) == (fb == 0)) continue;
+        ++diff.differing;
+        BackendDifference d;
+        d.region = select.Text(0);
+        d.endpoint = {select.Text(1), select.Text(2), static_cast<uint32_t>(select.Int(3))};
+        d.candidate_a = a.name;
+        d.backend_a = a.backend;
+        d.verdict_a = VerdictOf(fa);
+        d.candidate_b = b.name;
+        d.backend_b = b.backend;
+        d.verdict_b = VerdictOf(fb);
+        d.cause = fa != 0 ? select.Text(6) : select.Text(7);
+        d.count = {select.Int(8), select.Double(9)};
+        ++causes[d.cause];
+        rows.push_back(std::move(d));
+      }
+      for (const auto& [cause, n] : causes) diff.causes.emplace_back(cause, n);
+      std::sort(diff.causes.begin(), diff.causes.end(),
+                [](const auto& x, const auto& y) { return x.second > y.second; });
+      std::sort(rows.begin(), rows.end(),
+                [](const auto& x, const auto& y) { return x.count.weight > y.count.weight; });
+      if (rows.size() > options.max_rows) rows.resize(options.max_rows);
+      for (BackendDifference& d : rows) report.backend_differences.push_back(std::move(d));
+      report.backend_differentials.push_back(std::move(diff));
+    }
+  }
+  std::stable_sort(report.backend_differences.begin(), report.backend_differences.end(),
+                   [](const auto& x, const auto& y) { return x.count.weight > y.count.weight; });
+  if (report.backend_differences.size() > options.max_rows) {
+    report.backend_differences.resize(options.max_rows);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadRegionDivergence(SqliteDb& db, const ReportOptions& options, Report& report) {
+  if (report.scan.regions.size() < 2) return absl::OkStatus();
+  // An endpoint's verdict in two regions: different failure groups (ok, TCP, TLS...) differ.
+  ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db.Prepare(absl::StrCat(
+          "SELECT a.candidate, a.mx_host, a.address, a.port, a.region, a.failure, b.region, "
+          "b.failure, MAX(a.domains, b.domains), MAX(a.weight, b.weight) FROM report_endpoints a "
+          "JOIN report_endpoints b ON b.scan_id=a.scan_id AND b.mx_host=a.mx_host AND "
+          "b.address=a.address AND b.port=a.port AND b.candidate=a.candidate AND "
+          "b.region > a.region WHERE a.scan_id=? AND a.domains>0 AND b.domains>0 AND "
+          "a.failure != b.failure AND ",
+          CandidateFilter(options.candidates, "a.candidate"))));
+  select.Bind(1, options.scan_id);
+  std::vector<RegionDifference> rows;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    const auto fa = static_cast<v1::ProbeFailure>(select.Int(5));
+    const auto fb = static_cast<v1::ProbeFailure>(select.Int(7));
+    if (GroupOf(fa) == GroupOf(fb) && (fa == v1::PROBE_OK) == (fb == v1::PROBE_OK)) continue;
+    RegionDifference d;
+    d.candidate = select.Text(0);
+    d.endpoint = {select.Text(1), select.Text(2), static_cast<uint32_t>(select.Int(3))};
+    d.region_a = select.Text(4);
+    d.verdict_a = VerdictOf(fa);
+    d.region_b = select.Text(6);
+    d.verdict_b = VerdictOf(fb);
+    d.count = {select.Int(8), select.Double(9)};
+    rows.push_back(std::move(d));
+  }
+  report.region_differences_total = static_cast<int64_t>(rows.size());
+  std::sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) {
+    return std::make_tuple(-x.count.weight, x.endpoint.mx_host, x.candidate) <
+           std::make_tuple(-y.count.weight, y.endpoint.mx_host, y.candidate);
+  });
+  if (rows.size() > options.max_rows) rows.resize(options.max_rows);
+  report.region_differences = std::move(rows);
+  return absl::OkStatus();
+}
+
+absl::Status LoadDiff(SqliteDb& db, const ReportOptions& options, Report& report) {
+  DiffSection diff;
+  diff.against_scan_id = options.against_scan_id;
+  ASSIGN_OR_RETURN(SqliteStatement exists, db.Prepare("SELECT 1 FROM scans WHERE scan_id=?"));
+  exists.Bind(1, options.against_scan_id);
+  ASSIGN_OR_RETURN(bool found, exists.Step());
+  if (!found) return absl::NotFoundError(absl::StrCat("no scan '", options.against_scan_id, "'"));
+  // Only the rows that changed come back; the join runs on the other scan's primary key.
+  ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db.Prepare(absl::StrCat(
+          "SELECT n.candidate, n.region, n.domain, n.weight, o.required, n.required, "
+          "o.version, n.version, o.suite, n.suite, o.suite_rank, n.suite_rank, o.failure, "
+          "n.failure FROM report_domains n JOIN report_domains o ON o.scan_id=?2 AND "
+          "o.candidate=n.candidate AND o.region=n.region AND o.domain=n.domain "
+          "WHERE n.scan_id=?1 AND ",
+          CandidateFilter(options.candidates, "n.candidate"),
+          " AND ((o.required IN (0, 1) AND n.required = 2) OR (o.required = 2 AND n.required IN "
+          "(0, 1)) OR (o.required IN (0, 1) AND n.required IN (0, 1) AND n.version > 0 AND "
+          "o.version > 0 AND (n.version < o.version OR (n.version = o.version AND "
+          "n.suite_rank < o.suite_rank))))")));
+  select.Bind(1, options.scan_id).Bind(2, options.against_scan_id);
+  std::map<std::pair<std::string, std::string>, DiffSummary> summaries;
+  for (const Headline& h : report.headlines) {
+    DiffSummary& s = summaries[{h.candidate, h.region}];
+    s.candidate = h.candidate;
+    s.region = h.region;
+  }
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    DiffRow d;
+    d.candidate = select.Text(0);
+    d.region = select.Text(1);
+    d.domain = select.Text(2);
+    d.weight = select.Double(3);
+    const auto before = static_cast<Required>(select.Int(4));
+    const auto after = static_cast<Required>(select.Int(5));
+    DiffSummary& s = summaries[{d.candidate, d.region}];
+    s.candidate = d.candidate;
+    s.region = d.region;
+    Count* count;
+    if (after == Required::kFails) {
+      d.kind = "newly_failing";
+      d.before = std::string(RequiredName(before));
+      d.after = absl::StrCat("fails (", FailureName(static_cast<int>(select.Int(13))), ")");
+      count = &s.newly_failing;
+    } else if (before == Required::kFails) {
+      d.kind = "newly_fixed";
+      d.before = absl::StrCat("fails (", FailureName(static_cast<int>(select.Int(12))), ")");
+      d.after = std::string(RequiredName(after));
+      count = &s.newly_fixed;
+    } else {
+      d.kind = "downgraded";
+      d.before = absl::StrCat(VersionLabel(static_cast<int>(select.Int(6))), " ", select.Text(8));
+      d.after = absl::StrCat(VersionLabel(static_cast<int>(select.Int(7))), " ", select.Text(9));
+      count = &s.downgraded;
+    }
+    ++count->domains;
+    count->weight += d.weight;
+    diff.rows.push_back(std::move(d));
+  }
+  for (const Headline& h : report.headlines) {  // The headline order.
+    auto it = summaries.find({h.candidate, h.region});
+    if (it == summaries.end()) continue;
+    diff.summaries.push_back(std::move(it->second));
+    summaries.erase(it);
+  }
+  std::sort(diff.rows.begin(), diff.rows.end(), [](const DiffRow& x, const DiffRow& y) {
+    return std::make_tuple(-x.weight, x.kind, x.domain, x.candidate, x.region) <
+           std::make_tuple(-y.weight, y.kind, y.domain, y.candidate, y.region);
+  });
+  if (diff.rows.size() > options.max_domains) diff.rows.resize(options.max_domains);
+  report.diff = std::move(diff);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string ScanStateName(int state) {
+  if (state == v1::SCAN_STATE_UNSPECIFIED || !v1::ScanState_IsValid(state)) return "unknown";
+  std::string name = v1::ScanState_Name(static_cast<v1::ScanState>(state));
+  return absl::AsciiStrToLower(absl::StripPrefix(name, "SCAN_"));
+}
+
+absl::StatusOr<Report> BuildReport(SqliteDb& db, const ReportOptions& options,
+                                   const WhatIfProvider& what_if) {
+  RETURN_IF_ERROR(EnsureReportSchema(db));
+  if (options.catch_up) {
+    ASSIGN_OR_RETURN(IndexStats stats, CatchUp(db, options.scan_id));
+    (void)stats;
+    if (!options.against_scan_id.empty()) {
+      ASSIGN_OR_RETURN(IndexStats other, CatchUp(db, options.against_scan_id));
+      (void)other;
+    }
+  }
+  Report report;
+  report.generated_unix_ms = options.now_ms != 0 ? options.now_ms : absl::ToUnixMillis(absl::Now());
+  // One read transaction: every query sees the same snapshot.
+  RETURN_IF_ERROR(db.Exec("BEGIN"));
+  absl::Status status = LoadScan(db, options, report);
+  if (status.ok()) status = LoadRollups(db, options, report);
+  if (status.ok()) status = LoadFailingDomains(db, options, report);
+  if (status.ok()) status = LoadBackendDifferential(db, options, report);
+  if (status.ok()) status = LoadRegionDivergence(db, options, report);
+  if (status.ok() && !options.against_scan_id.empty()) status = LoadDiff(db, options, report);
+  if (status.ok() && what_if) {
+    absl::StatusOr<std::optional<WhatIfSection>> section = what_if(db, report);
+    if (section.ok()) {
+      report.what_if = std::move(*section);
+    } else {
+      status = section.status();
+    }
+  }
+  (void)db.Exec("COMMIT");
+  if (!status.ok()) return status;
+  return report;
+}
+
+}  // namespace tlsweep::coordinator::report

@@ -1,0 +1,524 @@
+#include "coordinator/report/result_index.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "backends/status_macros.h"
+#include "coordinator/report/verdict.h"
+#include "tlsweep/v1/scan.pb.h"
+
+namespace tlsweep::coordinator::report {
+namespace {
+
+using ::tlsweep::v1::ProbeResult;
+
+constexpr int64_t kExpirySoonSeconds = 30 * 24 * 3600;
+
+constexpr const char* kReportSchema = R"sql(
+CREATE TABLE IF NOT EXISTS report_units(
+  scan_id TEXT, region TEXT, shard INTEGER, signature TEXT,
+  PRIMARY KEY(scan_id, region, shard)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS report_facts(
+  scan_id TEXT, region TEXT, shard INTEGER, seq INTEGER, idx INTEGER, candidate TEXT,
+  line_number INTEGER, domain TEXT, weight REAL, mx_host TEXT, mx_preference INTEGER,
+  address TEXT, port INTEGER, backend TEXT, tls_required INTEGER, probe TEXT, failure INTEGER,
+  failure_group INTEGER, cause TEXT, version INTEGER, suite TEXT, grp TEXT, trusted INTEGER,
+  hostname_match INTEGER, expired INTEGER, expires_soon INTEGER, key_type TEXT,
+  key_bits INTEGER,
+  PRIMARY KEY(scan_id, region, shard, seq, idx, candidate)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS report_domains(
+  scan_id TEXT, candidate TEXT, region TEXT, domain TEXT, shard INTEGER, line_number INTEGER,
+  weight REAL, required INTEGER, opportunistic INTEGER, failure INTEGER, cause TEXT,
+  mx_host TEXT, endpoints INTEGER, failing_endpoints INTEGER, version INTEGER, suite TEXT,
+  suite_rank INTEGER,
+  PRIMARY KEY(scan_id, candidate, region, domain)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS report_domains_verdict ON report_domains(scan_id, required, weight);
+CREATE INDEX IF NOT EXISTS report_domains_shard ON report_domains(scan_id, region, shard);
+CREATE TABLE IF NOT EXISTS report_endpoints(
+  scan_id TEXT, region TEXT, mx_host TEXT, address TEXT, port INTEGER, candidate TEXT,
+  backend TEXT, failure INTEGER, cause TEXT, version INTEGER, suite TEXT, domains INTEGER,
+  weight REAL,
+  PRIMARY KEY(scan_id, region, mx_host, address, port, candidate)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS report_rollup(
+  scan_id TEXT, region TEXT, candidate TEXT, dimension TEXT, key TEXT, shard INTEGER,
+  domains INTEGER, weight REAL,
+  PRIMARY KEY(scan_id, region, candidate, dimension, key, shard)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS report_rollup_shard ON report_rollup(scan_id, region, shard);
+)sql";
+
+struct Target {
+  double weight = 1;
+  std::string label;  // Domain, or the target as written for a host or address.
+};
+
+struct CandidateMeta {
+  std::string backend;
+  bool tls_required = false;
+};
+
+struct ScanMeta {
+  int64_t shard_size = 0;
+  std::vector<std::string> candidate_names;
+  std::map<std::string, CandidateMeta> candidates;
+};
+
+struct Fact {
+  int64_t seq = 0, idx = 0;
+  std::string candidate;
+  uint64_t line_number = 0;
+  std::string domain;
+  double weight = 1;
+  const ProbeResult* result = nullptr;
+  std::string backend;
+  bool tls_required = false;
+  FailureGroup group = FailureGroup::kOk;
+  std::string cause;
+  bool expires_soon = false;
+};
+
+std::string VersionName(int version) {
+  switch (version) {
+    case v1::SSLV3:
+      return "SSLv3";
+    case v1::TLSV1_0:
+      return "TLSv1.0";
+    case v1::TLSV1_1:
+      return "TLSv1.1";
+    case v1::TLSV1_2:
+      return "TLSv1.2";
+    case v1::TLSV1_3:
+      return "TLSv1.3";
+    default:
+      return "unknown";
+  }
+}
+
+std::string YesNoUnchecked(const ProbeResult& result, bool value) {
+  if (!result.tls().verification().performed()) return "not checked";
+  return value ? "yes" : "no";
+}
+
+absl::StatusOr<ScanMeta> LoadScanMeta(SqliteDb& db, const std::string& scan_id) {
+  ASSIGN_OR_RETURN(SqliteStatement select,
+                   db.Prepare("SELECT shard_size, profile FROM scans WHERE scan_id=?"));
+  select.Bind(1, scan_id);
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no scan '", scan_id, "'"));
+  ScanMeta meta;
+  meta.shard_size = select.Int(0);
+  v1::ProbeProfile profile;
+  if (!profile.ParseFromString(select.Blob(1))) {
+    return absl::DataLossError("stored profile does not parse");
+  }
+  for (const v1::TlsClientSettings& candidate : profile.candidates()) {
+    const std::string name = candidate.name().empty() ? "default" : candidate.name();
+    meta.candidate_names.push_back(name);
+    meta.candidates[name] = {candidate.backend(), candidate.tls_required()};
+  }
+  if (meta.candidate_names.empty()) meta.candidate_names.push_back("default");
+  return meta;
+}
+
+// Per-unit aggregation, written in one go at the end of the unit.
+struct RollupKey {
+  std::string region, candidate, dimension, key;
+  bool operator<(const RollupKey& o) const {
+    return std::tie(region, candidate, dimension, key) <
+           std::tie(o.region, o.candidate, o.dimension, o.key);
+  }
+};
+struct RollupValue {
+  int64_t domains = 0;
+  double weight = 0;
+};
+
+class UnitIndexer {
+ public:
+  explicit UnitIndexer(SqliteDb& db) : db_(db) {}
+
+  absl::Status Prepare() {
+    ASSIGN_OR_RETURN(targets_, db_.Prepare("SELECT line_number, input, domain, weight FROM "
+                                           "targets WHERE scan_id=? AND ordinal>=? AND "
+                                           "ordinal<?"));
+    ASSIGN_OR_RETURN(results_, db_.Prepare("SELECT seq, idx, result FROM results WHERE "
+                                           "scan_id=? AND region=? AND shard=?"));
+    ASSIGN_OR_RETURN(insert_fact_,
+                     db_.Prepare("INSERT OR REPLACE INTO report_facts VALUES(?,?,?,?,?,?,?,?,?,?,"
+                                 "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    ASSIGN_OR_RETURN(insert_domain_,
+                     db_.Prepare("INSERT OR REPLACE INTO report_domains VALUES(?,?,?,?,?,?,?,?,?,"
+                                 "?,?,?,?,?,?,?,?)"));
+    ASSIGN_OR_RETURN(upsert_endpoint_,
+                     db_.Prepare("INSERT INTO report_endpoints VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                                 "ON CONFLICT DO UPDATE SET domains=domains+excluded.domains, "
+                                 "weight=weight+excluded.weight"));
+    ASSIGN_OR_RETURN(insert_rollup_,
+                     db_.Prepare("INSERT OR REPLACE INTO report_rollup VALUES(?,?,?,?,?,?,?,?)"));
+    ASSIGN_OR_RETURN(mark_unit_,
+                     db_.Prepare("INSERT OR REPLACE INTO report_units VALUES(?,?,?,?)"));
+    return absl::OkStatus();
+  }
+
+  // Indexes one unit; the caller holds the transaction.
+  absl::Status Index(const std::string& scan_id, const ScanMeta& meta, const std::string& region,
+                     int64_t shard, const std::string& signature, IndexStats& stats) {
+    // The unit's targets: weights and labels by line number (a primary-key range).
+    absl::flat_hash_map<uint64_t, Target> targets;
+    const int64_t first = shard * meta.shard_size;
+    targets_.Bind(1, scan_id).Bind(2, first).Bind(3, first + meta.shard_size);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, targets_.Step());
+      if (!row) break;
+      Target& target = targets[static_cast<uint64_t>(targets_.Int(0))];
+      target.weight = targets_.Double(3);
+      target.label = targets_.Text(2).empty() ? targets_.Text(1) : targets_.Text(2);
+    }
+    targets_.Reset();
+
+    std::vector<ProbeResult> parsed;
+    std::vector<std::pair<int64_t, int64_t>> keys;
+    results_.Bind(1, scan_id).Bind(2, region).Bind(3, shard);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, results_.Step());
+      if (!row) break;
+      keys.emplace_back(results_.Int(0), results_.Int(1));
+      if (!parsed.emplace_back().ParseFromString(results_.Blob(2))) {
+        results_.Reset();
+        return absl::DataLossError(
+            absl::StrCat("stored result does not parse (scan ", scan_id, ", shard ", shard, ")"));
+      }
+    }
+    results_.Reset();
+    stats.results += static_cast<int64_t>(parsed.size());
+
+    std::vector<Fact> facts;
+    facts.reserve(parsed.size());
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      const ProbeResult& result = parsed[i];
+      Fact fact;
+      fact.seq = keys[i].first;
+      fact.idx = keys[i].second;
+      fact.line_number = result.line_number();
+      fact.result = &result;
+      auto target = targets.find(result.line_number());
+      if (target != targets.end()) {
+        fact.weight = target->second.weight;
+        fact.domain = target->second.label;
+      }
+      if (!result.domain().empty()) fact.domain = result.domain();
+      if (fact.domain.empty()) fact.domain = result.target();
+      fact.group = GroupOf(result.failure());
+      fact.cause = RootCause(result);
+      if (result.tls().success() && result.tls().peer_chain_size() > 0) {
+        const int64_t not_after = result.tls().peer_chain(0).not_after_unix();
+        const int64_t now = result.started_unix_ms() / 1000;
+        fact.expires_soon = not_after >= now && not_after - now < kExpirySoonSeconds;
+      }
+      std::vector<std::string> names;
+      if (result.probe() == "enumerate") {
+        names.push_back("");
+      } else if (!result.tls_settings().name().empty()) {
+        names.push_back(result.tls_settings().name());
+      } else if (result.failure() == v1::AGENT_LOST || !result.has_tls_settings()) {
+        names = meta.candidate_names;  // Not probed: the same for every candidate.
+      } else {
+        names.push_back("default");
+      }
+      for (const std::string& name : names) {
+        fact.candidate = name;
+        auto known = meta.candidates.find(name);
+        fact.backend = result.tls_settings().backend();
+        fact.tls_required = result.tls_settings().tls_required();
+        if (known != meta.candidates.end()) {
+          if (fact.backend.empty()) fact.backend = known->second.backend;
+          fact.tls_required = known->second.tls_required;
+        }
+        facts.push_back(fact);
+      }
+    }
+    for (const Fact& fact : facts) RETURN_IF_ERROR(InsertFact(scan_id, region, shard, fact));
+
+    // Domains: every MX endpoint result of one (candidate, domain), in preference order.
+    std::map<std::pair<std::string, std::string>, std::vector<const Fact*>> domains;
+    for (const Fact& fact : facts) {
+      if (fact.result->probe() == "enumerate") continue;
+      domains[{fact.candidate, fact.domain}].push_back(&fact);
+    }
+    std::map<RollupKey, RollupValue> rollup;
+    for (auto& [key, rows] : domains) {
+      std::sort(rows.begin(), rows.end(), [](const Fact* a, const Fact* b) {
+        return std::make_tuple(a->result->mx_preference(), a->result->mx_host(),
+                               a->result->address(), a->result->port()) <
+               std::make_tuple(b->result->mx_preference(), b->result->mx_host(),
+                               b->result->address(), b->result->port());
+      });
+      std::vector<MxOutcome> outcomes;
+      outcomes.reserve(rows.size());
+      for (const Fact* row : rows) {
+        outcomes.push_back({row->result->mx_preference(), row->result->mx_host(),
+                            row->result->address(), row->result->failure()});
+      }
+      const DomainVerdict verdict = JudgeDomain(outcomes);
+      RETURN_IF_ERROR(WriteDomain(scan_id, region, shard, key.first, rows, verdict, rollup));
+      ++stats.domains;
+    }
+    for (const auto& [key, value] : rollup) {
+      insert_rollup_.Bind(1, scan_id).Bind(2, key.region).Bind(3, key.candidate);
+      insert_rollup_.Bind(4, key.dimension).Bind(5, key.key).Bind(6, shard);
+      insert_rollup_.Bind(7, value.domains).Bind(8, value.weight);
+      RETURN_IF_ERROR(insert_rollup_.Run());
+    }
+
+    // Endpoints: one contribution per (domain, endpoint, candidate) result, summed over the
+    // unit first (a shard's domains share few endpoints), then added to the scan's totals.
+    struct EndpointSum {
+      const Fact* first = nullptr;
+      int64_t domains = 0;
+      double weight = 0;
+    };
+    std::map<std::tuple<absl::string_view, absl::string_view, uint32_t, absl::string_view>,
+             EndpointSum>
+        endpoints;
+    for (const Fact& fact : facts) {
+      const ProbeResult& r = *fact.result;
+      if (r.probe() == "enumerate" || r.address().empty()) continue;
+      EndpointSum& sum = endpoints[{r.mx_host(), r.address(), r.port(), fact.candidate}];
+      if (sum.first == nullptr) sum.first = &fact;
+      ++sum.domains;
+      sum.weight += fact.weight;
+    }
+    for (const auto& [key, sum] : endpoints) {
+      const Fact& fact = *sum.first;
+      const ProbeResult& r = *fact.result;
+      upsert_endpoint_.Bind(1, scan_id).Bind(2, region).Bind(3, r.mx_host()).Bind(4, r.address());
+      upsert_endpoint_.Bind(5, int64_t{r.port()}).Bind(6, fact.candidate).Bind(7, fact.backend);
+      upsert_endpoint_.Bind(8, int64_t{r.failure()}).Bind(9, fact.cause);
+      upsert_endpoint_.Bind(10, int64_t{r.tls().version()}).Bind(11, r.tls().suite().iana_name());
+      upsert_endpoint_.Bind(12, sum.domains).Bind(13, sum.weight);
+      RETURN_IF_ERROR(upsert_endpoint_.Run());
+    }
+
+    mark_unit_.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Bind(4, signature);
+    RETURN_IF_ERROR(mark_unit_.Run());
+    ++stats.units;
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status InsertFact(const std::string& scan_id, const std::string& region, int64_t shard,
+                          const Fact& fact) {
+    const ProbeResult& r = *fact.result;
+    const v1::TlsHandshake& tls = r.tls();
+    SqliteStatement& s = insert_fact_;
+    s.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Bind(4, fact.seq).Bind(5, fact.idx);
+    s.Bind(6, fact.candidate).Bind(7, static_cast<int64_t>(fact.line_number)).Bind(8, fact.domain);
+    s.Bind(9, fact.weight).Bind(10, r.mx_host()).Bind(11, int64_t{r.mx_preference()});
+    s.Bind(12, r.address()).Bind(13, int64_t{r.port()}).Bind(14, fact.backend);
+    s.Bind(15, int64_t{fact.tls_required}).Bind(16, r.probe()).Bind(17, int64_t{r.failure()});
+    s.Bind(18, static_cast<int64_t>(fact.group)).Bind(19, fact.cause);
+    s.Bind(20, int64_t{tls.version()}).Bind(21, tls.suite().iana_name()).Bind(22, tls.group());
+    if (tls.success() && tls.verification().performed()) {
+      s.Bind(23, int64_t{tls.verification().trusted()});
+      s.Bind(24, int64_t{tls.verification().hostname_match()});
+      s.Bind(25, int64_t{tls.verification().expired()});
+    } else {
+      s.BindNull(23).BindNull(24).BindNull(25);
+    }
+    s.Bind(26, int64_t{fact.expires_soon});
+    if (tls.success() && tls.peer_chain_size() > 0) {
+      s.Bind(27, tls.peer_chain(0).key_type()).Bind(28, int64_t{tls.peer_chain(0).key_bits()});
+    } else {
+      s.BindNull(27).BindNull(28);
+    }
+    return s.Run();
+  }
+
+  absl::Status WriteDomain(const std::string& scan_id, const std::string& region, int64_t shard,
+                           const std::string& candidate, const std::vector<const Fact*>& rows,
+                           const DomainVerdict& verdict, std::map<RollupKey, RollupValue>& rollup) {
+    const Fact& decisive = *rows[verdict.decisive];
+    const Fact& failing = *rows[verdict.failure_index];
+    const ProbeResult& d = *decisive.result;
+    const bool ok = d.failure() == v1::PROBE_OK;
+    const Fact& shown = verdict.required == Required::kOk ? decisive : failing;
+    const double weight = decisive.weight;
+    auto add = [&](absl::string_view dimension, absl::string_view key) {
+      RollupValue& value = rollup[{region, candidate, std::string(dimension), std::string(key)}];
+      ++value.domains;
+      value.weight += weight;
+    };
+    add("all", "all");
+    if (weight != 1) add("weighted", "yes");
+    add("required", RequiredName(verdict.required));
+    add("opportunistic", OpportunisticName(verdict.opportunistic));
+    if (verdict.required == Required::kFails)
+      add("fail_class", FailureName(failing.result->failure()));
+    add("failure_group",
+        GroupName(verdict.required == Required::kOk ? FailureGroup::kOk : failing.group));
+    add("failure", FailureName(verdict.required == Required::kOk ? 0 : failing.result->failure()));
+    if (verdict.required != Required::kUnreachable) {
+      add("starttls", d.failure() == v1::STARTTLS_NOT_OFFERED ? "not offered" : "offered");
+    }
+    if (ok) {
+      const v1::TlsHandshake& tls = d.tls();
+      add("version", VersionName(tls.version()));
+      add("suite", tls.suite().iana_name().empty() ? "unknown" : tls.suite().iana_name());
+      add("group", tls.group().empty() ? "none" : tls.group());
+      add("trusted", YesNoUnchecked(d, tls.verification().trusted()));
+      add("hostname_match", YesNoUnchecked(d, tls.verification().hostname_match()));
+      if (tls.peer_chain_size() > 0) {
+        const v1::CertificateSummary& leaf = tls.peer_chain(0);
+        const bool expired =
+            tls.verification().expired() ||
+            (leaf.not_after_unix() != 0 && leaf.not_after_unix() < d.started_unix_ms() / 1000);
+        add("expiry", expired                 ? "expired"
+                      : decisive.expires_soon ? "expires within 30 days"
+                                              : "valid 30+ days");
+        add("key", absl::StrCat(leaf.key_type().empty() ? "unknown" : leaf.key_type(), " ",
+                                leaf.key_bits()));
+      }
+    }
+    SqliteStatement& s = insert_domain_;
+    s.Bind(1, scan_id).Bind(2, candidate).Bind(3, region).Bind(4, decisive.domain);
+    s.Bind(5, shard).Bind(6, static_cast<int64_t>(decisive.line_number)).Bind(7, weight);
+    s.Bind(8, static_cast<int64_t>(verdict.required));
+    s.Bind(9, static_cast<int64_t>(verdict.opportunistic));
+    s.Bind(10, int64_t{shown.result->failure()}).Bind(11, shown.cause);
+    s.Bind(12, shown.result->mx_host()).Bind(13, static_cast<int64_t>(rows.size()));
+    s.Bind(14, int64_t{verdict.failing_endpoints});
+    s.Bind(15, int64_t{ok ? d.tls().version() : 0});
+    s.Bind(16, ok ? d.tls().suite().iana_name() : "");
+    s.Bind(17, int64_t{ok ? SuiteRank(d.tls().suite().iana_name()) : 0});
+    return s.Run();
+  }
+
+  SqliteDb& db_;
+  SqliteStatement targets_, results_, insert_fact_, insert_domain_, upsert_endpoint_,
+      insert_rollup_, mark_unit_;
+};
+
+// Takes a unit's rows out of the report tables (its endpoint contributions are subtracted).
+absl::Status RemoveUnit(SqliteDb& db, const std::string& scan_id, const std::string& region,
+                        int64_t shard) {
+  ASSIGN_OR_RETURN(
+      SqliteStatement subtract,
+      db.Prepare("UPDATE report_endpoints AS e SET domains=e.domains-f.n, weight=e.weight-f.w "
+                 "FROM (SELECT mx_host, address, port, candidate, COUNT(*) AS n, "
+                 "SUM(weight) AS w FROM report_facts WHERE scan_id=?1 AND region=?2 AND "
+                 "shard=?3 AND probe!='enumerate' AND address!='' GROUP BY 1, 2, 3, 4) AS f "
+                 "WHERE e.scan_id=?1 AND e.region=?2 AND e.mx_host=f.mx_host AND "
+                 "e.address=f.address AND e.port=f.port AND e.candidate=f.candidate"));
+  RETURN_IF_ERROR(subtract.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Run());
+  for (const char* table : {"report_facts", "report_domains", "report_rollup", "report_units"}) {
+    ASSIGN_OR_RETURN(SqliteStatement del,
+                     db.Prepare(absl::StrCat("DELETE FROM ", table,
+                                             " WHERE scan_id=? AND region=? AND shard=?")));
+    RETURN_IF_ERROR(del.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> IndexedSignature(SqliteDb& db,
+                                                            const std::string& scan_id,
+                                                            const std::string& region,
+                                                            int64_t shard) {
+  ASSIGN_OR_RETURN(SqliteStatement select,
+                   db.Prepare("SELECT signature FROM report_units WHERE scan_id=? AND region=? "
+                              "AND shard=?"));
+  select.Bind(1, scan_id).Bind(2, region).Bind(3, shard);
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(select.Text(0));
+}
+
+}  // namespace
+
+absl::Status EnsureReportSchema(SqliteDb& db) { return db.Exec(kReportSchema); }
+
+absl::Status DropIndex(SqliteDb& db, absl::string_view scan_id) {
+  RETURN_IF_ERROR(db.Begin());
+  for (const char* table :
+       {"report_facts", "report_domains", "report_rollup", "report_units", "report_endpoints"}) {
+    auto del = db.Prepare(absl::StrCat("DELETE FROM ", table, " WHERE scan_id=?"));
+    if (!del.ok()) {
+      db.Rollback();
+      return del.status();
+    }
+    if (absl::Status s = del->Bind(1, scan_id).Run(); !s.ok()) {
+      db.Rollback();
+      return s;
+    }
+  }
+  return db.Commit();
+}
+
+absl::StatusOr<IndexStats> CatchUp(SqliteDb& db, absl::string_view scan_id) {
+  RETURN_IF_ERROR(EnsureReportSchema(db));
+  struct Pending {
+    std::string scan_id, region;
+    int64_t shard;
+    std::string signature;
+  };
+  std::vector<Pending> pending;
+  {
+    // Final units (done 2, lost 3, cancelled 4) whose indexed signature is missing or stale.
+    ASSIGN_OR_RETURN(
+        SqliteStatement find,
+        db.Prepare("SELECT u.scan_id, u.region, u.shard, "
+                   "u.state || ':' || u.lease_id || ':' || u.results AS sig, r.signature "
+                   "FROM units u LEFT JOIN report_units r ON r.scan_id=u.scan_id AND "
+                   "r.region=u.region AND r.shard=u.shard WHERE u.state IN (2, 3, 4) AND "
+                   "(?1='' OR u.scan_id=?1) AND (r.signature IS NULL OR r.signature != "
+                   "u.state || ':' || u.lease_id || ':' || u.results) "
+                   "ORDER BY u.scan_id, u.region, u.shard"));
+    find.Bind(1, scan_id);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, find.Step());
+      if (!row) break;
+      pending.push_back({find.Text(0), find.Text(1), find.Int(2), find.Text(3)});
+    }
+  }
+  IndexStats stats;
+  if (pending.empty()) return stats;
+  UnitIndexer indexer(db);
+  RETURN_IF_ERROR(indexer.Prepare());
+  std::map<std::string, ScanMeta> metas;
+  for (const Pending& unit : pending) {
+    auto meta = metas.find(unit.scan_id);
+    if (meta == metas.end()) {
+      ASSIGN_OR_RETURN(ScanMeta loaded, LoadScanMeta(db, unit.scan_id));
+      meta = metas.emplace(unit.scan_id, std::move(loaded)).first;
+    }
+    RETURN_IF_ERROR(db.Begin());
+    // Another connection may have indexed the unit since the query above: look again, now
+    // that this transaction holds the write lock.
+    absl::StatusOr<std::optional<std::string>> current =
+        IndexedSignature(db, unit.scan_id, unit.region, unit.shard);
+    absl::Status status = current.status();
+    if (status.ok() && current->has_value() && **current == unit.signature) {
+      RETURN_IF_ERROR(db.Commit());
+      continue;
+    }
+    if (status.ok() && current->has_value()) {
+      status = RemoveUnit(db, unit.scan_id, unit.region, unit.shard);
+    }
+    if (status.ok()) {
+      status =
+          indexer.Index(unit.scan_id, meta->second, unit.region, unit.shard, unit.signature, stats);
+    }
+    if (!status.ok()) {
+      db.Rollback();
+      return status;
+    }
+    RETURN_IF_ERROR(db.Commit());
+  }
+  return stats;
+}
+
+}  // namespace tlsweep::coordinator::report

@@ -1,0 +1,92 @@
+// The HTML report in a real browser: headless Chromium renders it without console errors, the
+// DOM holds the summary table with the hand-counted numbers, and a screenshot is produced.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "coordinator/report/render.h"
+#include "coordinator/report/report_builder.h"
+#include "tests/coordinator/report/report_fixture.h"
+#include "tests/testing/run_command.h"
+
+namespace tlsweep::coordinator::report {
+namespace {
+
+ReportOptions For(const std::string& scan_id, const std::string& against = "",
+                  std::vector<std::string> candidates = {}) {
+  ReportOptions options;
+  options.scan_id = scan_id;
+  options.against_scan_id = against;
+  options.candidates = std::move(candidates);
+  return options;
+}
+
+using ::tlsweep::testing::RunCommand;
+using ::tlsweep::testing::ShellQuote;
+
+// Every network feature off: the page must need nothing but itself.
+std::string Chromium(const std::string& profile_dir) {
+  return absl::StrCat(
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync "
+      "--disable-dev-shm-usage --user-data-dir=",
+      ShellQuote(profile_dir), " ");
+}
+
+class HtmlChromiumTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access("/usr/bin/chromium", X_OK) != 0) GTEST_SKIP() << "chromium is not installed";
+    auto store = tlsweep::testing::MakeReportStore(true);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    auto db = SqliteDb::Open(store_.path);
+    ASSERT_TRUE(db.ok());
+    auto report = BuildReport(**db, For(store_.current_id, store_.before_id));
+    ASSERT_TRUE(report.ok()) << report.status();
+    html_path_ = store_.dir + "/report.html";
+    std::ofstream(html_path_) << RenderHtml(*report);
+  }
+
+  tlsweep::testing::ReportStore store_;
+  std::string html_path_;
+};
+
+TEST_F(HtmlChromiumTest, DomShowsTheSummaryTable) {
+  auto dom = RunCommand(Chromium(store_.dir + "/profile-dom") + "--dump-dom " +
+                        ShellQuote("file://" + html_path_) + " 2>/dev/null");
+  ASSERT_TRUE(dom.ok()) << dom.status();
+  ASSERT_EQ(dom->exit_code, 0) << dom->output;
+  const std::string& text = dom->output;
+  EXPECT_TRUE(absl::StrContains(text, "<table id=\"summary\">")) << text.substr(0, 2000);
+  EXPECT_TRUE(absl::StrContains(text, "Who would fail"));
+  // eu / modern: 3 domains fail, 47.5% of the volume.
+  EXPECT_TRUE(absl::StrContains(text, "<td class=\"n fails\">3 <small>47.5%</small></td>"))
+      << text.substr(0, 4000);
+  EXPECT_TRUE(absl::StrContains(text, "alpha.example"));
+  EXPECT_TRUE(absl::StrContains(text, "<svg"));
+}
+
+TEST_F(HtmlChromiumTest, ScreenshotWithoutConsoleErrors) {
+  const std::string png = store_.dir + "/report.png";
+  auto run = RunCommand(Chromium(store_.dir + "/profile-shot") +
+                        "--enable-logging=stderr --v=0 --window-size=1280,1000 --screenshot=" +
+                        ShellQuote(png) + " " + ShellQuote("file://" + html_path_) + " 2>&1");
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->exit_code, 0) << run->output;
+  EXPECT_FALSE(absl::StrContains(run->output, "Uncaught")) << run->output;
+  EXPECT_FALSE(absl::StrContains(run->output, "ERROR:CONSOLE")) << run->output;
+  EXPECT_FALSE(absl::StrContains(run->output, ":CONSOLE(")) << run->output;
+  std::ifstream file(png, std::ios::binary);
+  std::stringstream bytes;
+  bytes << file.rdbuf();
+  ASSERT_GT(bytes.str().size(), 10'000u) << run->output;
+  EXPECT_EQ(bytes.str().substr(1, 3), "PNG");
+}
+
+}  // namespace
+}  // namespace tlsweep::coordinator::report

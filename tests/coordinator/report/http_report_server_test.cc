@@ -1,0 +1,108 @@
+// The report pages over HTTP on loopback: status codes with and without the token.
+#include "coordinator/report/http_report_server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "absl/strings/match.h"
+#include "tests/coordinator/report/report_fixture.h"
+
+namespace tlsweep::coordinator::report {
+namespace {
+
+constexpr char kToken[] = "s3cret-token";
+
+class ReportServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = tlsweep::testing::MakeReportStore(true);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    ReportServerOptions options;
+    options.db_path = store_.path;
+    options.token = kToken;
+    auto server = ReportServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+
+  int Status(const std::string& path, bool bearer) {
+    httplib::Headers headers;
+    if (bearer) headers.emplace("Authorization", std::string("Bearer ") + kToken);
+    auto res = client_->Get(path.c_str(), headers);
+    return res ? res->status : -1;
+  }
+
+  tlsweep::testing::ReportStore store_;
+  std::unique_ptr<ReportServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(ReportServerTest, HealthNeedsNoToken) {
+  EXPECT_EQ(Status("/healthz", false), 200);
+  EXPECT_EQ(Status("/readyz", false), 200);
+}
+
+TEST_F(ReportServerTest, EverythingElseNeedsTheToken) {
+  const std::string scan = "/scans/" + store_.current_id;
+  for (const std::string& path :
+       {std::string("/"), scan, scan + "/report.json", scan + "/report.csv"}) {
+    EXPECT_EQ(Status(path, false), 401) << path;
+    EXPECT_EQ(Status(path + "?token=wrong", false), 401) << path;
+    EXPECT_EQ(Status(path, true), 200) << path;
+    EXPECT_EQ(Status(path + "?token=" + kToken, false), 200) << path;
+  }
+  httplib::Headers wrong = {{"Authorization", "Bearer s3cret-tokem"}};
+  auto res = client_->Get("/", wrong);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(res->get_header_value("WWW-Authenticate"), "Bearer realm=\"tlsweep\"");
+}
+
+TEST_F(ReportServerTest, PagesAndDownloads) {
+  httplib::Headers auth = {{"Authorization", std::string("Bearer ") + kToken}};
+  auto list = client_->Get("/", auth);
+  ASSERT_TRUE(list);
+  EXPECT_TRUE(absl::StrContains(list->body, store_.current_id));
+  EXPECT_TRUE(absl::StrContains(list->body, "eu 1/1 shards"));
+
+  auto html = client_->Get(("/scans/" + store_.current_id + "?token=" + kToken).c_str());
+  ASSERT_TRUE(html);
+  EXPECT_EQ(html->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_TRUE(absl::StrContains(html->body, "<table id=\"summary\">"));
+  // Links carry the browser's token along.
+  EXPECT_TRUE(absl::StrContains(html->body, "/report.csv?token=s3cret-token"));
+
+  auto json = client_->Get(("/scans/" + store_.current_id + "/report.json").c_str(), auth);
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->get_header_value("Content-Type"), "application/json");
+  EXPECT_TRUE(absl::StrContains(json->body, "\"schema_version\": 1"));
+
+  auto csv =
+      client_->Get(("/scans/" + store_.current_id + "/report.csv?candidate=compat").c_str(), auth);
+  ASSERT_TRUE(csv);
+  EXPECT_EQ(std::count(csv->body.begin(), csv->body.end(), '\n'), 1 + 5 * 2);
+
+  auto diff =
+      client_->Get(("/scans/" + store_.current_id + "?against=" + store_.before_id).c_str(), auth);
+  ASSERT_TRUE(diff);
+  EXPECT_EQ(diff->status, 200);
+  EXPECT_TRUE(absl::StrContains(diff->body, "Changes since scan"));
+}
+
+TEST_F(ReportServerTest, UnknownScanIs404) {
+  EXPECT_EQ(Status("/scans/s000nope", true), 404);
+  EXPECT_EQ(Status("/scans/s000nope/report.json", true), 404);
+  EXPECT_EQ(Status("/scans/" + store_.current_id + "?against=s000nope", true), 404);
+  EXPECT_EQ(Status("/nothing/here", true), 404);
+}
+
+TEST(ReportServerStartTest, RefusesToRunWithoutAToken) {
+  ReportServerOptions options;
+  options.db_path = "/tmp/unused.db";
+  EXPECT_EQ(ReportServer::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tlsweep::coordinator::report

@@ -1,0 +1,45 @@
+// A coordinator store holding known results, written through the Store API exactly as agents'
+// batches arrive, so the report tests can compare aggregates with hand-counted totals.
+//
+// Scan "current" (regions eu, us; candidates modern = openssl, TLS required, and
+// compat = gnutls, opportunistic), weights in the list:
+//
+//   line domain           weight  MX (preference)                   modern            compat
+//   1    alpha.example    100     mx1.alpha 10 [192.0.2.1]          no shared cipher  ok TLS1.2
+//                                 mx2.alpha 20 [192.0.2.2]          ok TLS1.3         ok TLS1.3
+//   2    beta.example     50      mx.shared 10 [198.51.100.1]       protocol version  ok TLS1.0
+//   3    gamma.example    30      mx.shared 10 [198.51.100.1]       protocol version  ok TLS1.0
+//   4    delta.example    15      mx.delta 10 [203.0.113.4]         STARTTLS missing  same
+//                                 (from us: TCP timeout, filtered)
+//   5    epsilon.example  5       NXDOMAIN                          NXDOMAIN          NXDOMAIN
+//
+// Scan "before" (eu only): the same list, where beta passed modern (TLS 1.2), beta failed compat
+// (no shared cipher) and alpha's compat handshake was TLS 1.3.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "coordinator/store/store.h"
+
+namespace tlsweep::testing {
+
+constexpr int64_t kProbeTimeMs = 1'700'000'000'000;
+
+struct ReportStore {
+  std::string dir;
+  std::string path;  // The SQLite file.
+  std::unique_ptr<coordinator::Store> store;
+  std::string before_id;   // Finished.
+  std::string current_id;  // eu finished; us leased but not complete unless complete_us.
+  uint64_t us_lease = 0;
+};
+
+// Creates the store in a fresh temporary directory.
+absl::StatusOr<ReportStore> MakeReportStore(bool complete_us);
+
+// Completes scan "current"'s us lease (when MakeReportStore left it open).
+absl::Status CompleteUs(ReportStore& store);
+
+}  // namespace tlsweep::testing
