@@ -16,6 +16,7 @@
 #include "agent/client/sweep_runner.h"
 #include "backends/outcome_proto.h"
 #include "backends/plugin_loader.h"
+#include "cli/agent_metrics_server.h"
 #include "cli/probe_flags.h"
 
 int main(int argc, char** argv) {
@@ -42,6 +43,9 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure", options.insecure, "Plain text (a coordinator started with --dev)");
   app.add_option("--spool", options.spool_path,
                  "Spool file for unacknowledged results (default: memory only)");
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "HOST:PORT for /healthz, /readyz and Prometheus /metrics; empty: off");
   app.add_option("--batch-size", options.batch_size, "Results per batch")->capture_default_str();
   app.add_option("--plugin-dir", plugin_dir, "Directory of TLS backend plugins");
   app.add_option("--threads", threads, "Event loops per shard")->capture_default_str();
@@ -98,6 +102,10 @@ int main(int argc, char** argv) {
   runner.base.politeness.per_provider_concurrency = per_provider;
   runner.registry = &*registry;
   runner.ca_file = flags.ca_file;
+  tlsweep::cli::ResultCounters result_counters;
+  runner.observe = [&result_counters](const tlsweep::v1::ProbeResult& result) {
+    result_counters.Count(result);
+  };
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -109,6 +117,17 @@ int main(int argc, char** argv) {
   if (!client.ok()) {
     std::cerr << "tlsweep-agent: " << client.status().message() << "\n";
     return 1;
+  }
+  std::unique_ptr<tlsweep::cli::AgentMetricsServer> metrics;
+  if (!metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<tlsweep::cli::AgentMetricsServer>> started =
+        tlsweep::cli::AgentMetricsServer::Start(metrics_listen, &(*client)->stats(),
+                                                &result_counters);
+    if (!started.ok()) {
+      std::cerr << "tlsweep-agent: " << started.status().message() << "\n";
+      return 1;
+    }
+    metrics = *std::move(started);
   }
   std::thread stopper([&] {
     int signal = 0;

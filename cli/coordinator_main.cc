@@ -6,10 +6,18 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "coordinator/report/http_report_server.h"
+#include "coordinator/report/result_index.h"
 #include "coordinator/server.h"
+#include "coordinator/store/store_metrics.h"
 
 namespace {
 
@@ -22,6 +30,76 @@ sigset_t BlockStopSignals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
 }
+
+// The first token of a token file (one a line): the web pages accept it like the API does.
+std::string FirstToken(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::string token(absl::StripAsciiWhitespace(line));
+    if (!token.empty() && token[0] != '#') return token;
+  }
+  return "";
+}
+
+// Reports, downloads, /healthz, /readyz and /metrics over HTTP, plus the indexer that keeps
+// report tables current as shards finish (so a report never has to catch up on a whole scan).
+class HttpSide {
+ public:
+  static absl::StatusOr<std::unique_ptr<HttpSide>> Start(
+      const std::string& listen, const tlsweep::coordinator::ServerOptions& server) {
+    tlsweep::coordinator::report::ReportServerOptions options;
+    const size_t colon = listen.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
+      return absl::InvalidArgumentError("--http-listen takes HOST:PORT");
+    }
+    options.host = listen.substr(0, colon);
+    options.port = port;
+    options.db_path = server.store_path;
+    options.token = server.token_file.empty() ? "" : FirstToken(server.token_file);
+    options.allow_unauthenticated = server.dev && options.token.empty();
+    const std::string store_path = server.store_path;
+    options.metrics = [store_path]() -> absl::StatusOr<std::string> {
+      absl::StatusOr<std::unique_ptr<tlsweep::coordinator::SqliteDb>> db =
+          tlsweep::coordinator::SqliteDb::Open(store_path);
+      if (!db.ok()) return db.status();
+      return tlsweep::coordinator::RenderStoreMetrics(**db);
+    };
+    absl::StatusOr<std::unique_ptr<tlsweep::coordinator::report::ReportServer>> reports =
+        tlsweep::coordinator::report::ReportServer::Start(options);
+    if (!reports.ok()) return reports.status();
+    auto side = std::unique_ptr<HttpSide>(new HttpSide(*std::move(reports), store_path));
+    return side;
+  }
+
+  ~HttpSide() {
+    stop_ = true;
+    indexer_.join();
+    reports_->Stop();
+  }
+
+  int port() const { return reports_->port(); }
+
+ private:
+  HttpSide(std::unique_ptr<tlsweep::coordinator::report::ReportServer> reports, std::string store_path)
+      : reports_(std::move(reports)), indexer_([this, store_path] { Index(store_path); }) {}
+
+  void Index(const std::string& store_path) {
+    absl::StatusOr<std::unique_ptr<tlsweep::coordinator::SqliteDb>> db =
+        tlsweep::coordinator::SqliteDb::Open(store_path);
+    if (!db.ok()) return;
+    while (!stop_) {
+      (void)tlsweep::coordinator::report::CatchUp(**db, "");
+      for (int i = 0; i < 20 && !stop_; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }
+
+  std::unique_ptr<tlsweep::coordinator::report::ReportServer> reports_;
+  std::atomic<bool> stop_{false};
+  std::thread indexer_;
+};
 
 }  // namespace
 
@@ -43,6 +121,10 @@ int main(int argc, char** argv) {
                  "Bearer tokens accepted by the scan API, one a line");
   app.add_flag("--dev", options.dev,
                "No TLS and no authentication (loopback addresses only; development)");
+  std::string http_listen;
+  app.add_option("--http-listen", http_listen,
+                 "HOST:PORT for the web pages (scan list, reports, JSON/CSV downloads, same token "
+                 "as the API), /healthz, /readyz and Prometheus /metrics; empty: off");
   app.add_option("--lease-ms", core.lease_ms, "Lease lifetime without a heartbeat")
       ->capture_default_str();
   app.add_option("--heartbeat-ms", core.heartbeat_ms, "Heartbeat interval agents are told")
@@ -54,6 +136,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--restart-grace-ms", core.restart_grace_ms,
                  "After a restart, leases live at least this long (agents reconnect)")
+      ->capture_default_str();
+  app.add_option("--schedule-check-ms", core.schedule_check_ms,
+                 "Scheduled scans: look for due schedules at least this often")
       ->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -67,8 +152,19 @@ int main(int argc, char** argv) {
     std::cerr << "tlsweep-coordinator: " << server.status().message() << "\n";
     return 1;
   }
+  std::unique_ptr<HttpSide> http;
+  if (!http_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<HttpSide>> started = HttpSide::Start(http_listen, options);
+    if (!started.ok()) {
+      std::cerr << "tlsweep-coordinator: --http-listen: " << started.status().message() << "\n";
+      return 1;
+    }
+    http = *std::move(started);
+  }
   // The bound address on stdout, for scripts that asked for port 0.
-  std::cout << "listening on port " << (*server)->port() << "\n" << std::flush;
+  std::cout << "listening on port " << (*server)->port() << "\n";
+  if (http) std::cout << "http on port " << http->port() << "\n";
+  std::cout << std::flush;
   std::thread stopper([&] {
     int signal = 0;
     sigwait(&signals, &signal);

@@ -55,7 +55,10 @@ ShardRunner MakeSweepRunner(SweepRunnerOptions options) {
       return std::nullopt;
     };
     Sweeper sweeper(std::move(sweep));
-    return sweeper.Run(source, [&](v1::ProbeResult result) { emit(std::move(result)); });
+    return sweeper.Run(source, [&](v1::ProbeResult result) {
+      if (shared->observe) shared->observe(result);
+      emit(std::move(result));
+    });
   };
 }
 

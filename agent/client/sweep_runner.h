@@ -2,6 +2,7 @@
 // options (timeouts, resolver, politeness, safety) and the scan's ProbeProfile (candidates).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "agent/client/agent_client.h"
@@ -14,6 +15,8 @@ struct SweepRunnerOptions {
   SweepOptions base;  // Its candidates are used when a profile names none.
   const backends::BackendRegistry* registry = nullptr;  // Outlives the runner.
   std::string ca_file;  // CA bundle for certificate verification; empty: the system bundle.
+  // Called with every result before it is emitted (metrics); from any thread.
+  std::function<void(const tlsweep::v1::ProbeResult&)> observe;
 };
 
 ShardRunner MakeSweepRunner(SweepRunnerOptions options);

@@ -14,6 +14,7 @@
 #include "coordinator/report/render.h"
 #include "coordinator/report/result_index.h"
 #include "coordinator/store/sqlite_db.h"
+#include "coordinator/store/store.h"
 
 namespace tlsweep::coordinator::report {
 namespace {
@@ -163,6 +164,15 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
                     "text/plain");
   });
 
+  if (opts->metrics) {
+    server.Get("/metrics", [opts](const httplib::Request&, httplib::Response& res) {
+      absl::StatusOr<std::string> metrics = opts->metrics();
+      res.status = metrics.ok() ? 200 : 503;
+      res.set_content(metrics.ok() ? *metrics : std::string(metrics.status().message()),
+                      "text/plain; version=0.0.4");
+    });
+  }
+
   server.Get("/", [=](const httplib::Request& req, httplib::Response& res) {
     if (!authorized(req)) return deny(res);
     auto db = SqliteDb::Open(opts->db_path);
@@ -205,6 +215,10 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
     if (req.has_param("against")) report_options.against_scan_id = req.get_param_value("against");
     auto db = SqliteDb::Open(opts->db_path);
     if (!db.ok()) return fail(res, db.status());
+    if (!req.has_param("against")) {  // A scheduled run: against the schedule's previous run.
+      auto previous = PreviousScheduledRun(**db, report_options.scan_id);
+      if (previous.ok() && previous->has_value()) report_options.against_scan_id = **previous;
+    }
     std::lock_guard<std::mutex> lock(*build_mutex);
     absl::StatusOr<Report> report = BuildReport(**db, report_options, opts->what_if);
     if (!report.ok()) return fail(res, report.status());

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -33,6 +34,9 @@ struct ReportServerOptions {
   bool allow_unauthenticated = false;
   WhatIfProvider what_if;    // Optional.
   size_t max_domains = 200;  // Failing domains listed on a page.
+  // Prometheus text for /metrics (served without a token, like the health checks: it holds
+  // only counts); not served when empty.
+  std::function<absl::StatusOr<std::string>()> metrics;
 };
 
 class ReportServer {

@@ -1,0 +1,89 @@
+#include "cli/agent_metrics_server.h"
+
+#include <httplib.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace tlsweep::cli {
+namespace {
+
+void Counter(std::string& out, absl::string_view name, absl::string_view help, int64_t value) {
+  absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name, " ",
+                  value, "\n");
+}
+
+}  // namespace
+
+void ResultCounters::Count(const tlsweep::v1::ProbeResult& result) {
+  const std::string outcome =
+      result.failure() == tlsweep::v1::PROBE_OK
+          ? "ok"
+          : absl::AsciiStrToLower(tlsweep::v1::ProbeFailure_Name(result.failure()));
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++by_outcome_[absl::StrCat(result.probe().empty() ? "starttls" : result.probe(), "|", outcome)];
+}
+
+std::map<std::string, int64_t> ResultCounters::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return by_outcome_;
+}
+
+absl::StatusOr<std::unique_ptr<AgentMetricsServer>> AgentMetricsServer::Start(
+    const std::string& listen, const agent::AgentClientStats* stats,
+    const ResultCounters* results) {
+  const size_t colon = listen.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError("--metrics-listen takes HOST:PORT");
+  }
+  std::unique_ptr<AgentMetricsServer> metrics(new AgentMetricsServer());
+  metrics->server_ = std::make_unique<httplib::Server>();
+  httplib::Server& server = *metrics->server_;
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  server.Get("/readyz", [stats](const httplib::Request&, httplib::Response& res) {
+    const bool connected = stats->connects.load() > 0;
+    res.status = connected ? 200 : 503;
+    res.set_content(connected ? "ready\n" : "not connected to the coordinator yet\n", "text/plain");
+  });
+  server.Get("/metrics", [stats, results](const httplib::Request&, httplib::Response& res) {
+    std::string out;
+    absl::StrAppend(&out,
+                    "# HELP tlsweep_agent_results_total Results produced, by probe kind and "
+                    "outcome (handshakes by outcome).\n# TYPE tlsweep_agent_results_total "
+                    "counter\n");
+    for (const auto& [key, count] : results->Snapshot()) {
+      const size_t bar = key.find('|');
+      absl::StrAppend(&out, "tlsweep_agent_results_total{probe=\"", key.substr(0, bar),
+                      "\",outcome=\"", key.substr(bar + 1), "\"} ", count, "\n");
+    }
+    Counter(out, "tlsweep_agent_connects_total", "Streams opened to the coordinator.",
+            stats->connects.load());
+    Counter(out, "tlsweep_agent_leases_total", "Shard leases received.", stats->assignments.load());
+    Counter(out, "tlsweep_agent_shards_completed_total", "Shards finished and acknowledged.",
+            stats->shards_completed.load());
+    Counter(out, "tlsweep_agent_batches_sent_total", "Result batches sent (resends included).",
+            stats->batches_sent.load());
+    Counter(out, "tlsweep_agent_batches_acked_total", "Result batches acknowledged.",
+            stats->batches_acked.load());
+    Counter(out, "tlsweep_agent_leases_cancelled_total", "Leases taken back by the coordinator.",
+            stats->leases_cancelled.load());
+    res.set_content(out, "text/plain; version=0.0.4");
+  });
+  const std::string host = listen.substr(0, colon);
+  if (!server.bind_to_port(host.c_str(), port)) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", listen));
+  }
+  metrics->thread_ = std::thread([&server] { server.listen_after_bind(); });
+  return metrics;
+}
+
+AgentMetricsServer::~AgentMetricsServer() {
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace tlsweep::cli

@@ -1,0 +1,47 @@
+// The agent's HTTP side for operators and orchestrators: /healthz (the process runs),
+// /readyz (it has reached its coordinator) and Prometheus /metrics (results by outcome,
+// shards, batches, leases), on --metrics-listen.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "agent/client/agent_client.h"
+#include "tlsweep/v1/probe.pb.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace tlsweep::cli {
+
+// Results by outcome, fed by the shard runner from any thread.
+class ResultCounters {
+ public:
+  void Count(const tlsweep::v1::ProbeResult& result);
+  std::map<std::string, int64_t> Snapshot() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, int64_t> by_outcome_;
+};
+
+class AgentMetricsServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<AgentMetricsServer>> Start(
+      const std::string& listen, const agent::AgentClientStats* stats,
+      const ResultCounters* results);
+  ~AgentMetricsServer();
+
+ private:
+  AgentMetricsServer() = default;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace tlsweep::cli

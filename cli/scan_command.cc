@@ -1,0 +1,310 @@
+#include "cli/scan_command.h"
+
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "agent/client/agent_client.h"
+#include "agent/client/sweep_runner.h"
+#include "backends/outcome_proto.h"
+#include "cli/probe_flags.h"
+#include "coordinator/report/render.h"
+#include "coordinator/report/report_builder.h"
+#include "coordinator/server.h"
+#include "coordinator/store/sqlite_db.h"
+#include "tlsweep/v1/scan.grpc.pb.h"
+
+namespace tlsweep::cli {
+namespace {
+
+struct ScanCommandOptions {
+  std::string domains_file;
+  std::string name;
+  std::string regions = "local";
+  std::string state_dir = "tlsweep-state";
+  std::string output = "report.html";
+  size_t shard_size = 500;
+  size_t concurrency = 256;
+  double rate = 50;
+  int per_ip = 1;
+  int per_ip_spacing_ms = 250;
+  ProbeFlags flags;
+};
+
+// The scan's profile: the candidates and the enumeration switch, as the agents will get them.
+tlsweep::v1::ProbeProfile ProfileOf(const agent::SweepOptions& options, bool enumerate) {
+  tlsweep::v1::ProbeProfile profile;
+  for (const agent::TlsCandidate& candidate : options.candidates) {
+    *profile.add_candidates() = candidate.settings;
+  }
+  profile.set_enumerate(enumerate);
+  return profile;
+}
+
+absl::StatusOr<tlsweep::v1::Scan> Submit(tlsweep::v1::ScanService::Stub& stub,
+                                         const std::string& file,
+                                         const tlsweep::v1::ScanHeader& header) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read domain list '", file, "'"));
+  grpc::ClientContext context;
+  tlsweep::v1::Scan scan;
+  std::unique_ptr<grpc::ClientWriter<tlsweep::v1::CreateScanRequest>> writer =
+      stub.CreateScan(&context, &scan);
+  tlsweep::v1::CreateScanRequest request;
+  *request.mutable_header() = header;
+  bool ok = writer->Write(request);
+  std::string chunk(256 * 1024, '\0');
+  while (ok && in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    if (in.gcount() <= 0) break;
+    request.mutable_chunk()->set_data(chunk.data(), static_cast<size_t>(in.gcount()));
+    ok = writer->Write(request);
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  }
+  return scan;
+}
+
+std::string ProgressLine(const tlsweep::v1::Scan& scan, double seconds) {
+  uint64_t shards = 0;
+  uint64_t done = 0;
+  uint64_t results = 0;
+  for (const tlsweep::v1::RegionProgress& region : scan.progress()) {
+    shards += region.shards();
+    done += region.shards_done() + region.shards_lost();
+    results += region.results();
+  }
+  return absl::StrFormat("[%6.1fs] %d targets, shards %d/%d done, %d results", seconds,
+                         scan.targets(), done, shards, results);
+}
+
+int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
+  absl::StatusOr<backends::BackendRegistry> registry =
+      backends::BackendRegistry::LoadDirectory(backends::ResolvePluginDirectory(global.plugin_dir));
+  if (!registry.ok()) {
+    std::cerr << "tlsweep: " << registry.status().message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<PreparedSweep> prepared = PrepareSweep(options.flags, *registry);
+  if (!prepared.ok()) {
+    std::cerr << "tlsweep: " << prepared.status().message() << "\n";
+    return 2;
+  }
+  for (const std::string& warning : prepared->warnings) {
+    std::cerr << "tlsweep: warning: " << warning << "\n";
+  }
+  std::error_code error;
+  std::filesystem::create_directories(options.state_dir, error);
+  if (error) {
+    std::cerr << "tlsweep: cannot create state directory '" << options.state_dir
+              << "': " << error.message() << "\n";
+    return 2;
+  }
+  const std::string store_path = options.state_dir + "/store.db";
+
+  // The coordinator, on a loopback port of its own (plain text: nothing leaves this process).
+  coordinator::ServerOptions server_options;
+  server_options.listen = "127.0.0.1:0";
+  server_options.store_path = store_path;
+  server_options.dev = true;
+  absl::StatusOr<std::unique_ptr<coordinator::CoordinatorServer>> server =
+      coordinator::CoordinatorServer::Start(server_options);
+  if (!server.ok()) {
+    std::cerr << "tlsweep: " << server.status().message() << "\n";
+    return 1;
+  }
+  const std::string address = absl::StrCat("127.0.0.1:", (*server)->port());
+
+  // One agent per region, in this process, on the same code path as tlsweep-agent.
+  std::vector<std::string> regions = absl::StrSplit(options.regions, ',', absl::SkipWhitespace());
+  agent::SweepRunnerOptions runner;
+  runner.base = prepared->options;
+  runner.base.max_in_flight_targets = options.concurrency;
+  runner.base.politeness.connections_per_second = options.rate;
+  runner.base.politeness.per_ip_concurrency = options.per_ip;
+  runner.base.politeness.per_ip_spacing = std::chrono::milliseconds(options.per_ip_spacing_ms);
+  runner.registry = &*registry;
+  runner.ca_file = options.flags.ca_file;
+  std::vector<std::unique_ptr<agent::AgentClient>> agents;
+  std::vector<std::thread> agent_threads;
+  for (const std::string& region : regions) {
+    agent::AgentClientOptions agent_options;
+    agent_options.coordinator = address;
+    agent_options.region = region;
+    agent_options.insecure = true;
+    agent_options.agent_id = absl::StrCat("embedded-", region);
+    agent_options.spool_path = absl::StrCat(options.state_dir, "/spool-", region, ".db");
+    agent_options.version = "tlsweep embedded";
+    agent_options.capacity = 2;
+    agent_options.poll_ms = 250;  // One process: no reason to wait long for work.
+    agent_options.flush_ms = 250;
+    for (const backends::LoadedBackend& loaded : registry->backends()) {
+      tlsweep::v1::BackendInfo* info = &agent_options.backends.emplace_back();
+      info->set_name(std::string(loaded.backend->Name()));
+      info->set_library_version(loaded.backend->LibraryVersion());
+      info->set_path(loaded.path);
+    }
+    absl::StatusOr<std::unique_ptr<agent::AgentClient>> client =
+        agent::AgentClient::Create(agent_options, agent::MakeSweepRunner(runner));
+    if (!client.ok()) {
+      std::cerr << "tlsweep: " << client.status().message() << "\n";
+      return 1;
+    }
+    agents.push_back(*std::move(client));
+  }
+  for (auto& client : agents) agent_threads.emplace_back([&client] { client->Run(); });
+  auto stop_all = [&] {
+    for (auto& client : agents) client->Stop();
+    for (std::thread& thread : agent_threads) thread.join();
+    (*server)->Shutdown();
+  };
+
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  std::unique_ptr<tlsweep::v1::ScanService::Stub> stub = tlsweep::v1::ScanService::NewStub(channel);
+  tlsweep::v1::ScanHeader header;
+  header.set_name(options.name.empty()
+                      ? std::filesystem::path(options.domains_file).filename().string()
+                      : options.name);
+  *header.mutable_profile() = ProfileOf(prepared->options, prepared->enumerate);
+  for (const std::string& region : regions) header.add_regions(region);
+  header.set_shard_size(static_cast<uint32_t>(options.shard_size));
+  header.set_default_port(options.flags.port);
+  absl::StatusOr<tlsweep::v1::Scan> scan = Submit(*stub, options.domains_file, header);
+  if (!scan.ok()) {
+    std::cerr << "tlsweep: " << scan.status().message() << "\n";
+    stop_all();
+    return 2;
+  }
+  for (const tlsweep::v1::LineError& bad : scan->bad_lines()) {
+    std::cerr << "tlsweep: " << options.domains_file << ":" << bad.line_number() << ": "
+              << bad.reason() << " ('" << bad.text() << "')\n";
+  }
+  std::cerr << "tlsweep: scan " << scan->scan_id() << ": " << scan->targets() << " targets ("
+            << scan->bad_line_count() << " bad lines, " << scan->duplicate_count()
+            << " duplicates), " << regions.size() << " region(s), state in " << options.state_dir
+            << "\n";
+
+  // Progress until the scan ends.
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  const auto start = std::chrono::steady_clock::now();
+  auto last_print = start;
+  tlsweep::v1::Scan current = *scan;
+  while (current.state() == tlsweep::v1::SCAN_RUNNING ||
+         current.state() == tlsweep::v1::SCAN_SUBMITTING) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    grpc::ClientContext context;
+    tlsweep::v1::GetScanRequest request;
+    request.set_scan_id(scan->scan_id());
+    if (!stub->GetScan(&context, request, &current).ok()) continue;
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - start).count();
+    if (tty) {
+      std::cerr << "\r" << ProgressLine(current, seconds) << "   " << std::flush;
+    } else if (now - last_print > std::chrono::seconds(10)) {
+      std::cerr << ProgressLine(current, seconds) << "\n";
+      last_print = now;
+    }
+  }
+  if (tty) std::cerr << "\n";
+  stop_all();
+
+  // The report: the file asked for, and the terminal summary.
+  absl::StatusOr<std::unique_ptr<coordinator::SqliteDb>> db =
+      coordinator::SqliteDb::Open(store_path);
+  if (!db.ok()) {
+    std::cerr << "tlsweep: " << db.status().message() << "\n";
+    return 1;
+  }
+  coordinator::report::ReportOptions report_options;
+  report_options.scan_id = scan->scan_id();
+  absl::StatusOr<coordinator::report::Report> report =
+      coordinator::report::BuildReport(**db, report_options);
+  if (!report.ok()) {
+    std::cerr << "tlsweep: " << report.status().message() << "\n";
+    return 1;
+  }
+  if (!options.output.empty()) {
+    std::ofstream out(options.output, std::ios::trunc);
+    if (absl::EndsWith(options.output, ".json")) {
+      out << coordinator::report::RenderJson(*report);
+    } else if (absl::EndsWith(options.output, ".txt")) {
+      out << coordinator::report::RenderText(*report);
+    } else {
+      out << coordinator::report::RenderHtml(*report);
+    }
+    if (!out) {
+      std::cerr << "tlsweep: cannot write '" << options.output << "'\n";
+      return 1;
+    }
+  }
+  std::cout << coordinator::report::RenderText(*report);
+  std::cerr << "tlsweep: report written to " << options.output << " (scan " << scan->scan_id()
+            << "; `tlsweep report " << scan->scan_id() << " --store " << store_path
+            << "` renders it again)\n";
+  return current.state() == tlsweep::v1::SCAN_DONE ? 0 : 1;
+}
+
+}  // namespace
+
+void AddScanCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
+  auto options = std::make_shared<ScanCommandOptions>();
+  CLI::App* command = app.add_subcommand(
+      "scan",
+      "Scan a domain list end to end in this process (embedded mode): a coordinator with its "
+      "SQLite store in --state-dir, one agent per region, progress while it runs, then the "
+      "compatibility report (-o, HTML by default) and a terminal summary. Same code paths as "
+      "the distributed tlsweep-coordinator and tlsweep-agent.");
+  command
+      ->add_option("--domains", options->domains_file,
+                   "Domain list: one domain a line, optional ',weight' (mail volume), '#' "
+                   "comments")
+      ->required();
+  command->add_option("--name", options->name, "Scan name (default: the file name)");
+  command
+      ->add_option("--regions", options->regions,
+                   "Region names, comma-separated; in embedded mode every region scans from "
+                   "this machine")
+      ->capture_default_str();
+  command->add_option("--state-dir", options->state_dir, "Where the store and spools live")
+      ->capture_default_str();
+  command
+      ->add_option("-o,--output", options->output,
+                   "Report file: .html (default), .json or .txt; empty: none")
+      ->capture_default_str();
+  command->add_option("--shard-size", options->shard_size, "Targets per shard")
+      ->capture_default_str();
+  command->add_option("--concurrency", options->concurrency, "Targets in flight per shard")
+      ->capture_default_str()
+      ->group("Politeness");
+  command->add_option("--rate", options->rate, "New connections per second (0: no cap)")
+      ->capture_default_str()
+      ->group("Politeness");
+  command->add_option("--per-ip", options->per_ip, "Concurrent connections per IP")
+      ->capture_default_str()
+      ->group("Politeness");
+  command
+      ->add_option("--per-ip-spacing", options->per_ip_spacing_ms,
+                   "Minimum ms between connections to one IP")
+      ->capture_default_str()
+      ->group("Politeness");
+  AddProbeFlags(*command, options->flags);
+  command->callback([&global, &action, options] {
+    action = [&global, options] { return RunScan(global, *options); };
+  });
+}
+
+}  // namespace tlsweep::cli
