@@ -7,7 +7,10 @@
 #include "cli/candidate_command.h"
 #include "cli/expand_command.h"
 #include "cli/probe_command.h"
+#include "cli/remote_command.h"
 #include "cli/report_command.h"
+#include "cli/scan_command.h"
+#include "cli/schedule_command.h"
 #include "cli/sweep_command.h"
 #include "cli/whatif_command.h"
 
@@ -26,7 +29,10 @@ int main(int argc, char** argv) {
   tlsweep::cli::AddCandidateCommand(app, global, action);
   tlsweep::cli::AddExpandCommand(app, global, action);
   tlsweep::cli::AddProbeCommand(app, global, action);
+  tlsweep::cli::AddRemoteCommand(app, global, action);
   tlsweep::cli::AddReportCommand(app, global, action);
+  tlsweep::cli::AddScanCommand(app, global, action);
+  tlsweep::cli::AddScheduleCommand(app, global, action);
   tlsweep::cli::AddSweepCommand(app, global, action);
   tlsweep::cli::AddWhatIfCommand(app, global, action);
   try {

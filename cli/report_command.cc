@@ -7,6 +7,7 @@
 #include "coordinator/report/render.h"
 #include "coordinator/report/report_builder.h"
 #include "coordinator/store/sqlite_db.h"
+#include "coordinator/store/store.h"
 
 namespace tlsweep::cli {
 namespace {
@@ -42,6 +43,11 @@ int RunReport(const ReportCommandOptions& options) {
   report_options.scan_id = options.scan_id;
   report_options.candidates = options.candidates;
   report_options.against_scan_id = options.against;
+  if (options.against.empty()) {  // A scheduled run: against the schedule's previous run.
+    absl::StatusOr<std::optional<std::string>> previous =
+        coordinator::PreviousScheduledRun(**db, options.scan_id);
+    if (previous.ok() && previous->has_value()) report_options.against_scan_id = **previous;
+  }
   report_options.max_domains = options.top;
   absl::StatusOr<report::Report> built = report::BuildReport(**db, report_options);
   if (!built.ok()) {
@@ -94,7 +100,8 @@ void AddReportCommand(CLI::App& app, const GlobalOptions& global, Action& action
   command->add_option("--candidate", options->candidates,
                       "Only this candidate config (repeatable); default: all");
   command->add_option("--against", options->against,
-                      "An earlier scan of the same list: newly failing, newly fixed, downgraded");
+                      "An earlier scan of the same list: newly failing, newly fixed, downgraded "
+                      "(default for a scheduled run: the schedule's previous finished run)");
   command->add_option("-o,--output", options->out_file, "Write to FILE instead of stdout");
   command->add_option("--store", options->store,
                       "The coordinator's SQLite store (embedded mode reads it directly)");

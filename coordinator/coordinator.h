@@ -30,6 +30,9 @@ struct CoordinatorOptions {
   uint32_t max_shard_size = 100'000;
   uint32_t default_max_attempts = 3;
   int workers = 2;  // Threads running store work for agent streams.
+  // Scheduled scans: the scheduler wakes at the earliest next run, and at least this often.
+  int64_t schedule_check_ms = 5'000;
+  bool run_scheduler = true;
   std::string coordinator_id = "tlsweep-coordinator";
 };
 

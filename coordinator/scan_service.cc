@@ -57,10 +57,14 @@ bool IsTerminal(v1::ScanState state) {
 }  // namespace
 
 grpc::Status ScanServiceImpl::Authorize(grpc::ServerContext* context) const {
-  if (auth_.open) return grpc::Status::OK;
-  if (auth_.accept_client_certificate) {
-    std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
-    if (auth != nullptr && auth->IsPeerAuthenticated()) return grpc::Status::OK;
+  return AuthorizeScanApi(auth_, context);
+}
+
+grpc::Status AuthorizeScanApi(const ScanApiAuth& auth, grpc::ServerContext* context) {
+  if (auth.open) return grpc::Status::OK;
+  if (auth.accept_client_certificate) {
+    std::shared_ptr<const grpc::AuthContext> peer = context->auth_context();
+    if (peer != nullptr && peer->IsPeerAuthenticated()) return grpc::Status::OK;
   }
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
@@ -69,7 +73,7 @@ grpc::Status ScanServiceImpl::Authorize(grpc::ServerContext* context) const {
     constexpr absl::string_view kBearer = "Bearer ";
     if (absl::StartsWith(value, kBearer)) {
       const std::string presented = value.substr(kBearer.size());
-      for (const std::string& token : auth_.tokens) {
+      for (const std::string& token : auth.tokens) {
         if (!token.empty() && token.size() == presented.size() &&
             CRYPTO_memcmp(token.data(), presented.data(), token.size()) == 0) {
           return grpc::Status::OK;

@@ -22,6 +22,9 @@ struct ScanApiAuth {
   bool open = false;  // --dev: no check at all.
 };
 
+// The check every operator-facing service (scans, schedules) applies.
+grpc::Status AuthorizeScanApi(const ScanApiAuth& auth, grpc::ServerContext* context);
+
 class ScanServiceImpl final : public tlsweep::v1::ScanService::Service {
  public:
   ScanServiceImpl(Coordinator& coordinator, ScanApiAuth auth)

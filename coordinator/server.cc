@@ -12,12 +12,16 @@
 #include "absl/strings/strip.h"
 #include "coordinator/agent_service.h"
 #include "coordinator/scan_service.h"
+#include "coordinator/schedule/schedule_service.h"
+#include "coordinator/schedule/scheduler.h"
 
 namespace tlsweep::coordinator {
 
 struct CoordinatorServer::Services {
   std::unique_ptr<AgentServiceImpl> agents;
   std::unique_ptr<ScanServiceImpl> scans;
+  std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<ScheduleServiceImpl> schedules;
 };
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
@@ -93,11 +97,15 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Serv
       std::make_unique<AgentServiceImpl>(*server->coordinator_, /*require_client_certificate=*/
                                          !options.dev);
   server->services_->scans = std::make_unique<ScanServiceImpl>(*server->coordinator_, auth);
+  server->services_->scheduler = std::make_unique<Scheduler>(*server->coordinator_);
+  server->services_->schedules = std::make_unique<ScheduleServiceImpl>(
+      *server->coordinator_, auth, server->services_->scheduler.get());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->services_->agents.get());
   builder.RegisterService(server->services_->scans.get());
+  builder.RegisterService(server->services_->schedules.get());
   // Agents keep one stream open for days; keepalives find dead peers behind NATs.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
@@ -107,6 +115,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Serv
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
+  if (options.coordinator.run_scheduler) server->services_->scheduler->Start();
   return server;
 }
 
@@ -119,6 +128,7 @@ void CoordinatorServer::Shutdown() {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     server_->Wait();
   }
+  if (services_ != nullptr && services_->scheduler != nullptr) services_->scheduler->Stop();
   if (coordinator_ != nullptr) coordinator_->Stop();
 }
 

@@ -71,14 +71,30 @@ CREATE INDEX IF NOT EXISTS results_line ON results(scan_id, region, line_number)
 CREATE TABLE IF NOT EXISTS agents(
   agent_id TEXT PRIMARY KEY, region TEXT, capacity INTEGER, backends TEXT, peer TEXT,
   version TEXT, connected INTEGER, last_seen_ms INTEGER);
+CREATE TABLE IF NOT EXISTS schedules(
+  schedule_id TEXT PRIMARY KEY, name TEXT, cron TEXT, profile BLOB, regions TEXT,
+  shard_size INTEGER, default_port INTEGER, max_attempts INTEGER, retention INTEGER,
+  next_run_ms INTEGER, created_ms INTEGER, targets INTEGER, lines INTEGER,
+  bad_line_count INTEGER, duplicate_count INTEGER, bad_lines BLOB);
+CREATE TABLE IF NOT EXISTS schedule_runs(
+  run_id INTEGER PRIMARY KEY, schedule_id TEXT, scan_id TEXT UNIQUE, started_ms INTEGER);
+CREATE INDEX IF NOT EXISTS schedule_runs_schedule ON schedule_runs(schedule_id, run_id);
 )sql";
 
-std::string NewScanId(int64_t now_ms) {
+// A schedule's template targets live in `targets` under this pseudo scan id (scan ids start
+// with 's', schedule ids with 'c').
+std::string TemplateKey(absl::string_view schedule_id) {
+  return absl::StrCat("template:", schedule_id);
+}
+
+std::string NewId(char prefix, int64_t now_ms) {
   static std::mutex mutex;
   static std::mt19937_64 random{std::random_device{}()};
   std::lock_guard<std::mutex> lock(mutex);
-  return absl::StrFormat("s%011x%05x", now_ms, random() & 0xfffff);
+  return absl::StrFormat("%c%011x%05x", prefix, now_ms, random() & 0xfffff);
 }
+
+std::string NewScanId(int64_t now_ms) { return NewId('s', now_ms); }
 
 // Rolls back unless committed.
 class Transaction {
@@ -197,6 +213,29 @@ class SqliteSubmissionWriter : public SubmissionWriter {
     return scan;
   }
 
+  // Copies `count` targets stored under `from` (a schedule's template), in their order, in
+  // batched transactions: the list never passes through memory.
+  absl::Status CopyTargets(const std::string& from, uint64_t count) {
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement copy,
+        db_->Prepare("INSERT INTO targets SELECT ?, ordinal, line_number, input, key, domain, "
+                     "weight FROM targets WHERE scan_id=? AND ordinal >= ? AND ordinal < ?"));
+    for (uint64_t first = 0; first < count; first += kTargetsPerTransaction) {
+      TLSWEEP_RETURN_IF_ERROR(db_->Begin());
+      in_transaction_ = true;
+      copy.Bind(1, scan_id_).Bind(2, from).Bind(3, static_cast<int64_t>(first));
+      copy.Bind(4, static_cast<int64_t>(first + kTargetsPerTransaction));
+      TLSWEEP_RETURN_IF_ERROR(copy.Run());
+      ordinal_ += static_cast<uint64_t>(db_->Changes());
+      TLSWEEP_RETURN_IF_ERROR(CommitBatch());
+    }
+    if (ordinal_ != count) {
+      return absl::DataLossError(
+          absl::StrCat("the template has ", ordinal_, " of ", count, " targets"));
+    }
+    return absl::OkStatus();
+  }
+
   void Abandon(absl::string_view reason, int64_t now_ms) override {
     if (in_transaction_) {
       db_->Rollback();
@@ -215,7 +254,9 @@ class SqliteSubmissionWriter : public SubmissionWriter {
     (void)txn.Commit();
   }
 
- private:
+  void set_duplicate_count(uint64_t duplicates) { duplicates_ = duplicates; }
+
+ protected:
   absl::Status CommitBatch() {
     in_transaction_ = false;
     in_batch_ = 0;
@@ -232,6 +273,57 @@ class SqliteSubmissionWriter : public SubmissionWriter {
   uint64_t duplicates_ = 0;
 };
 
+// Writes a schedule's template: targets under TemplateKey(id); Finish inserts the schedule.
+class SqliteTemplateWriter : public SqliteSubmissionWriter {
+ public:
+  SqliteTemplateWriter(std::unique_ptr<SqliteDb> db, std::string schedule_id, ScheduleSpec spec)
+      : SqliteSubmissionWriter(std::move(db), TemplateKey(schedule_id), spec.scan),
+        schedule_id_(std::move(schedule_id)),
+        schedule_(std::move(spec)) {}
+
+  const std::string& scan_id() const override { return schedule_id_; }
+
+  absl::StatusOr<Scan> Finish(const SubmissionStats& stats, int64_t now_ms) override {
+    if (in_transaction_) TLSWEEP_RETURN_IF_ERROR(CommitBatch());
+    v1::Scan errors;
+    for (size_t i = 0; i < stats.bad_lines.size() && i < kMaxStoredBadLines; ++i) {
+      *errors.add_bad_lines() = stats.bad_lines[i];
+    }
+    const ScanSpec& scan = schedule_.scan;
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement insert,
+        db_->Prepare("INSERT INTO schedules VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    insert.Bind(1, schedule_id_).Bind(2, schedule_.name).Bind(3, schedule_.cron);
+    insert.BindBlob(4, scan.profile.SerializeAsString());
+    insert.Bind(5, absl::StrJoin(scan.regions, ",")).Bind(6, int64_t{scan.shard_size});
+    insert.Bind(7, int64_t{scan.default_port}).Bind(8, int64_t{scan.max_attempts});
+    insert.Bind(9, int64_t{schedule_.retention}).Bind(10, schedule_.next_run_ms);
+    insert.Bind(11, now_ms).Bind(12, static_cast<int64_t>(ordinal_));
+    insert.Bind(13, static_cast<int64_t>(stats.lines));
+    insert.Bind(14, static_cast<int64_t>(stats.bad_line_count));
+    insert.Bind(15, static_cast<int64_t>(duplicates_)).BindBlob(16, errors.SerializeAsString());
+    TLSWEEP_RETURN_IF_ERROR(insert.Run());
+    Scan result;
+    result.set_scan_id(schedule_id_);
+    return result;
+  }
+
+  void Abandon(absl::string_view reason, int64_t now_ms) override {
+    (void)reason;
+    (void)now_ms;
+    if (in_transaction_) {
+      db_->Rollback();
+      in_transaction_ = false;
+    }
+    auto del = db_->Prepare("DELETE FROM targets WHERE scan_id=?");
+    if (del.ok()) (void)del->Bind(1, scan_id_).Run();
+  }
+
+ private:
+  std::string schedule_id_;
+  ScheduleSpec schedule_;
+};
+
 class SqliteStore : public Store {
  public:
   SqliteStore(std::string path, std::unique_ptr<SqliteDb> db)
@@ -239,6 +331,13 @@ class SqliteStore : public Store {
 
   absl::StatusOr<std::unique_ptr<SubmissionWriter>> BeginScan(const ScanSpec& spec,
                                                               int64_t now_ms) override {
+    TLSWEEP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteSubmissionWriter> writer,
+                             BeginScanImpl(spec, now_ms));
+    return std::unique_ptr<SubmissionWriter>(std::move(writer));
+  }
+
+  absl::StatusOr<std::unique_ptr<SqliteSubmissionWriter>> BeginScanImpl(const ScanSpec& spec,
+                                                                        int64_t now_ms) {
     if (spec.regions.empty()) return absl::InvalidArgumentError("a scan needs a region");
     if (spec.shard_size == 0) return absl::InvalidArgumentError("shard size 0");
     const std::string scan_id = NewScanId(now_ms);
@@ -569,6 +668,10 @@ class SqliteStore : public Store {
     fail.Bind(1, int64_t{v1::SCAN_FAILED}).Bind(2, now_ms);
     TLSWEEP_RETURN_IF_ERROR(fail.Bind(3, int64_t{v1::SCAN_SUBMITTING}).Run());
     TLSWEEP_RETURN_IF_ERROR(db_->Exec("UPDATE agents SET connected=0"));
+    // Templates of schedules whose upload the restart cut off.
+    TLSWEEP_RETURN_IF_ERROR(
+        db_->Exec("DELETE FROM targets WHERE scan_id >= 'template:' AND scan_id < 'template;' "
+                  "AND substr(scan_id, 10) NOT IN (SELECT schedule_id FROM schedules)"));
     return txn.Commit();
   }
 
@@ -588,6 +691,213 @@ class SqliteStore : public Store {
       }
     }
     return results;
+  }
+
+  absl::StatusOr<std::vector<LeaseRef>> DeleteScan(const std::string& scan_id) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Transaction txn(*db_);
+    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    TLSWEEP_ASSIGN_OR_RETURN(std::optional<std::vector<LeaseRef>> leases,
+                             DeleteScanLocked(scan_id));
+    if (!leases.has_value()) return absl::NotFoundError(absl::StrCat("no scan '", scan_id, "'"));
+    TLSWEEP_RETURN_IF_ERROR(txn.Commit());
+    return *std::move(leases);
+  }
+
+  absl::StatusOr<std::unique_ptr<SubmissionWriter>> BeginSchedule(const ScheduleSpec& spec,
+                                                                  int64_t now_ms) override {
+    if (spec.scan.regions.empty()) return absl::InvalidArgumentError("a schedule needs a region");
+    if (spec.scan.shard_size == 0) return absl::InvalidArgumentError("shard size 0");
+    if (spec.retention == 0) return absl::InvalidArgumentError("retention 0");
+    TLSWEEP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path_));
+    auto writer = std::make_unique<SqliteTemplateWriter>(std::move(db), NewId('c', now_ms), spec);
+    TLSWEEP_RETURN_IF_ERROR(writer->Prepare());
+    return std::unique_ptr<SubmissionWriter>(std::move(writer));
+  }
+
+  absl::StatusOr<v1::Schedule> GetSchedule(const std::string& schedule_id,
+                                           size_t max_runs) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    TLSWEEP_ASSIGN_OR_RETURN(std::optional<v1::Schedule> schedule,
+                             LoadSchedule(schedule_id, max_runs, true));
+    if (!schedule.has_value()) {
+      return absl::NotFoundError(absl::StrCat("no schedule '", schedule_id, "'"));
+    }
+    return *std::move(schedule);
+  }
+
+  absl::StatusOr<std::vector<v1::Schedule>> ListSchedules(size_t max_runs) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement list,
+        db_->Prepare("SELECT schedule_id FROM schedules ORDER BY created_ms, schedule_id"));
+    std::vector<std::string> ids;
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, list.Step());
+      if (!row) break;
+      ids.push_back(list.Text(0));
+    }
+    std::vector<v1::Schedule> schedules;
+    for (const std::string& id : ids) {
+      TLSWEEP_ASSIGN_OR_RETURN(std::optional<v1::Schedule> schedule,
+                               LoadSchedule(id, max_runs, false));
+      if (schedule.has_value()) schedules.push_back(*std::move(schedule));
+    }
+    return schedules;
+  }
+
+  absl::StatusOr<std::vector<LeaseRef>> RemoveSchedule(const std::string& schedule_id,
+                                                       bool delete_runs) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Transaction txn(*db_);
+    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement del,
+                             db_->Prepare("DELETE FROM schedules WHERE schedule_id=?"));
+    TLSWEEP_RETURN_IF_ERROR(del.Bind(1, schedule_id).Run());
+    if (db_->Changes() == 0) {
+      return absl::NotFoundError(absl::StrCat("no schedule '", schedule_id, "'"));
+    }
+    std::vector<LeaseRef> cancelled;
+    if (delete_runs) {
+      TLSWEEP_ASSIGN_OR_RETURN(std::vector<std::string> runs, RunScanIds(schedule_id, 0));
+      for (const std::string& scan_id : runs) {
+        TLSWEEP_ASSIGN_OR_RETURN(std::optional<std::vector<LeaseRef>> leases,
+                                 DeleteScanLocked(scan_id));
+        if (leases.has_value()) cancelled.insert(cancelled.end(), leases->begin(), leases->end());
+      }
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement runs,
+                             db_->Prepare("DELETE FROM schedule_runs WHERE schedule_id=?"));
+    TLSWEEP_RETURN_IF_ERROR(runs.Bind(1, schedule_id).Run());
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement targets,
+                             db_->Prepare("DELETE FROM targets WHERE scan_id=?"));
+    TLSWEEP_RETURN_IF_ERROR(targets.Bind(1, TemplateKey(schedule_id)).Run());
+    TLSWEEP_RETURN_IF_ERROR(txn.Commit());
+    return cancelled;
+  }
+
+  absl::StatusOr<std::vector<DueSchedule>> DueSchedules(int64_t now_ms) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement due,
+        db_->Prepare("SELECT schedule_id, cron, next_run_ms FROM schedules WHERE next_run_ms > 0 "
+                     "AND next_run_ms <= ? ORDER BY next_run_ms, schedule_id"));
+    due.Bind(1, now_ms);
+    std::vector<DueSchedule> schedules;
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, due.Step());
+      if (!row) break;
+      schedules.push_back({due.Text(0), due.Text(1), due.Int(2)});
+    }
+    return schedules;
+  }
+
+  absl::StatusOr<int64_t> NextScheduledRunMs() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement next,
+        db_->Prepare("SELECT COALESCE(MIN(next_run_ms), 0) FROM schedules WHERE next_run_ms > 0"));
+    TLSWEEP_ASSIGN_OR_RETURN(bool row, next.Step());
+    return row ? next.Int(0) : int64_t{0};
+  }
+
+  absl::StatusOr<ScheduledRun> StartScheduledRun(const std::string& schedule_id, int64_t now_ms,
+                                                 std::optional<int64_t> next_run_ms,
+                                                 bool skip_if_running) override {
+    ScheduleSpec spec;
+    uint64_t targets = 0;
+    SubmissionStats stats;
+    uint64_t duplicates = 0;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      TLSWEEP_ASSIGN_OR_RETURN(
+          SqliteStatement select,
+          db_->Prepare("SELECT name, profile, regions, shard_size, default_port, max_attempts, "
+                       "retention, targets, lines, bad_line_count, duplicate_count, bad_lines "
+                       "FROM schedules WHERE schedule_id=?"));
+      select.Bind(1, schedule_id);
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) return absl::NotFoundError(absl::StrCat("no schedule '", schedule_id, "'"));
+      spec.name = select.Text(0);
+      spec.scan.name = spec.name;
+      if (!spec.scan.profile.ParseFromString(select.Blob(1))) {
+        return absl::DataLossError("stored schedule profile does not parse");
+      }
+      for (absl::string_view region : absl::StrSplit(select.Text(2), ',', absl::SkipEmpty())) {
+        spec.scan.regions.emplace_back(region);
+      }
+      spec.scan.shard_size = static_cast<uint32_t>(select.Int(3));
+      spec.scan.default_port = static_cast<uint32_t>(select.Int(4));
+      spec.scan.max_attempts = static_cast<uint32_t>(select.Int(5));
+      spec.retention = static_cast<uint32_t>(select.Int(6));
+      targets = static_cast<uint64_t>(select.Int(7));
+      stats.lines = static_cast<uint64_t>(select.Int(8));
+      stats.bad_line_count = static_cast<uint64_t>(select.Int(9));
+      duplicates = static_cast<uint64_t>(select.Int(10));
+      v1::Scan errors;
+      (void)errors.ParseFromString(select.Blob(11));
+      stats.bad_lines.assign(errors.bad_lines().begin(), errors.bad_lines().end());
+      if (skip_if_running) {
+        TLSWEEP_ASSIGN_OR_RETURN(
+            SqliteStatement latest,
+            db_->Prepare("SELECT s.state FROM schedule_runs r JOIN scans s ON s.scan_id=r.scan_id "
+                         "WHERE r.schedule_id=? ORDER BY r.run_id DESC LIMIT 1"));
+        latest.Bind(1, schedule_id);
+        TLSWEEP_ASSIGN_OR_RETURN(bool latest_row, latest.Step());
+        if (latest_row &&
+            (latest.Int(0) == v1::SCAN_SUBMITTING || latest.Int(0) == v1::SCAN_RUNNING)) {
+          if (next_run_ms.has_value()) {
+            TLSWEEP_RETURN_IF_ERROR(SetNextRun(schedule_id, *next_run_ms));
+          }
+          return ScheduledRun{};
+        }
+      }
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteSubmissionWriter> writer,
+                             BeginScanImpl(spec.scan, now_ms));
+    ScheduledRun run;
+    run.scan_id = writer->scan_id();
+    {
+      // The run is recorded (and the next time set) before the copy: a coordinator stopped
+      // during the copy restarts with this run failed, not with the same run due again.
+      std::lock_guard<std::mutex> lock(mutex_);
+      Transaction txn(*db_);
+      TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+      TLSWEEP_ASSIGN_OR_RETURN(
+          SqliteStatement insert,
+          db_->Prepare("INSERT INTO schedule_runs(schedule_id, scan_id, started_ms) "
+                       "VALUES(?,?,?)"));
+      TLSWEEP_RETURN_IF_ERROR(
+          insert.Bind(1, schedule_id).Bind(2, run.scan_id).Bind(3, now_ms).Run());
+      if (next_run_ms.has_value()) {
+        TLSWEEP_RETURN_IF_ERROR(SetNextRun(schedule_id, *next_run_ms));
+      }
+      TLSWEEP_ASSIGN_OR_RETURN(std::vector<std::string> runs, RunScanIds(schedule_id, 0));
+      for (size_t i = spec.retention; i < runs.size(); ++i) {
+        TLSWEEP_ASSIGN_OR_RETURN(std::optional<std::vector<LeaseRef>> leases,
+                                 DeleteScanLocked(runs[i]));
+        if (leases.has_value()) {
+          run.cancelled_leases.insert(run.cancelled_leases.end(), leases->begin(), leases->end());
+        }
+        run.deleted_scans.push_back(runs[i]);
+      }
+      TLSWEEP_RETURN_IF_ERROR(txn.Commit());
+    }
+    absl::Status copied = writer->CopyTargets(TemplateKey(schedule_id), targets);
+    if (copied.ok()) {
+      writer->set_duplicate_count(duplicates);
+      copied = writer->Finish(stats, now_ms).status();
+    }
+    if (!copied.ok()) {
+      writer->Abandon(copied.message(), now_ms);
+      return copied;
+    }
+    return run;
+  }
+
+  absl::StatusOr<std::optional<std::string>> PreviousRun(const std::string& scan_id) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return PreviousScheduledRun(*db_, scan_id);
   }
 
   absl::Status Init() {
@@ -617,6 +927,128 @@ class SqliteStore : public Store {
     TLSWEEP_ASSIGN_OR_RETURN(bool row, find.Step());
     if (!row) return std::optional<Unit>();
     return std::optional<Unit>(Unit{find.Text(0), find.Text(1), find.Int(2), find.Int(3)});
+  }
+
+  absl::Status SetNextRun(const std::string& schedule_id, int64_t next_run_ms)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement update,
+        db_->Prepare("UPDATE schedules SET next_run_ms=? WHERE schedule_id=?"));
+    return update.Bind(1, next_run_ms).Bind(2, schedule_id).Run();
+  }
+
+  // The scans of a schedule's runs, newest first (all when limit is 0).
+  absl::StatusOr<std::vector<std::string>> RunScanIds(const std::string& schedule_id, size_t limit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement select,
+        db_->Prepare("SELECT scan_id FROM schedule_runs WHERE schedule_id=? ORDER BY run_id DESC "
+                     "LIMIT ?"));
+    select.Bind(1, schedule_id).Bind(2, limit == 0 ? int64_t{-1} : static_cast<int64_t>(limit));
+    std::vector<std::string> ids;
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      ids.push_back(select.Text(0));
+    }
+    return ids;
+  }
+
+  // Inside a transaction. Nullopt when there is no such scan (its run row still goes).
+  absl::StatusOr<std::optional<std::vector<LeaseRef>>> DeleteScanLocked(const std::string& scan_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    std::vector<LeaseRef> leases;
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement leased,
+        db_->Prepare("SELECT lease_id, agent_id FROM units WHERE scan_id=? AND state=1"));
+    leased.Bind(1, scan_id);
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, leased.Step());
+      if (!row) break;
+      leases.push_back({static_cast<uint64_t>(leased.Int(0)), leased.Text(1)});
+    }
+    std::vector<std::string> statements = {
+        "DELETE FROM batches WHERE lease_id IN (SELECT lease_id FROM units WHERE scan_id=?1 AND "
+        "lease_id > 0)",
+        "DELETE FROM results WHERE scan_id=?1",
+        "DELETE FROM units WHERE scan_id=?1",
+        "DELETE FROM targets WHERE scan_id=?1",
+        "DELETE FROM schedule_runs WHERE scan_id=?1",
+    };
+    // The report index (coordinator/report/result_index.h) keeps rows per scan in report_*
+    // tables, created when the first report is built.
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement tables,
+        db_->Prepare("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE "
+                     "'report\\_%' ESCAPE '\\'"));
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, tables.Step());
+      if (!row) break;
+      statements.push_back(absl::StrCat("DELETE FROM \"", tables.Text(0), "\" WHERE scan_id=?1"));
+    }
+    for (const std::string& sql : statements) {
+      TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement del, db_->Prepare(sql));
+      TLSWEEP_RETURN_IF_ERROR(del.Bind(1, scan_id).Run());
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement scan,
+                             db_->Prepare("DELETE FROM scans WHERE scan_id=?"));
+    TLSWEEP_RETURN_IF_ERROR(scan.Bind(1, scan_id).Run());
+    if (db_->Changes() == 0) return std::optional<std::vector<LeaseRef>>();
+    return std::optional<std::vector<LeaseRef>>(std::move(leases));
+  }
+
+  absl::StatusOr<std::optional<v1::Schedule>> LoadSchedule(const std::string& schedule_id,
+                                                           size_t max_runs, bool with_bad_lines)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement select,
+        db_->Prepare("SELECT name, cron, profile, regions, shard_size, default_port, "
+                     "max_attempts, retention, next_run_ms, created_ms, targets, lines, "
+                     "bad_line_count, duplicate_count, bad_lines FROM schedules "
+                     "WHERE schedule_id=?"));
+    select.Bind(1, schedule_id);
+    TLSWEEP_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return std::optional<v1::Schedule>();
+    v1::Schedule schedule;
+    schedule.set_schedule_id(schedule_id);
+    schedule.set_name(select.Text(0));
+    schedule.set_cron(select.Text(1));
+    (void)schedule.mutable_profile()->ParseFromString(select.Blob(2));
+    for (absl::string_view region : absl::StrSplit(select.Text(3), ',', absl::SkipEmpty())) {
+      schedule.add_regions(std::string(region));
+    }
+    schedule.set_shard_size(static_cast<uint32_t>(select.Int(4)));
+    schedule.set_default_port(static_cast<uint32_t>(select.Int(5)));
+    schedule.set_max_attempts(static_cast<uint32_t>(select.Int(6)));
+    schedule.set_retention(static_cast<uint32_t>(select.Int(7)));
+    schedule.set_next_run_unix_ms(select.Int(8));
+    schedule.set_created_unix_ms(select.Int(9));
+    schedule.set_targets(select.Int(10));
+    schedule.set_lines(select.Int(11));
+    schedule.set_bad_line_count(select.Int(12));
+    schedule.set_duplicate_count(select.Int(13));
+    if (with_bad_lines) {
+      v1::Scan errors;
+      (void)errors.ParseFromString(select.Blob(14));
+      *schedule.mutable_bad_lines() = errors.bad_lines();
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement runs,
+        db_->Prepare("SELECT r.scan_id, r.started_ms, COALESCE(s.state, 0), "
+                     "COALESCE(s.finished_ms, 0) FROM schedule_runs r LEFT JOIN scans s ON "
+                     "s.scan_id=r.scan_id WHERE r.schedule_id=? ORDER BY r.run_id DESC LIMIT ?"));
+    runs.Bind(1, schedule_id);
+    runs.Bind(2, max_runs == 0 ? int64_t{-1} : static_cast<int64_t>(max_runs));
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool run_row, runs.Step());
+      if (!run_row) break;
+      v1::ScheduleRun* run = schedule.add_runs();
+      run->set_scan_id(runs.Text(0));
+      run->set_started_unix_ms(runs.Int(1));
+      run->set_state(static_cast<v1::ScanState>(runs.Int(2)));
+      run->set_finished_unix_ms(runs.Int(3));
+    }
+    return std::optional<v1::Schedule>(std::move(schedule));
   }
 
   absl::Status DeleteUnitResults(const std::string& scan_id, absl::string_view region,
@@ -731,6 +1163,25 @@ class SqliteStore : public Store {
 };
 
 }  // namespace
+
+absl::StatusOr<std::optional<std::string>> PreviousScheduledRun(SqliteDb& db,
+                                                                absl::string_view scan_id) {
+  TLSWEEP_ASSIGN_OR_RETURN(
+      SqliteStatement exists,
+      db.Prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schedule_runs'"));
+  TLSWEEP_ASSIGN_OR_RETURN(bool has_table, exists.Step());
+  if (!has_table) return std::optional<std::string>();
+  TLSWEEP_ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db.Prepare("SELECT p.scan_id FROM schedule_runs r JOIN schedule_runs p ON "
+                 "p.schedule_id=r.schedule_id AND p.run_id < r.run_id JOIN scans s ON "
+                 "s.scan_id=p.scan_id AND s.state=? WHERE r.scan_id=? ORDER BY p.run_id DESC "
+                 "LIMIT 1"));
+  select.Bind(1, int64_t{v1::SCAN_DONE}).Bind(2, scan_id);
+  TLSWEEP_ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(select.Text(0));
+}
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   TLSWEEP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path));

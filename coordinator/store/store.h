@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "tlsweep/v1/agent_stream.pb.h"
 #include "tlsweep/v1/scan.pb.h"
+#include "tlsweep/v1/schedule.pb.h"
 
 namespace tlsweep::coordinator {
 
@@ -64,6 +66,29 @@ struct LeaseRef {
   std::string agent_id;
 };
 
+// A scheduled scan's template: each run is a scan made from it.
+struct ScheduleSpec {
+  std::string name;
+  std::string cron;         // Validated by the caller; the store only keeps it.
+  ScanSpec scan;            // What every run's scan gets (scan.name is ignored: runs use `name`).
+  uint32_t retention = 10;  // Runs kept.
+  int64_t next_run_ms = 0;  // 0: never.
+};
+
+// A schedule the scheduler should run now.
+struct DueSchedule {
+  std::string schedule_id;
+  std::string cron;
+  int64_t next_run_ms = 0;
+};
+
+// What starting a run did.
+struct ScheduledRun {
+  std::string scan_id;                     // Empty when skipped (the previous run is still going).
+  std::vector<std::string> deleted_scans;  // Older runs dropped by retention.
+  std::vector<LeaseRef> cancelled_leases;  // Leases of deleted scans still out.
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -104,7 +129,44 @@ class Store {
   // Stored results of one scan and region, in target line order.
   virtual absl::StatusOr<std::vector<tlsweep::v1::ProbeResult>> Results(
       const std::string& scan_id, const std::string& region) = 0;
+
+  // Deletes a scan and everything stored for it (targets, units, batches, results, report_*
+  // rows); returns the leases that were still out, for their agents to be told.
+  virtual absl::StatusOr<std::vector<LeaseRef>> DeleteScan(const std::string& scan_id) = 0;
+
+  // Scheduled scans. BeginSchedule streams the template's list in like BeginScan (the writer's
+  // scan_id() is the schedule id; Finish stores the schedule and returns a Scan carrying only
+  // that id). The template's targets are stored once, under a pseudo scan id.
+  virtual absl::StatusOr<std::unique_ptr<SubmissionWriter>> BeginSchedule(const ScheduleSpec& spec,
+                                                                          int64_t now_ms) = 0;
+  // With up to `max_runs` runs each, newest first.
+  virtual absl::StatusOr<tlsweep::v1::Schedule> GetSchedule(const std::string& schedule_id,
+                                                            size_t max_runs) = 0;
+  virtual absl::StatusOr<std::vector<tlsweep::v1::Schedule>> ListSchedules(size_t max_runs) = 0;
+  // Forgets the schedule and its template; its runs' scans stay unless `delete_runs`.
+  virtual absl::StatusOr<std::vector<LeaseRef>> RemoveSchedule(const std::string& schedule_id,
+                                                               bool delete_runs) = 0;
+  // Schedules whose next run is due (0 < next_run_ms <= now_ms).
+  virtual absl::StatusOr<std::vector<DueSchedule>> DueSchedules(int64_t now_ms) = 0;
+  // The earliest next run of any schedule; 0 when none.
+  virtual absl::StatusOr<int64_t> NextScheduledRunMs() = 0;
+  // Makes a scan from the template (same sharding as any scan), records the run, sets the
+  // schedule's next run (unchanged when nullopt) and applies retention. With
+  // `skip_if_running`, a schedule whose latest run is still submitting or running gets no new
+  // run (its next run is still advanced).
+  virtual absl::StatusOr<ScheduledRun> StartScheduledRun(const std::string& schedule_id,
+                                                         int64_t now_ms,
+                                                         std::optional<int64_t> next_run_ms,
+                                                         bool skip_if_running) = 0;
+  // The previous finished (done) run of the schedule `scan_id` is a run of, if any.
+  virtual absl::StatusOr<std::optional<std::string>> PreviousRun(const std::string& scan_id) = 0;
 };
+
+class SqliteDb;
+// PreviousRun on a store opened directly (reports read the database, not the Store). None when
+// the database has no schedule tables.
+absl::StatusOr<std::optional<std::string>> PreviousScheduledRun(SqliteDb& db,
+                                                                absl::string_view scan_id);
 
 // The SQLite store (WAL mode); `path` is created if missing.
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);

@@ -1,0 +1,289 @@
+#include "cli/remote_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "cli/proto_json.h"
+#include "cli/remote_client.h"
+#include "tlsweep/v1/scan.grpc.pb.h"
+
+namespace tlsweep::cli {
+namespace {
+
+constexpr size_t kChunkBytes = 256 << 10;
+
+struct RemoteCommandFlags {
+  RemoteFlags remote;
+  // submit
+  std::string domains;
+  std::string name;
+  ProfileFlags profile;
+  std::vector<std::string> regions;
+  uint32_t shard_size = 0;
+  uint32_t port = 0;
+  uint32_t max_attempts = 0;
+  bool reject_bad_lines = false;
+  bool watch = false;
+  // list
+  uint32_t limit = 20;
+  // get, watch, cancel
+  std::string scan_id;
+  bool json = false;
+};
+
+bool IsTerminal(v1::ScanState state) {
+  return state == v1::SCAN_DONE || state == v1::SCAN_CANCELLED || state == v1::SCAN_FAILED;
+}
+
+absl::StatusOr<std::unique_ptr<v1::ScanService::Stub>> Stub(const RemoteCommandFlags& flags,
+                                                            RemoteConnection* connection) {
+  absl::StatusOr<RemoteConnection> opened = RemoteConnection::Open(flags.remote);
+  if (!opened.ok()) return opened.status();
+  *connection = *std::move(opened);
+  return v1::ScanService::NewStub(connection->shared_channel());
+}
+
+int Fail(absl::string_view command, const absl::Status& status) {
+  std::cerr << "tlsweep remote " << command << ": " << status.message() << "\n";
+  return 2;
+}
+
+void PrintScan(const v1::Scan& scan) {
+  std::cout << "scan " << scan.scan_id() << " '" << scan.name()
+            << "': " << ScanStateText(scan.state());
+  if (!scan.detail().empty()) std::cout << " (" << scan.detail() << ")";
+  std::cout << "\n  " << scan.targets() << " targets (" << scan.lines() << " lines, "
+            << scan.bad_line_count() << " bad, " << scan.duplicate_count() << " duplicates), "
+            << scan.shards() << " shards of " << scan.shard_size() << " per region\n"
+            << "  created " << FormatUnixMs(scan.created_unix_ms()) << ", finished "
+            << FormatUnixMs(scan.finished_unix_ms()) << "\n";
+  for (const v1::RegionProgress& p : scan.progress()) {
+    std::cout << absl::StrFormat(
+        "  %-8s %d/%d shards done (%d leased, %d pending, %d lost), %d targets, %d results\n",
+        p.region(), p.shards_done(), p.shards(), p.shards_leased(), p.shards_pending(),
+        p.shards_lost(), p.targets_done(), p.results());
+  }
+}
+
+// Streams WatchScan, one progress line per update; exit 0 when done, 1 otherwise.
+int Watch(v1::ScanService::Stub& stub, const RemoteConnection& connection,
+          const std::string& scan_id) {
+  grpc::ClientContext context;
+  connection.Prepare(context, /*streaming=*/true);
+  v1::WatchScanRequest request;
+  request.set_scan_id(scan_id);
+  std::unique_ptr<grpc::ClientReader<v1::Scan>> reader = stub.WatchScan(&context, request);
+  v1::Scan scan;
+  v1::ScanState last = v1::SCAN_STATE_UNSPECIFIED;
+  while (reader->Read(&scan)) {
+    std::cout << ScanProgressLine(scan) << "\n" << std::flush;
+    last = scan.state();
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return ReportRpcError("remote watch", status);
+  return last == v1::SCAN_DONE ? 0 : 1;
+}
+
+int RunSubmit(const RemoteCommandFlags& flags) {
+  absl::StatusOr<v1::ProbeProfile> profile = BuildProfile(flags.profile);
+  if (!profile.ok()) return Fail("submit", profile.status());
+  const std::vector<std::string> regions = SplitRegions(flags.regions);
+  if (regions.empty()) return Fail("submit", absl::InvalidArgumentError("give --regions"));
+  RemoteConnection connection;
+  auto stub = Stub(flags, &connection);
+  if (!stub.ok()) return Fail("submit", stub.status());
+  v1::Scan scan;
+  {
+    grpc::ClientContext context;
+    connection.Prepare(context, /*streaming=*/true);
+    std::unique_ptr<grpc::ClientWriter<v1::CreateScanRequest>> writer =
+        (*stub)->CreateScan(&context, &scan);
+    v1::CreateScanRequest request;
+    v1::ScanHeader* header = request.mutable_header();
+    header->set_name(flags.name);
+    *header->mutable_profile() = *std::move(profile);
+    for (const std::string& region : regions) header->add_regions(region);
+    header->set_shard_size(flags.shard_size);
+    header->set_default_port(flags.port);
+    header->set_max_attempts(flags.max_attempts);
+    header->set_reject_bad_lines(flags.reject_bad_lines);
+    absl::Status read = absl::OkStatus();
+    if (writer->Write(request)) {
+      read = StreamFile(flags.domains, kChunkBytes, [&](std::string chunk) {
+        v1::CreateScanRequest part;
+        part.mutable_chunk()->set_data(std::move(chunk));
+        return writer->Write(part);
+      });
+    }
+    if (!read.ok()) context.TryCancel();
+    writer->WritesDone();
+    grpc::Status status = writer->Finish();
+    if (!read.ok()) return Fail("submit", read);
+    if (!status.ok()) return ReportRpcError("remote submit", status);
+  }
+  for (const v1::LineError& bad : scan.bad_lines()) {
+    std::cerr << flags.domains << ":" << bad.line_number() << ": " << bad.reason() << ": "
+              << bad.text() << "\n";
+  }
+  if (flags.json) {
+    std::cout << ToJson(scan, true) << "\n";
+  } else {
+    std::cout << scan.scan_id() << "\n";
+    std::cerr << scan.targets() << " targets, " << scan.bad_line_count() << " bad line(s), "
+              << scan.duplicate_count() << " duplicate(s), " << scan.shards()
+              << " shard(s) per region\n";
+  }
+  if (flags.watch) return Watch(**stub, connection, scan.scan_id());
+  return 0;
+}
+
+int RunList(const RemoteCommandFlags& flags) {
+  RemoteConnection connection;
+  auto stub = Stub(flags, &connection);
+  if (!stub.ok()) return Fail("list", stub.status());
+  grpc::ClientContext context;
+  connection.Prepare(context);
+  v1::ListScansRequest request;
+  request.set_limit(flags.limit);
+  v1::ListScansResponse response;
+  grpc::Status status = (*stub)->ListScans(&context, request, &response);
+  if (!status.ok()) return ReportRpcError("remote list", status);
+  if (flags.json) {
+    std::cout << ToJson(response, true) << "\n";
+    return 0;
+  }
+  std::cout << absl::StrFormat("%-18s %-20s %-10s %9s %-21s  %s\n", "SCAN", "NAME", "STATE",
+                               "TARGETS", "CREATED", "PROGRESS");
+  for (const v1::Scan& scan : response.scans()) {
+    std::vector<std::string> progress;
+    for (const v1::RegionProgress& p : scan.progress()) {
+      progress.push_back(
+          absl::StrCat(p.region(), " ", p.shards_done() + p.shards_lost(), "/", p.shards()));
+    }
+    std::cout << absl::StrFormat("%-18s %-20s %-10s %9d %-21s  %s\n", scan.scan_id(), scan.name(),
+                                 ScanStateText(scan.state()), scan.targets(),
+                                 FormatUnixMs(scan.created_unix_ms()),
+                                 absl::StrJoin(progress, ", "));
+  }
+  return 0;
+}
+
+int RunGet(const RemoteCommandFlags& flags) {
+  RemoteConnection connection;
+  auto stub = Stub(flags, &connection);
+  if (!stub.ok()) return Fail("get", stub.status());
+  grpc::ClientContext context;
+  connection.Prepare(context);
+  v1::GetScanRequest request;
+  request.set_scan_id(flags.scan_id);
+  v1::Scan scan;
+  grpc::Status status = (*stub)->GetScan(&context, request, &scan);
+  if (!status.ok()) return ReportRpcError("remote get", status);
+  if (flags.json) {
+    std::cout << ToJson(scan, true) << "\n";
+  } else {
+    PrintScan(scan);
+  }
+  return 0;
+}
+
+int RunWatch(const RemoteCommandFlags& flags) {
+  RemoteConnection connection;
+  auto stub = Stub(flags, &connection);
+  if (!stub.ok()) return Fail("watch", stub.status());
+  return Watch(**stub, connection, flags.scan_id);
+}
+
+int RunCancel(const RemoteCommandFlags& flags) {
+  RemoteConnection connection;
+  auto stub = Stub(flags, &connection);
+  if (!stub.ok()) return Fail("cancel", stub.status());
+  grpc::ClientContext context;
+  connection.Prepare(context);
+  v1::CancelScanRequest request;
+  request.set_scan_id(flags.scan_id);
+  v1::Scan scan;
+  grpc::Status status = (*stub)->CancelScan(&context, request, &scan);
+  if (!status.ok()) return ReportRpcError("remote cancel", status);
+  std::cout << ScanProgressLine(scan) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+std::string ScanStateText(v1::ScanState state) {
+  std::string name = v1::ScanState_Name(state);
+  absl::string_view view = name;
+  absl::ConsumePrefix(&view, "SCAN_");
+  return absl::AsciiStrToLower(view);
+}
+
+std::string ScanProgressLine(const v1::Scan& scan) {
+  std::vector<std::string> regions;
+  for (const v1::RegionProgress& p : scan.progress()) {
+    regions.push_back(absl::StrCat(p.region(), " ", p.shards_done() + p.shards_lost(), "/",
+                                   p.shards(), " shards, ", p.results(), " results"));
+  }
+  std::string line = absl::StrCat(scan.scan_id(), "  ", ScanStateText(scan.state()), "  ",
+                                  absl::StrJoin(regions, "; "));
+  if (IsTerminal(scan.state()) && !scan.detail().empty()) {
+    absl::StrAppend(&line, "  (", scan.detail(), ")");
+  }
+  return line;
+}
+
+void AddRemoteCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
+  (void)global;
+  auto flags = std::make_shared<RemoteCommandFlags>();
+  CLI::App* remote = app.add_subcommand(
+      "remote", "Scans on a coordinator (tlsweep-coordinator) over its gRPC API");
+  remote->require_subcommand(1);
+
+  CLI::App* submit = remote->add_subcommand("submit", "Submit a target list as a scan");
+  submit->add_option("--domains", flags->domains, "Target list file ('-': standard input)")
+      ->required();
+  submit->add_option("--name", flags->name, "Name for people (need not be unique)");
+  AddProfileFlags(*submit, flags->profile);
+  submit->add_option("--regions", flags->regions, "Regions to scan from, e.g. eu,us")->required();
+  submit->add_option("--shard-size", flags->shard_size, "Targets per shard (0: coordinator's)");
+  submit->add_option("--port", flags->port, "SMTP port for targets without one (0: 25)");
+  submit->add_option("--max-attempts", flags->max_attempts,
+                     "Leases of a shard before agent_lost (0: coordinator's)");
+  submit->add_flag("--reject-bad-lines", flags->reject_bad_lines,
+                   "Refuse the whole list when any line is bad");
+  submit->add_flag("--watch", flags->watch, "Then print progress until the scan ends");
+  submit->add_flag("--json", flags->json, "Print the created scan as JSON");
+  AddRemoteFlags(*submit, flags->remote);
+  submit->callback([flags, &action] { action = [flags] { return RunSubmit(*flags); }; });
+
+  CLI::App* list = remote->add_subcommand("list", "Scans, newest first");
+  list->add_option("--limit", flags->limit, "At most this many")->capture_default_str();
+  list->add_flag("--json", flags->json, "JSON (ListScansResponse, proto field names)");
+  AddRemoteFlags(*list, flags->remote);
+  list->callback([flags, &action] { action = [flags] { return RunList(*flags); }; });
+
+  CLI::App* get = remote->add_subcommand("get", "One scan: state, counts, progress per region");
+  get->add_option("scan", flags->scan_id, "Scan id")->required();
+  get->add_flag("--json", flags->json, "JSON (Scan, proto field names)");
+  AddRemoteFlags(*get, flags->remote);
+  get->callback([flags, &action] { action = [flags] { return RunGet(*flags); }; });
+
+  CLI::App* watch = remote->add_subcommand(
+      "watch", "Progress lines until the scan ends (exit 0 when done, 1 otherwise)");
+  watch->add_option("scan", flags->scan_id, "Scan id")->required();
+  AddRemoteFlags(*watch, flags->remote);
+  watch->callback([flags, &action] { action = [flags] { return RunWatch(*flags); }; });
+
+  CLI::App* cancel = remote->add_subcommand("cancel", "Cancel a scan");
+  cancel->add_option("scan", flags->scan_id, "Scan id")->required();
+  AddRemoteFlags(*cancel, flags->remote);
+  cancel->callback([flags, &action] { action = [flags] { return RunCancel(*flags); }; });
+}
+
+}  // namespace tlsweep::cli

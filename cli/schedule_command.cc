@@ -1,0 +1,223 @@
+#include "cli/schedule_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cli/proto_json.h"
+#include "cli/remote_client.h"
+#include "cli/remote_command.h"
+#include "tlsweep/v1/schedule.grpc.pb.h"
+
+namespace tlsweep::cli {
+namespace {
+
+constexpr size_t kChunkBytes = 256 << 10;
+
+struct ScheduleFlags {
+  RemoteFlags remote;
+  // add
+  std::string name;
+  std::string cron;
+  std::string domains;
+  ProfileFlags profile;
+  std::vector<std::string> regions;
+  uint32_t retention = 10;
+  uint32_t shard_size = 0;
+  uint32_t port = 0;
+  uint32_t max_attempts = 0;
+  bool reject_bad_lines = false;
+  // list
+  bool json = false;
+  // remove, run
+  std::string schedule_id;
+  bool delete_runs = false;
+};
+
+absl::StatusOr<std::unique_ptr<v1::ScheduleService::Stub>> Stub(const ScheduleFlags& flags,
+                                                                RemoteConnection* connection) {
+  absl::StatusOr<RemoteConnection> opened = RemoteConnection::Open(flags.remote);
+  if (!opened.ok()) return opened.status();
+  *connection = *std::move(opened);
+  return v1::ScheduleService::NewStub(connection->shared_channel());
+}
+
+int Fail(absl::string_view command, const absl::Status& status) {
+  std::cerr << "tlsweep schedule " << command << ": " << status.message() << "\n";
+  return 2;
+}
+
+int RunAdd(const ScheduleFlags& flags) {
+  absl::StatusOr<v1::ProbeProfile> profile = BuildProfile(flags.profile);
+  if (!profile.ok()) return Fail("add", profile.status());
+  const std::vector<std::string> regions = SplitRegions(flags.regions);
+  if (regions.empty()) return Fail("add", absl::InvalidArgumentError("give --regions"));
+  RemoteConnection connection;
+  auto stub = Stub(flags, &connection);
+  if (!stub.ok()) return Fail("add", stub.status());
+  grpc::ClientContext context;
+  connection.Prepare(context, /*streaming=*/true);
+  v1::Schedule schedule;
+  std::unique_ptr<grpc::ClientWriter<v1::AddScheduleRequest>> writer =
+      (*stub)->AddSchedule(&context, &schedule);
+  v1::AddScheduleRequest request;
+  v1::ScheduleHeader* header = request.mutable_header();
+  header->set_name(flags.name);
+  header->set_cron(flags.cron);
+  *header->mutable_profile() = *std::move(profile);
+  for (const std::string& region : regions) header->add_regions(region);
+  header->set_retention(flags.retention);
+  header->set_shard_size(flags.shard_size);
+  header->set_default_port(flags.port);
+  header->set_max_attempts(flags.max_attempts);
+  header->set_reject_bad_lines(flags.reject_bad_lines);
+  bool open = writer->Write(request);
+  absl::Status read = absl::OkStatus();
+  if (open) {
+    read = StreamFile(flags.domains, kChunkBytes, [&](std::string chunk) {
+      v1::AddScheduleRequest part;
+      part.mutable_chunk()->set_data(std::move(chunk));
+      return writer->Write(part);
+    });
+  }
+  if (!read.ok()) context.TryCancel();
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!read.ok()) return Fail("add", read);
+  if (!status.ok()) return ReportRpcError("schedule add", status);
+  if (flags.json) {
+    std::cout << ToJson(schedule, true) << "\n";
+    return 0;
+  }
+  std::cout << "schedule " << schedule.schedule_id() << " '" << schedule.name()
+            << "': " << schedule.targets() << " targets, cron '" << schedule.cron()
+            << "', next run " << FormatUnixMs(schedule.next_run_unix_ms()) << ", keeps "
+            << schedule.retention() << " runs\n";
+  for (const v1::LineError& bad : schedule.bad_lines()) {
+    std::cerr << flags.domains << ":" << bad.line_number() << ": " << bad.reason() << ": "
+              << bad.text() << "\n";
+  }
+  if (schedule.bad_line_count() > 0) {
+    std::cerr << schedule.bad_line_count() << " bad line(s) skipped\n";
+  }
+  return 0;
+}
+
+int RunList(const ScheduleFlags& flags) {
+  RemoteConnection connection;
+  auto stub = Stub(flags, &connection);
+  if (!stub.ok()) return Fail("list", stub.status());
+  grpc::ClientContext context;
+  connection.Prepare(context);
+  v1::ListSchedulesResponse response;
+  grpc::Status status = (*stub)->ListSchedules(&context, v1::ListSchedulesRequest(), &response);
+  if (!status.ok()) return ReportRpcError("schedule list", status);
+  if (flags.json) {
+    std::cout << ToJson(response, true) << "\n";
+    return 0;
+  }
+  if (response.schedules().empty()) {
+    std::cout << "no schedules\n";
+    return 0;
+  }
+  std::cout << absl::StrFormat("%-18s %-20s %-16s %-21s %5s %9s  %s\n", "SCHEDULE", "NAME", "CRON",
+                               "NEXT RUN", "KEEP", "TARGETS", "LAST RUNS");
+  for (const v1::Schedule& schedule : response.schedules()) {
+    std::vector<std::string> runs;
+    for (int i = 0; i < schedule.runs_size() && i < 3; ++i) {
+      runs.push_back(
+          absl::StrCat(schedule.runs(i).scan_id(), " ", ScanStateText(schedule.runs(i).state())));
+    }
+    std::cout << absl::StrFormat(
+        "%-18s %-20s %-16s %-21s %5d %9d  %s\n", schedule.schedule_id(), schedule.name(),
+        schedule.cron(), FormatUnixMs(schedule.next_run_unix_ms()), schedule.retention(),
+        schedule.targets(), runs.empty() ? "-" : absl::StrJoin(runs, ", "));
+  }
+  return 0;
+}
+
+int RunRemove(const ScheduleFlags& flags) {
+  RemoteConnection connection;
+  auto stub = Stub(flags, &connection);
+  if (!stub.ok()) return Fail("remove", stub.status());
+  grpc::ClientContext context;
+  connection.Prepare(context);
+  v1::RemoveScheduleRequest request;
+  request.set_schedule_id(flags.schedule_id);
+  request.set_delete_runs(flags.delete_runs);
+  v1::RemoveScheduleResponse response;
+  grpc::Status status = (*stub)->RemoveSchedule(&context, request, &response);
+  if (!status.ok()) return ReportRpcError("schedule remove", status);
+  std::cout << "removed " << flags.schedule_id << "\n";
+  return 0;
+}
+
+int RunNow(const ScheduleFlags& flags) {
+  RemoteConnection connection;
+  auto stub = Stub(flags, &connection);
+  if (!stub.ok()) return Fail("run", stub.status());
+  grpc::ClientContext context;
+  connection.Prepare(context);
+  v1::RunScheduleNowRequest request;
+  request.set_schedule_id(flags.schedule_id);
+  v1::Scan scan;
+  grpc::Status status = (*stub)->RunScheduleNow(&context, request, &scan);
+  if (!status.ok()) return ReportRpcError("schedule run", status);
+  std::cout << scan.scan_id() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void AddScheduleCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
+  (void)global;
+  auto flags = std::make_shared<ScheduleFlags>();
+  CLI::App* schedule = app.add_subcommand(
+      "schedule",
+      "Recurring scans kept by a coordinator: a list, candidates and regions run on a cron "
+      "schedule; each run's report diffs against the previous run");
+  schedule->require_subcommand(1);
+
+  CLI::App* add = schedule->add_subcommand("add", "Save a template and its schedule");
+  add->add_option("--name", flags->name, "Name (each run's scan gets it)")->required();
+  add->add_option("--cron", flags->cron,
+                  "When, UTC: 'minute hour day month weekday' or @daily, @hourly, @weekly...")
+      ->required();
+  add->add_option("--domains", flags->domains, "Target list file ('-': standard input)")
+      ->required();
+  AddProfileFlags(*add, flags->profile);
+  add->add_option("--regions", flags->regions, "Regions to scan from, e.g. eu,us")->required();
+  add->add_option("--retention", flags->retention, "Runs kept (older runs' scans are deleted)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  add->add_option("--shard-size", flags->shard_size, "Targets per shard (0: coordinator's)");
+  add->add_option("--port", flags->port, "SMTP port for targets without one (0: 25)");
+  add->add_option("--max-attempts", flags->max_attempts,
+                  "Leases of a shard before agent_lost (0: coordinator's)");
+  add->add_flag("--reject-bad-lines", flags->reject_bad_lines,
+                "Refuse the whole list when any line is bad");
+  add->add_flag("--json", flags->json, "Print the stored schedule as JSON");
+  AddRemoteFlags(*add, flags->remote);
+  add->callback([flags, &action] { action = [flags] { return RunAdd(*flags); }; });
+
+  CLI::App* list = schedule->add_subcommand("list", "Schedules, next run times and last runs");
+  list->add_flag("--json", flags->json, "JSON (ListSchedulesResponse, proto field names)");
+  AddRemoteFlags(*list, flags->remote);
+  list->callback([flags, &action] { action = [flags] { return RunList(*flags); }; });
+
+  CLI::App* remove = schedule->add_subcommand("remove", "Forget a schedule (its scans stay)");
+  remove->add_option("schedule", flags->schedule_id, "Schedule id")->required();
+  remove->add_flag("--delete-runs", flags->delete_runs, "Also delete the scans of its runs");
+  AddRemoteFlags(*remove, flags->remote);
+  remove->callback([flags, &action] { action = [flags] { return RunRemove(*flags); }; });
+
+  CLI::App* run = schedule->add_subcommand("run", "Start a run now (the schedule is unchanged)");
+  run->add_option("schedule", flags->schedule_id, "Schedule id")->required();
+  AddRemoteFlags(*run, flags->remote);
+  run->callback([flags, &action] { action = [flags] { return RunNow(*flags); }; });
+}
+
+}  // namespace tlsweep::cli

@@ -1,0 +1,221 @@
+#include "coordinator/schedule/schedule_service.h"
+
+#include <istream>
+#include <streambuf>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "agent/target/list_line_reader.h"
+#include "agent/target/target.h"
+
+namespace tlsweep::coordinator {
+namespace {
+
+using ::tlsweep::v1::AddScheduleRequest;
+using ::tlsweep::v1::Schedule;
+
+constexpr size_t kErrorsInStatus = 20;
+constexpr uint32_t kDefaultRetention = 10;
+constexpr uint32_t kMaxRetention = 1000;
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+// The list's bytes as an istream, pulled chunk by chunk from the AddSchedule stream.
+class ChunkStreamBuf : public std::streambuf {
+ public:
+  explicit ChunkStreamBuf(grpc::ServerReader<AddScheduleRequest>* reader) : reader_(reader) {}
+
+  bool protocol_error() const { return protocol_error_; }
+
+ protected:
+  int_type underflow() override {
+    while (gptr() == egptr()) {
+      AddScheduleRequest request;
+      if (!reader_->Read(&request)) return traits_type::eof();
+      if (!request.has_chunk()) {
+        protocol_error_ = true;
+        return traits_type::eof();
+      }
+      buffer_ = std::move(*request.mutable_chunk()->mutable_data());
+      setg(buffer_.data(), buffer_.data(), buffer_.data() + buffer_.size());
+    }
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  grpc::ServerReader<AddScheduleRequest>* reader_;
+  std::string buffer_;
+  bool protocol_error_ = false;
+};
+
+}  // namespace
+
+grpc::Status ScheduleServiceImpl::AddSchedule(grpc::ServerContext* context,
+                                              grpc::ServerReader<AddScheduleRequest>* reader,
+                                              Schedule* response) {
+  if (grpc::Status status = AuthorizeScanApi(auth_, context); !status.ok()) return status;
+  AddScheduleRequest first;
+  if (!reader->Read(&first) || !first.has_header()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a header");
+  }
+  const v1::ScheduleHeader& header = first.header();
+  const CoordinatorOptions& options = coordinator_.options();
+  const int64_t now_ms = NowUnixMs();
+  ScheduleSpec spec;
+  spec.name = header.name();
+  spec.cron = header.cron();
+  absl::StatusOr<int64_t> next_run = NextCronRunMs(spec.cron, now_ms);
+  if (!next_run.ok()) return ToGrpc(next_run.status());
+  if (*next_run == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("'", spec.cron, "' matches no time in the next five years"));
+  }
+  spec.next_run_ms = *next_run;
+  spec.retention = header.retention() == 0 ? kDefaultRetention : header.retention();
+  if (spec.retention > kMaxRetention) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("retention above ", kMaxRetention));
+  }
+  ScanSpec& scan = spec.scan;
+  scan.name = spec.name;
+  scan.profile = header.profile();
+  for (const std::string& region : header.regions()) {
+    if (region.empty() || absl::StrContains(region, ",")) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("bad region name '", region, "'"));
+    }
+    scan.regions.push_back(region);
+  }
+  if (scan.regions.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a schedule needs at least one region");
+  }
+  scan.shard_size = header.shard_size() == 0 ? options.default_shard_size : header.shard_size();
+  if (scan.shard_size > options.max_shard_size) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("shard size above ", options.max_shard_size));
+  }
+  if (header.default_port() > 65535) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "default port out of range");
+  }
+  scan.default_port = header.default_port() == 0 ? 25 : header.default_port();
+  scan.max_attempts =
+      header.max_attempts() == 0 ? options.default_max_attempts : header.max_attempts();
+
+  absl::StatusOr<std::unique_ptr<SubmissionWriter>> writer =
+      coordinator_.store().BeginSchedule(spec, now_ms);
+  if (!writer.ok()) return ToGrpc(writer.status());
+
+  ChunkStreamBuf buffer(reader);
+  std::istream in(&buffer);
+  agent::ListLineReader lines(in);
+  agent::BadLineLog bad_lines;
+  agent::ListLine line;
+  absl::Status failure;
+  while (lines.Next(line)) {
+    if (line.too_long) {
+      bad_lines.Add(line.line_number, line.text, "line too long");
+      continue;
+    }
+    absl::StatusOr<agent::Target> target =
+        agent::ParseTarget(line.text, static_cast<uint16_t>(scan.default_port));
+    if (!target.ok()) {
+      bad_lines.Add(line.line_number, line.text, target.status().message());
+      continue;
+    }
+    TargetRow row;
+    row.line_number = line.line_number;
+    row.input = target->input;
+    row.key = agent::TargetKey(*target);
+    if (target->kind == agent::Target::Kind::kDomain) row.domain = target->name;
+    row.weight = target->weight;
+    absl::StatusOr<bool> added = (*writer)->AddTarget(row);
+    if (!added.ok()) {
+      failure = added.status();
+      break;
+    }
+  }
+  if (failure.ok() && (buffer.protocol_error() || context->IsCancelled())) {
+    failure = buffer.protocol_error()
+                  ? absl::InvalidArgumentError("a header after the first message")
+                  : absl::CancelledError("the client cancelled the submission");
+  }
+  if (failure.ok() && header.reject_bad_lines() && bad_lines.count() > 0) {
+    std::string message = absl::StrCat(bad_lines.count(), " bad line(s); the list is rejected:");
+    for (size_t i = 0; i < bad_lines.lines().size() && i < kErrorsInStatus; ++i) {
+      absl::StrAppend(&message, "\n", agent::FormatBadLine(bad_lines.lines()[i], "list"));
+    }
+    failure = absl::InvalidArgumentError(message);
+  }
+  if (failure.ok() && lines.lines_read() > 0 && bad_lines.count() == lines.lines_read()) {
+    failure = absl::InvalidArgumentError("no valid target in the list");
+  }
+  if (!failure.ok()) {
+    (*writer)->Abandon(failure.message(), NowUnixMs());
+    return ToGrpc(failure);
+  }
+  SubmissionStats stats;
+  stats.lines = lines.lines_read();
+  stats.bad_line_count = bad_lines.count();
+  for (const agent::BadLine& bad : bad_lines.lines()) {
+    v1::LineError* error = &stats.bad_lines.emplace_back();
+    error->set_line_number(bad.line_number);
+    error->set_text(bad.text);
+    error->set_reason(bad.reason);
+  }
+  absl::StatusOr<v1::Scan> finished = (*writer)->Finish(stats, NowUnixMs());
+  if (!finished.ok()) {
+    (*writer)->Abandon(finished.status().message(), NowUnixMs());
+    return ToGrpc(finished.status());
+  }
+  if (scheduler_ != nullptr) scheduler_->Wake();
+  absl::StatusOr<Schedule> schedule =
+      coordinator_.store().GetSchedule(finished->scan_id(), /*max_runs=*/0);
+  if (!schedule.ok()) return ToGrpc(schedule.status());
+  *response = *std::move(schedule);
+  return grpc::Status::OK;
+}
+
+grpc::Status ScheduleServiceImpl::ListSchedules(grpc::ServerContext* context,
+                                                const v1::ListSchedulesRequest* request,
+                                                v1::ListSchedulesResponse* response) {
+  (void)request;
+  if (grpc::Status status = AuthorizeScanApi(auth_, context); !status.ok()) return status;
+  absl::StatusOr<std::vector<Schedule>> schedules =
+      coordinator_.store().ListSchedules(/*max_runs=*/0);
+  if (!schedules.ok()) return ToGrpc(schedules.status());
+  for (Schedule& schedule : *schedules) *response->add_schedules() = std::move(schedule);
+  return grpc::Status::OK;
+}
+
+grpc::Status ScheduleServiceImpl::RemoveSchedule(grpc::ServerContext* context,
+                                                 const v1::RemoveScheduleRequest* request,
+                                                 v1::RemoveScheduleResponse* response) {
+  (void)response;
+  if (grpc::Status status = AuthorizeScanApi(auth_, context); !status.ok()) return status;
+  absl::StatusOr<std::vector<LeaseRef>> leases =
+      coordinator_.store().RemoveSchedule(request->schedule_id(), request->delete_runs());
+  if (!leases.ok()) return ToGrpc(leases.status());
+  if (!leases->empty()) coordinator_.CancelLeases(*leases, "scan deleted with its schedule");
+  coordinator_.NotifyChanged();
+  if (scheduler_ != nullptr) scheduler_->Wake();
+  return grpc::Status::OK;
+}
+
+grpc::Status ScheduleServiceImpl::RunScheduleNow(grpc::ServerContext* context,
+                                                 const v1::RunScheduleNowRequest* request,
+                                                 v1::Scan* response) {
+  if (grpc::Status status = AuthorizeScanApi(auth_, context); !status.ok()) return status;
+  if (scheduler_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the scheduler is not running");
+  }
+  absl::StatusOr<std::string> scan_id = scheduler_->RunNow(request->schedule_id());
+  if (!scan_id.ok()) return ToGrpc(scan_id.status());
+  absl::StatusOr<v1::Scan> scan = coordinator_.store().GetScan(*scan_id, false);
+  if (!scan.ok()) return ToGrpc(scan.status());
+  *response = *std::move(scan);
+  return grpc::Status::OK;
+}
+
+}  // namespace tlsweep::coordinator
