@@ -225,14 +225,17 @@ class Sweeper::Impl {
 
   // Like ProbeEndpointOnce, for the enumeration of an endpoint (once per sweep).
   asio::awaitable<ProbeResult> EnumerateEndpointOnce(const ProbeEndpoint& endpoint) {
-    const std::string key = absl::StrCat(endpoint.mx_host, "|", endpoint.address.to_string(), "|",
-                                         endpoint.port, "|#enumerate");
+    // Keyed by address and port only: what a server accepts does not depend on the name a
+    // domain reached it by, and implicit-MX domains name the same server many ways.
+    const std::string key =
+        absl::StrCat(endpoint.address.to_string(), "|", endpoint.port, "|#enumerate");
     std::optional<ProbeResult> cached = co_await cache_.Claim(key);
     if (cached) {
       counters_.results_reused.fetch_add(1);
       ProbeResult copy = *std::move(cached);
       copy.set_target(endpoint.target);
       copy.set_domain(endpoint.domain);
+      copy.set_mx_host(endpoint.mx_host);
       copy.set_mx_preference(endpoint.mx_preference);
       copy.set_implicit_mx(endpoint.implicit_mx);
       copy.set_line_number(endpoint.line_number);
