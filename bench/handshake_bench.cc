@@ -39,8 +39,6 @@ void BM_InMemoryHandshake(benchmark::State& state, const std::string& client_nam
   state.SetItemsProcessed(state.iterations());
 }
 
-
-
 void RegisterAll() {
   for (const std::string& client : tlsweep::testing::BuiltBackendNames()) {
     for (const std::string& server : tlsweep::testing::BuiltBackendNames()) {
@@ -49,8 +47,8 @@ void RegisterAll() {
           const std::string name = client + "->" + server + "/" +
                                    (version == TlsVersion::kTls1_3 ? "TLSv1.3" : "TLSv1.2") +
                                    (ecdsa ? "/ECDSA" : "/RSA");
-          benchmark::RegisterBenchmark(name.c_str(), BM_InMemoryHandshake, client, server,
-                                       version, ecdsa)
+          benchmark::RegisterBenchmark(name.c_str(), BM_InMemoryHandshake, client, server, version,
+                                       ecdsa)
               ->Unit(benchmark::kMicrosecond);
         }
       }

@@ -82,7 +82,8 @@ class HttpSide {
   int port() const { return reports_->port(); }
 
  private:
-  HttpSide(std::unique_ptr<tlsweep::coordinator::report::ReportServer> reports, std::string store_path)
+  HttpSide(std::unique_ptr<tlsweep::coordinator::report::ReportServer> reports,
+           std::string store_path)
       : reports_(std::move(reports)), indexer_([this, store_path] { Index(store_path); }) {}
 
   void Index(const std::string& store_path) {

@@ -44,11 +44,10 @@ std::string StatusName(tlsweep::v1::VersionEnumeration::Status status) {
 std::string FormatEnumeration(const tlsweep::v1::Enumeration& enumeration) {
   std::string out;
   for (const tlsweep::v1::VersionEnumeration& version : enumeration.versions()) {
-    const std::string name(
-        backends::TlsVersionName(backends::VersionFromProto(version.version())));
+    const std::string name(backends::TlsVersionName(backends::VersionFromProto(version.version())));
     std::string preference;
     if (version.suites_size() > 1) {
-      preference = !version.preference_tested()   ? ", preference not tested"
+      preference = !version.preference_tested()  ? ", preference not tested"
                    : version.server_preference() ? ", server's order"
                                                  : ", client's order";
     }
@@ -62,7 +61,8 @@ std::string FormatEnumeration(const tlsweep::v1::Enumeration& enumeration) {
                             i < version.found_by_size() ? version.found_by(i) : "");
     }
     if (version.groups_size() > 0) {
-      absl::StrAppendFormat(&out, "  %-9s   groups: %s\n", "", absl::StrJoin(version.groups(), " "));
+      absl::StrAppendFormat(&out, "  %-9s   groups: %s\n", "",
+                            absl::StrJoin(version.groups(), " "));
     }
     if (version.untested_suites_size() > 0) {
       absl::StrAppendFormat(&out, "  %-9s   %d suites not testable with the loaded backends\n", "",

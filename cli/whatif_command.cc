@@ -127,11 +127,13 @@ void AddWhatIfCommand(CLI::App& app, const GlobalOptions& global, Action& action
       "Exit status: 0 nothing fails, 3 some target would fail, 1/2 could not run.");
   command->add_option("--results", options->results_file, "JSON Lines results of a sweep")
       ->required();
-  command->add_option("--candidate", options->flags.candidate_specs,
-                      "Candidate: name=... backend=openssl|gnutls ciphers=... min=... (repeatable)")
+  command
+      ->add_option("--candidate", options->flags.candidate_specs,
+                   "Candidate: name=... backend=openssl|gnutls ciphers=... min=... (repeatable)")
       ->allow_extra_args(false);
-  command->add_option("--candidate-from", options->flags.candidate_files,
-                      "Read candidates from an ecelerity.conf or Postfix main.cf (repeatable)")
+  command
+      ->add_option("--candidate-from", options->flags.candidate_files,
+                   "Read candidates from an ecelerity.conf or Postfix main.cf (repeatable)")
       ->allow_extra_args(false);
   command->add_option("--profile", options->flags.profile_file, "Probe profile file");
   command->add_flag("--all", options->all, "List every endpoint, not only those that fail");

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "agent/enumerate/offer_plan.h"
-#include "agent/probe/probe_types.h"
 #include "agent/politeness/politeness_gate.h"
+#include "agent/probe/probe_types.h"
 #include "asio.hpp"
 #include "backends/tls_version.h"
 #include "tlsweep/v1/probe.pb.h"

@@ -8,8 +8,8 @@
 
 #include "agent/dns/mx_resolver.h"
 #include "agent/policy/opt_out_list.h"
-#include "agent/probe/probe_types.h"
 #include "agent/politeness/politeness_gate.h"
+#include "agent/probe/probe_types.h"
 
 namespace tlsweep::agent {
 
