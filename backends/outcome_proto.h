@@ -5,12 +5,11 @@
 #include "absl/strings/string_view.h"
 #include "backends/backend.h"
 #include "backends/handshake_outcome.h"
+#include "backends/tls_version_proto.h"
 #include "tlsweep/v1/tls.pb.h"
 
 namespace tlsweep::backends {
 
-tlsweep::v1::TlsVersion VersionToProto(TlsVersion version);
-TlsVersion VersionFromProto(tlsweep::v1::TlsVersion version);
 tlsweep::v1::TlsFailureClass FailureToProto(FailureClass failure);
 
 tlsweep::v1::TlsHandshake HandshakeToProto(const HandshakeOutcome& outcome,

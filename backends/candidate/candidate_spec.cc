@@ -115,8 +115,8 @@ absl::Status ValidateCandidate(tlsweep::v1::TlsClientSettings& settings) {
     return absl::InvalidArgumentError(
         absl::StrCat("backend '", settings.backend(), "' is not known (openssl or gnutls)"));
   }
-  const TlsVersion min = TlsVersionFromProto(settings.min_version());
-  const TlsVersion max = TlsVersionFromProto(settings.max_version());
+  const TlsVersion min = VersionFromProto(settings.min_version());
+  const TlsVersion max = VersionFromProto(settings.max_version());
   if (min != TlsVersion::kUnknown && max != TlsVersion::kUnknown && max < min) {
     return absl::InvalidArgumentError(
         absl::StrCat("min ", TlsVersionName(min), " is newer than max ", TlsVersionName(max)));
@@ -161,9 +161,9 @@ absl::StatusOr<tlsweep::v1::TlsClientSettings> ParseCandidateSpec(absl::string_v
             absl::StrCat(key, "=", value, ": ", version.status().message()));
       }
       if (key == "min") {
-        settings.set_min_version(TlsVersionToProto(*version));
+        settings.set_min_version(VersionToProto(*version));
       } else {
-        settings.set_max_version(TlsVersionToProto(*version));
+        settings.set_max_version(VersionToProto(*version));
       }
     } else if (key == "groups") {
       absl::StatusOr<std::vector<uint16_t>> groups = ParseGroupList(value);
@@ -208,12 +208,10 @@ std::string FormatCandidateSpec(const tlsweep::v1::TlsClientSettings& settings) 
     parts.push_back(absl::StrCat("priority=", Quote(settings.gnutls_priority())));
   }
   if (settings.min_version() != tlsweep::v1::TLS_VERSION_UNSPECIFIED) {
-    parts.push_back(
-        absl::StrCat("min=", TlsVersionName(TlsVersionFromProto(settings.min_version()))));
+    parts.push_back(absl::StrCat("min=", TlsVersionName(VersionFromProto(settings.min_version()))));
   }
   if (settings.max_version() != tlsweep::v1::TLS_VERSION_UNSPECIFIED) {
-    parts.push_back(
-        absl::StrCat("max=", TlsVersionName(TlsVersionFromProto(settings.max_version()))));
+    parts.push_back(absl::StrCat("max=", TlsVersionName(VersionFromProto(settings.max_version()))));
   }
   if (!settings.groups().empty()) {
     parts.push_back(absl::StrCat("groups=", Quote(absl::StrJoin(settings.groups(), ":"))));

@@ -475,8 +475,8 @@ class Builder {
                                              " enables no TLS version: every handshake fails"));
     }
     if (range->hole && own) Warn(option.line, HoleWarning("tls_protocols", on, *range));
-    settings.set_min_version(TlsVersionToProto(range->min));
-    settings.set_max_version(TlsVersionToProto(range->max));
+    settings.set_min_version(VersionToProto(range->min));
+    settings.set_max_version(VersionToProto(range->max));
     return absl::OkStatus();
   }
 

@@ -310,8 +310,8 @@ absl::Status ResolveProtocols(MainCf& cf, const std::string& parameter,
                                        " leaves no TLS version enabled: every handshake fails"));
   }
   if (range->hole) cf.Warn(line, HoleWarning(parameter, enabled, *range));
-  settings.set_min_version(TlsVersionToProto(range->min));
-  settings.set_max_version(TlsVersionToProto(range->max));
+  settings.set_min_version(VersionToProto(range->min));
+  settings.set_max_version(VersionToProto(range->max));
   return absl::OkStatus();
 }
 

@@ -7,42 +7,6 @@
 
 namespace tlsweep::backends {
 
-tlsweep::v1::TlsVersion TlsVersionToProto(TlsVersion version) {
-  switch (version) {
-    case TlsVersion::kSsl3:
-      return tlsweep::v1::SSLV3;
-    case TlsVersion::kTls1_0:
-      return tlsweep::v1::TLSV1_0;
-    case TlsVersion::kTls1_1:
-      return tlsweep::v1::TLSV1_1;
-    case TlsVersion::kTls1_2:
-      return tlsweep::v1::TLSV1_2;
-    case TlsVersion::kTls1_3:
-      return tlsweep::v1::TLSV1_3;
-    case TlsVersion::kUnknown:
-      break;
-  }
-  return tlsweep::v1::TLS_VERSION_UNSPECIFIED;
-}
-
-TlsVersion TlsVersionFromProto(tlsweep::v1::TlsVersion version) {
-  switch (version) {
-    case tlsweep::v1::SSLV3:
-      return TlsVersion::kSsl3;
-    case tlsweep::v1::TLSV1_0:
-      return TlsVersion::kTls1_0;
-    case tlsweep::v1::TLSV1_1:
-      return TlsVersion::kTls1_1;
-    case tlsweep::v1::TLSV1_2:
-      return TlsVersion::kTls1_2;
-    case tlsweep::v1::TLSV1_3:
-      return TlsVersion::kTls1_3;
-    default:
-      break;
-  }
-  return TlsVersion::kUnknown;
-}
-
 std::optional<OpensslVersionRange> ResolveOpensslVersions(const std::vector<TlsVersion>& enabled) {
   // Mirrors ssl_get_min_max_version(): walk from the newest version down; a disabled (or
   // unavailable) version opens a hole, and the next enabled one below it starts a new range.

@@ -6,12 +6,10 @@
 #include <vector>
 
 #include "backends/tls_version.h"
+#include "backends/tls_version_proto.h"
 #include "tlsweep/v1/tls.pb.h"
 
 namespace tlsweep::backends {
-
-tlsweep::v1::TlsVersion TlsVersionToProto(TlsVersion version);
-TlsVersion TlsVersionFromProto(tlsweep::v1::TlsVersion version);
 
 // The versions an OpenSSL client built from TLS_method() really offers when some versions are
 // switched off with SSL_OP_NO_* flags (what Momentum's tls_protocols and Postfix's protocol

@@ -8,29 +8,13 @@
 #include "absl/strings/str_join.h"
 #include "backends/cipher_suite_table.h"
 #include "backends/group_table.h"
+#include "backends/tls_version_proto.h"
 
 namespace tlsweep::backends {
 namespace {
 
 using ::tlsweep::v1::Enumeration;
 using ::tlsweep::v1::VersionEnumeration;
-
-TlsVersion FromProtoVersion(tlsweep::v1::TlsVersion version) {
-  switch (version) {
-    case tlsweep::v1::SSLV3:
-      return TlsVersion::kSsl3;
-    case tlsweep::v1::TLSV1_0:
-      return TlsVersion::kTls1_0;
-    case tlsweep::v1::TLSV1_1:
-      return TlsVersion::kTls1_1;
-    case tlsweep::v1::TLSV1_2:
-      return TlsVersion::kTls1_2;
-    case tlsweep::v1::TLSV1_3:
-      return TlsVersion::kTls1_3;
-    default:
-      return TlsVersion::kUnknown;
-  }
-}
 
 template <typename T>
 bool Contains(const std::vector<T>& values, const T& value) {
@@ -68,7 +52,7 @@ struct ServerVersion {
 ServerVersion ReadServerVersion(const Enumeration& server, TlsVersion version) {
   ServerVersion result;
   for (const VersionEnumeration& entry : server.versions()) {
-    if (FromProtoVersion(entry.version()) != version) continue;
+    if (VersionFromProto(entry.version()) != version) continue;
     switch (entry.status()) {
       case VersionEnumeration::SUPPORTED:
         result.known = ServerVersion::Known::kSupported;

@@ -4,6 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "backends/cipher_suite_table.h"
+#include "backends/tls_version_proto.h"
 
 namespace tlsweep::backends {
 namespace {
@@ -22,9 +23,8 @@ bool SameSettings(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettin
 
 std::string LiveOutcome(const tlsweep::v1::ProbeResult& live) {
   if (live.tls().success()) {
-    // The proto enum counts SSLV3 = 1, TLSV1_0 = 2...; the wire value is 0x0300 + (n - 1).
-    return absl::StrCat(TlsVersionName(static_cast<TlsVersion>(0x0300 + live.tls().version() - 1)),
-                        " ", live.tls().suite().iana_name());
+    return absl::StrCat(TlsVersionName(VersionFromProto(live.tls().version())), " ",
+                        live.tls().suite().iana_name());
   }
   return absl::AsciiStrToLower(tlsweep::v1::ProbeFailure_Name(live.failure()));
 }
