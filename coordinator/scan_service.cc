@@ -3,12 +3,10 @@
 #include <openssl/crypto.h>
 
 #include <istream>
-#include <streambuf>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "agent/target/list_line_reader.h"
-#include "agent/target/target.h"
+#include "coordinator/list_upload.h"
 
 namespace tlsweep::coordinator {
 namespace {
@@ -16,39 +14,9 @@ namespace {
 using ::tlsweep::v1::CreateScanRequest;
 using ::tlsweep::v1::Scan;
 
-constexpr size_t kErrorsInStatus = 20;
-
 grpc::Status ToGrpc(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
-
-// The list's bytes as an istream, pulled chunk by chunk from the CreateScan stream.
-class ChunkStreamBuf : public std::streambuf {
- public:
-  explicit ChunkStreamBuf(grpc::ServerReader<CreateScanRequest>* reader) : reader_(reader) {}
-
-  bool protocol_error() const { return protocol_error_; }
-
- protected:
-  int_type underflow() override {
-    while (gptr() == egptr()) {
-      CreateScanRequest request;
-      if (!reader_->Read(&request)) return traits_type::eof();
-      if (!request.has_chunk()) {
-        protocol_error_ = true;
-        return traits_type::eof();
-      }
-      buffer_ = std::move(*request.mutable_chunk()->mutable_data());
-      setg(buffer_.data(), buffer_.data(), buffer_.data() + buffer_.size());
-    }
-    return traits_type::to_int_type(*gptr());
-  }
-
- private:
-  grpc::ServerReader<CreateScanRequest>* reader_;
-  std::string buffer_;
-  bool protocol_error_ = false;
-};
 
 bool IsTerminal(v1::ScanState state) {
   return state == v1::SCAN_DONE || state == v1::SCAN_CANCELLED || state == v1::SCAN_FAILED;
@@ -124,59 +92,22 @@ grpc::Status ScanServiceImpl::CreateScan(grpc::ServerContext* context,
       coordinator_.store().BeginScan(spec, NowUnixMs());
   if (!writer.ok()) return ToGrpc(writer.status());
 
-  ChunkStreamBuf buffer(reader);
+  ChunkStreamBuf<CreateScanRequest> buffer(reader);
   std::istream in(&buffer);
-  agent::ListLineReader lines(in);
-  agent::BadLineLog bad_lines;
-  agent::ListLine line;
-  absl::Status failure;
-  while (lines.Next(line)) {
-    if (line.too_long) {
-      bad_lines.Add(line.line_number, line.text, "line too long");
-      continue;
-    }
-    absl::StatusOr<agent::Target> target =
-        agent::ParseTarget(line.text, static_cast<uint16_t>(spec.default_port));
-    if (!target.ok()) {
-      bad_lines.Add(line.line_number, line.text, target.status().message());
-      continue;
-    }
-    TargetRow row;
-    row.line_number = line.line_number;
-    row.input = target->input;
-    row.key = agent::TargetKey(*target);
-    if (target->kind == agent::Target::Kind::kDomain) row.domain = target->name;
-    row.weight = target->weight;
-    absl::StatusOr<bool> added = (*writer)->AddTarget(row);
-    if (!added.ok()) {
-      failure = added.status();
-      break;
-    }
-  }
+  SubmissionStats stats;
+  absl::Status failure =
+      ReadTargetList(in, static_cast<uint16_t>(spec.default_port), **writer, stats);
   if (failure.ok() && (buffer.protocol_error() || context->IsCancelled())) {
     failure = buffer.protocol_error()
                   ? absl::InvalidArgumentError("a header after the first message")
                   : absl::CancelledError("the client cancelled the submission");
   }
-  if (failure.ok() && header.reject_bad_lines() && bad_lines.count() > 0) {
-    std::string message = absl::StrCat(bad_lines.count(), " bad line(s); the list is rejected:");
-    for (size_t i = 0; i < bad_lines.lines().size() && i < kErrorsInStatus; ++i) {
-      absl::StrAppend(&message, "\n", agent::FormatBadLine(bad_lines.lines()[i], "list"));
-    }
-    failure = absl::InvalidArgumentError(message);
+  if (failure.ok() && header.reject_bad_lines() && stats.bad_line_count > 0) {
+    failure = RejectionOf(stats);
   }
   if (!failure.ok()) {
     (*writer)->Abandon(failure.message(), NowUnixMs());
     return ToGrpc(failure);
-  }
-  SubmissionStats stats;
-  stats.lines = lines.lines_read();
-  stats.bad_line_count = bad_lines.count();
-  for (const agent::BadLine& bad : bad_lines.lines()) {
-    v1::LineError* error = &stats.bad_lines.emplace_back();
-    error->set_line_number(bad.line_number);
-    error->set_text(bad.text);
-    error->set_reason(bad.reason);
   }
   absl::StatusOr<Scan> finished = (*writer)->Finish(stats, NowUnixMs());
   if (!finished.ok()) return ToGrpc(finished.status());

@@ -1,5 +1,6 @@
 // The negotiation model on synthetic enumerations: one case per rule in negotiation_model.h.
 #include "backends/negotiation/negotiation_model.h"
+#include "backends/tls_version_proto.h"
 
 #include <gtest/gtest.h>
 
@@ -33,22 +34,6 @@ constexpr uint16_t kP256 = 23;
 constexpr uint16_t kP384 = 24;
 constexpr uint16_t kFfdhe2048 = 256;
 
-tlsweep::v1::TlsVersion ToProto(TlsVersion version) {
-  switch (version) {
-    case TlsVersion::kSsl3:
-      return tlsweep::v1::SSLV3;
-    case TlsVersion::kTls1_0:
-      return tlsweep::v1::TLSV1_0;
-    case TlsVersion::kTls1_1:
-      return tlsweep::v1::TLSV1_1;
-    case TlsVersion::kTls1_2:
-      return tlsweep::v1::TLSV1_2;
-    case TlsVersion::kTls1_3:
-      return tlsweep::v1::TLSV1_3;
-    default:
-      return tlsweep::v1::TLS_VERSION_UNSPECIFIED;
-  }
-}
 
 // One server version, built fluently: Supported(...).ClientPreference().Untested({...}).
 struct ServerVersionSpec {
@@ -108,7 +93,7 @@ Enumeration MakeEnumeration(const std::vector<ServerVersionSpec>& specs) {
   Enumeration enumeration;
   for (const ServerVersionSpec& spec : specs) {
     VersionEnumeration* entry = enumeration.add_versions();
-    entry->set_version(ToProto(spec.version));
+    entry->set_version(VersionToProto(spec.version));
     entry->set_status(spec.status);
     for (uint16_t code : spec.suites) {
       tlsweep::v1::CipherSuite* suite = entry->add_suites();
