@@ -4,6 +4,10 @@
 #include <iostream>
 #include <memory>
 
+#include "agent/probe/candidate_builder.h"
+#include "backends/candidate/candidate_spec.h"
+#include "backends/plugin_loader.h"
+#include "cli/stored_whatif.h"
 #include "coordinator/report/render.h"
 #include "coordinator/report/report_builder.h"
 #include "coordinator/store/sqlite_db.h"
@@ -18,6 +22,8 @@ struct ReportCommandOptions {
   std::string scan_id;
   std::string format = "text";
   std::vector<std::string> candidates;
+  std::vector<std::string> whatif_specs;
+  std::string plugin_dir;
   std::string against;
   std::string out_file;
   std::string store;
@@ -49,7 +55,33 @@ int RunReport(const ReportCommandOptions& options) {
     if (previous.ok() && previous->has_value()) report_options.against_scan_id = **previous;
   }
   report_options.max_domains = options.top;
-  absl::StatusOr<report::Report> built = report::BuildReport(**db, report_options);
+  // What-if candidates, evaluated from the scan's stored enumerations.
+  report::WhatIfProvider what_if;
+  // Outlives the candidates, which point at its backends.
+  absl::StatusOr<backends::BackendRegistry> registry = absl::NotFoundError("no plugins loaded");
+  if (!options.whatif_specs.empty()) {
+    registry = backends::BackendRegistry::LoadDirectory(
+        backends::ResolvePluginDirectory(options.plugin_dir));
+    if (!registry.ok()) {
+      std::cerr << "tlsweep report: " << registry.status().message() << "\n";
+      return 1;
+    }
+    std::vector<agent::TlsCandidate> candidates;
+    for (const std::string& spec : options.whatif_specs) {
+      absl::StatusOr<tlsweep::v1::TlsClientSettings> settings = backends::ParseCandidateSpec(spec);
+      absl::StatusOr<agent::TlsCandidate> candidate =
+          settings.ok() ? agent::BuildCandidate(*settings, *registry, "")
+                        : absl::StatusOr<agent::TlsCandidate>(settings.status());
+      if (!candidate.ok()) {
+        std::cerr << "tlsweep report: --whatif '" << spec << "': " << candidate.status().message()
+                  << "\n";
+        return 2;
+      }
+      candidates.push_back(*std::move(candidate));
+    }
+    what_if = StoredWhatIf(std::move(candidates));
+  }
+  absl::StatusOr<report::Report> built = report::BuildReport(**db, report_options, what_if);
   if (!built.ok()) {
     std::cerr << "tlsweep report: " << built.status().message() << "\n";
     return built.status().code() == absl::StatusCode::kNotFound ? 3 : 1;
@@ -86,7 +118,6 @@ int RunReport(const ReportCommandOptions& options) {
 }  // namespace
 
 void AddReportCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
-  (void)global;
   auto options = std::make_shared<ReportCommandOptions>();
   CLI::App* command = app.add_subcommand(
       "report",
@@ -97,6 +128,12 @@ void AddReportCommand(CLI::App& app, const GlobalOptions& global, Action& action
   command->add_option("--format", options->format, "text (one screen), json, csv or html")
       ->check(CLI::IsMember({"text", "json", "csv", "html"}))
       ->capture_default_str();
+  command
+      ->add_option("--whatif", options->whatif_specs,
+                   "A new candidate (name=... backend=... ciphers=...) predicted from the scan's "
+                   "stored enumerations, without scanning again (repeatable; the scan must "
+                   "have run with --enumerate)")
+      ->allow_extra_args(false);
   command->add_option("--candidate", options->candidates,
                       "Only this candidate config (repeatable); default: all");
   command->add_option("--against", options->against,
@@ -107,7 +144,10 @@ void AddReportCommand(CLI::App& app, const GlobalOptions& global, Action& action
                       "The coordinator's SQLite store (embedded mode reads it directly)");
   command->add_option("--top", options->top, "Failing domains listed (worst first by volume)")
       ->capture_default_str();
-  command->callback([options, &action] { action = [options] { return RunReport(*options); }; });
+  command->callback([options, &global, &action] {
+    options->plugin_dir = global.plugin_dir;
+    action = [options] { return RunReport(*options); };
+  });
 }
 
 }  // namespace tlsweep::cli

@@ -1,0 +1,159 @@
+#include "cli/stored_whatif.h"
+
+#include <map>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "backends/negotiation/negotiation_model.h"
+
+namespace tlsweep::cli {
+namespace {
+
+using coordinator::SqliteDb;
+using coordinator::report::WhatIfRow;
+using coordinator::report::WhatIfSection;
+using tlsweep::v1::ProbeResult;
+
+bool SameSettings(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettings b) {
+  a.clear_name();
+  a.clear_source();
+  b.clear_name();
+  b.clear_source();
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+struct DomainState {
+  bool any_endpoint = false;
+  bool all_fail = true;
+  bool uncertain = false;
+};
+
+}  // namespace
+
+coordinator::report::WhatIfProvider StoredWhatIf(std::vector<agent::TlsCandidate> candidates) {
+  return [candidates = std::move(candidates)](SqliteDb& db,
+                                              const coordinator::report::Report& report)
+             -> absl::StatusOr<std::optional<WhatIfSection>> {
+    if (candidates.empty()) return std::nullopt;
+    std::vector<backends::Offer> offers;
+    for (const agent::TlsCandidate& candidate : candidates) {
+      absl::StatusOr<backends::Offer> offer = candidate.backend->Expand(candidate.config);
+      if (!offer.ok()) return offer.status();
+      offers.push_back(*std::move(offer));
+    }
+    // Weights by domain (mail volume from the list).
+    absl::flat_hash_map<std::string, double> weights;
+    {
+      absl::StatusOr<coordinator::SqliteStatement> query =
+          db.Prepare("SELECT domain, weight FROM targets WHERE scan_id = ?");
+      if (!query.ok()) return query.status();
+      query->Bind(1, report.scan.scan_id);
+      while (true) {
+        absl::StatusOr<bool> row = query->Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        weights[query->Text(0)] = query->Double(1);
+      }
+    }
+    WhatIfSection section;
+    int64_t total_checked = 0;
+    int64_t total_agreed = 0;
+    for (const std::string& region : report.scan.regions) {
+      // One prediction per endpoint (address, port) and candidate; results name the same
+      // endpoint once per domain that uses it.
+      std::map<std::pair<std::string, size_t>, backends::Prediction> predictions;
+      std::vector<std::map<std::string, DomainState>> domains(candidates.size());
+      std::vector<int64_t> checked(candidates.size()), agreed(candidates.size());
+      std::vector<std::map<std::string, const char*>> live(candidates.size());
+      absl::StatusOr<coordinator::SqliteStatement> query =
+          db.Prepare("SELECT result FROM results WHERE scan_id = ? AND region = ? ORDER BY probe");
+      if (!query.ok()) return query.status();
+      query->Bind(1, report.scan.scan_id).Bind(2, region);
+      std::set<std::string> live_checked_endpoints;
+      while (true) {
+        absl::StatusOr<bool> row = query->Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        ProbeResult result;
+        if (!result.ParseFromString(query->Blob(0))) continue;
+        const std::string endpoint = absl::StrCat(result.address(), ":", result.port());
+        if (result.probe() == "starttls") {
+          // Live probes come after every enumeration (ORDER BY probe): compare them with
+          // the prediction for their endpoint, once per endpoint ("enumerate" sorts first).
+          for (size_t c = 0; c < candidates.size(); ++c) {
+            if (!result.has_tls() || !SameSettings(result.tls_settings(), candidates[c].settings)) {
+              continue;
+            }
+            auto it = predictions.find({endpoint, c});
+            if (it == predictions.end()) continue;
+            if (!live_checked_endpoints.insert(absl::StrCat(c, "|", endpoint)).second) continue;
+            const backends::Prediction& prediction = it->second;
+            const bool agrees =
+                result.tls().success()
+                    ? prediction.verdict == backends::Prediction::Verdict::kNegotiates &&
+                          prediction.suite == result.tls().suite().code_point()
+                    : prediction.verdict == backends::Prediction::Verdict::kFails;
+            ++checked[c];
+            agreed[c] += agrees ? 1 : 0;
+          }
+          continue;
+        }
+        if (result.probe() != "enumerate" || result.domain().empty()) continue;
+        if (result.failure() != tlsweep::v1::PROBE_OK) {
+          // No enumeration: a server without (working) STARTTLS fails whatever the candidate,
+          // as in the live reading; an unreachable one does not count either way.
+          if (result.failure() == tlsweep::v1::STARTTLS_NOT_OFFERED ||
+              result.failure() == tlsweep::v1::STARTTLS_REFUSED) {
+            for (size_t c = 0; c < candidates.size(); ++c) {
+              DomainState& state = domains[c][result.domain()];
+              state.any_endpoint = true;
+            }
+          }
+          continue;
+        }
+        for (size_t c = 0; c < candidates.size(); ++c) {
+          auto [it, inserted] = predictions.try_emplace({endpoint, c});
+          if (inserted) it->second = backends::PredictNegotiation(result.enumeration(), offers[c]);
+          DomainState& state = domains[c][result.domain()];
+          state.any_endpoint = true;
+          state.all_fail &= it->second.verdict == backends::Prediction::Verdict::kFails;
+          state.uncertain |= it->second.verdict == backends::Prediction::Verdict::kUncertain;
+        }
+      }
+      for (size_t c = 0; c < candidates.size(); ++c) {
+        WhatIfRow row;
+        row.candidate = candidates[c].name;
+        row.region = region;
+        int64_t uncertain = 0;
+        for (const auto& [domain, state] : domains[c]) {
+          if (!state.any_endpoint) continue;
+          const auto weight = weights.find(domain);
+          const double w = weight == weights.end() ? 1 : weight->second;
+          row.evaluated.domains += 1;
+          row.evaluated.weight += w;
+          if (state.all_fail) {
+            row.fails.domains += 1;
+            row.fails.weight += w;
+          }
+          uncertain += state.uncertain ? 1 : 0;
+        }
+        row.confidence = absl::StrCat(
+            checked[c] > 0 ? absl::StrCat(agreed[c], "/", checked[c], " live endpoint checks agree")
+                           : "no live check of these settings",
+            uncertain > 0 ? absl::StrCat("; ", uncertain, " domains uncertain") : "");
+        total_checked += checked[c];
+        total_agreed += agreed[c];
+        section.rows.push_back(std::move(row));
+      }
+    }
+    section.note = absl::StrCat(
+        "Predicted from the enumerations stored in this scan, without scanning again: a domain "
+        "fails when every MX it reached would fail (an MX without working STARTTLS fails "
+        "whatever the candidate). Live checks: ",
+        total_agreed, "/", total_checked, " agree.");
+    return section;
+  };
+}
+
+}  // namespace tlsweep::cli
