@@ -26,29 +26,6 @@ bool SameSecret(absl::string_view a, absl::string_view b) {
   return diff == 0;
 }
 
-std::string Esc(absl::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string UrlEncode(absl::string_view text) {
   std::string out;
   for (unsigned char c : text) {
@@ -190,12 +167,13 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
     const std::string q = token_query(req, '?');
     for (const ScanRow& scan : *scans) {
       const std::string base = absl::StrCat("/scans/", UrlEncode(scan.scan_id));
-      absl::StrAppend(&html, "<tr><td><a href=\"", Esc(base + q), "\">", Esc(scan.scan_id),
-                      "</a></td><td>", Esc(scan.name), "</td><td>", Esc(scan.state),
-                      "</td><td class=\"n\">", scan.targets, "</td><td>", UtcTime(scan.created_ms),
-                      "</td><td>", Esc(absl::StrJoin(scan.progress, "; ")), "</td><td><a href=\"",
-                      Esc(base + "/report.json" + q), "\">JSON</a> <a href=\"",
-                      Esc(base + "/report.csv" + q), "\">CSV</a></td></tr>");
+      absl::StrAppend(&html, "<tr><td><a href=\"", HtmlEscape(base + q), "\">",
+                      HtmlEscape(scan.scan_id), "</a></td><td>", HtmlEscape(scan.name), "</td><td>",
+                      HtmlEscape(scan.state), "</td><td class=\"n\">", scan.targets, "</td><td>",
+                      UtcTime(scan.created_ms), "</td><td>",
+                      HtmlEscape(absl::StrJoin(scan.progress, "; ")), "</td><td><a href=\"",
+                      HtmlEscape(base + "/report.json" + q), "\">JSON</a> <a href=\"",
+                      HtmlEscape(base + "/report.csv" + q), "\">CSV</a></td></tr>");
     }
     if (scans->empty()) absl::StrAppend(&html, "<tr><td colspan=\"7\">No scans yet.</td></tr>");
     absl::StrAppend(&html, "</tbody></table></body></html>\n");
@@ -229,9 +207,10 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
       const std::string base = absl::StrCat("/scans/", UrlEncode(report_options.scan_id));
       const std::string q = token_query(req, '?');
       const std::string links = absl::StrCat(
-          "<p class=\"noprint meta\"><a href=\"", Esc(q.empty() ? "/" : "/" + q),
-          "\">All scans</a> &middot; Download <a href=\"", Esc(base + "/report.json" + q),
-          "\">JSON</a> &middot; <a href=\"", Esc(base + "/report.csv" + q), "\">CSV</a></p>");
+          "<p class=\"noprint meta\"><a href=\"", HtmlEscape(q.empty() ? "/" : "/" + q),
+          "\">All scans</a> &middot; Download <a href=\"", HtmlEscape(base + "/report.json" + q),
+          "\">JSON</a> &middot; <a href=\"", HtmlEscape(base + "/report.csv" + q),
+          "\">CSV</a></p>");
       const size_t at = html.find("</header>");
       if (at != std::string::npos) html.insert(at, links);
       res.set_content(html, "text/html; charset=utf-8");

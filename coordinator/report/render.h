@@ -25,5 +25,6 @@ absl::Status WriteDomainsCsv(SqliteDb& db, const ReportOptions& options, std::os
 std::string Percent(double part, double whole);  // "12.3%", "-" when whole is 0.
 std::string Volume(double weight);               // "1234", "12.5"
 std::string UtcTime(int64_t unix_ms);            // "2024-05-01 12:00 UTC"
+std::string HtmlEscape(absl::string_view text);  // & < > " ' as entities
 
 }  // namespace tlsweep::coordinator::report

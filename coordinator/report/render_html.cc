@@ -8,9 +8,8 @@
 #include "coordinator/report/render.h"
 
 namespace tlsweep::coordinator::report {
-namespace {
 
-std::string Esc(absl::string_view text) {
+std::string HtmlEscape(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -36,6 +35,8 @@ std::string Esc(absl::string_view text) {
   }
   return out;
 }
+
+namespace {
 
 constexpr const char* kStyle = R"css(
 :root { --fail: #c0392b; --warn: #d68910; --ok: #1e8449; --muted: #5d6d7e; --line: #d5d8dc; }
@@ -129,7 +130,7 @@ std::string BarChart(const Distribution& d, absl::string_view title, size_t max_
   std::string svg = absl::StrFormat(
       "<figure><figcaption>%s</figcaption><svg width=\"372\" height=\"%d\" viewBox=\"0 0 372 %d\" "
       "role=\"img\" aria-label=\"%s\" font-family=\"sans-serif\" font-size=\"11\">",
-      Esc(title), height, height, Esc(title));
+      HtmlEscape(title), height, height, HtmlEscape(title));
   for (size_t i = 0; i < rows.size(); ++i) {
     const int y = static_cast<int>(i) * row_height;
     std::string label = rows[i].key;
@@ -140,7 +141,7 @@ std::string BarChart(const Distribution& d, absl::string_view title, size_t max_
         "<text x=\"0\" y=\"%d\">%s</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"12\" "
         "fill=\"#2e86c1\"><title>%s: %d domains</title></rect><text x=\"%.1f\" y=\"%d\">%s"
         "</text>",
-        y + 13, Esc(label), label_width, y + 3, std::max(w, 1.0), Esc(rows[i].key),
+        y + 13, HtmlEscape(label), label_width, y + 3, std::max(w, 1.0), HtmlEscape(rows[i].key),
         rows[i].count.domains, label_width + std::max(w, 1.0) + 4, y + 13,
         Percent(static_cast<double>(rows[i].count.domains), static_cast<double>(total)));
   }
@@ -148,15 +149,15 @@ std::string BarChart(const Distribution& d, absl::string_view title, size_t max_
 }
 
 std::string Endpoint(const EndpointRef& e) {
-  return absl::StrCat(Esc(e.mx_host), " <span class=\"meta\">[", Esc(e.address), "]:", e.port,
-                      "</span>");
+  return absl::StrCat(HtmlEscape(e.mx_host), " <span class=\"meta\">[", HtmlEscape(e.address),
+                      "]:", e.port, "</span>");
 }
 
 std::string VerdictCell(absl::string_view verdict) {
   const char* css = verdict == "ok" || verdict == "tls" ? "ok"
                     : verdict == "degraded"             ? "degraded"
                                                         : "fails";
-  return absl::StrCat("<span class=\"", css, "\">", Esc(verdict), "</span>");
+  return absl::StrCat("<span class=\"", css, "\">", HtmlEscape(verdict), "</span>");
 }
 
 }  // namespace
@@ -166,21 +167,22 @@ std::string RenderHtml(const Report& report) {
   const bool weighted = report.weighted;
   const char* share_of = weighted ? "of mail volume" : "of domains";
   std::string h;
-  absl::StrAppend(
-      &h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-      "<title>STARTTLS compatibility report: ", Esc(scan.name.empty() ? scan.scan_id : scan.name),
-      "</title><style>", kStyle, "</style></head><body>\n");
+  absl::StrAppend(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+                  "<title>STARTTLS compatibility report: ",
+                  HtmlEscape(scan.name.empty() ? scan.scan_id : scan.name), "</title><style>",
+                  kStyle, "</style></head><body>\n");
   absl::StrAppend(&h, "<header><h1>STARTTLS compatibility report</h1><p class=\"meta\">Scan <b>",
-                  Esc(scan.scan_id), "</b>",
-                  scan.name.empty() ? "" : " \u201c" + Esc(scan.name) + "\u201d", " &middot; ",
-                  Esc(scan.state), " &middot; ", scan.targets, " targets &middot; created ",
-                  UtcTime(scan.created_unix_ms), " &middot; report generated ",
-                  UtcTime(report.generated_unix_ms), "<br>Regions: ");
+                  HtmlEscape(scan.scan_id), "</b>",
+                  scan.name.empty() ? "" : " \u201c" + HtmlEscape(scan.name) + "\u201d",
+                  " &middot; ", HtmlEscape(scan.state), " &middot; ", scan.targets,
+                  " targets &middot; created ", UtcTime(scan.created_unix_ms),
+                  " &middot; report generated ", UtcTime(report.generated_unix_ms),
+                  "<br>Regions: ");
   std::vector<std::string> coverage;
   for (const RegionProgressInfo& p : scan.progress) {
     coverage.push_back(
-        absl::StrCat(Esc(p.region), " (", p.shards_indexed, "/", p.shards, " shards)"));
+        absl::StrCat(HtmlEscape(p.region), " (", p.shards_indexed, "/", p.shards, " shards)"));
   }
   absl::StrAppend(
       &h, absl::StrJoin(coverage, ", "),
@@ -209,20 +211,20 @@ std::string RenderHtml(const Report& report) {
   for (const Headline& row : report.headlines) {
     std::vector<std::string> classes;
     for (size_t i = 0; i < row.fail_classes.size() && i < 4; ++i) {
-      classes.push_back(absl::StrCat(Esc(row.fail_classes[i].first), " (",
+      classes.push_back(absl::StrCat(HtmlEscape(row.fail_classes[i].first), " (",
                                      row.fail_classes[i].second.domains, ")"));
     }
-    absl::StrAppend(&h, "<tr><td><b>", Esc(row.candidate), "</b></td><td>", Esc(row.region),
-                    "</td><td>", row.tls_required ? "required" : "opportunistic",
-                    "</td><td class=\"n\">", row.total.domains, "</td><td class=\"n fails\">",
-                    row.fails.domains, " <small>", Share(row.fails, row.total, weighted),
-                    "</small></td><td class=\"n degraded\">", row.degraded.domains, " <small>",
-                    Share(row.degraded, row.total, weighted), "</small></td><td class=\"n\">",
-                    row.cleartext.domains, " <small>", Share(row.cleartext, row.total, weighted),
-                    "</small></td><td class=\"n\">", row.unreachable.domains,
-                    "</td><td class=\"n\">", row.failing_endpoints, " / ", row.endpoints,
-                    "</td><td class=\"classes\">", absl::StrJoin(classes, "<br>"), "</td><td>",
-                    StackedBar(row, weighted), "</td></tr>");
+    absl::StrAppend(&h, "<tr><td><b>", HtmlEscape(row.candidate), "</b></td><td>",
+                    HtmlEscape(row.region), "</td><td>",
+                    row.tls_required ? "required" : "opportunistic", "</td><td class=\"n\">",
+                    row.total.domains, "</td><td class=\"n fails\">", row.fails.domains, " <small>",
+                    Share(row.fails, row.total, weighted), "</small></td><td class=\"n degraded\">",
+                    row.degraded.domains, " <small>", Share(row.degraded, row.total, weighted),
+                    "</small></td><td class=\"n\">", row.cleartext.domains, " <small>",
+                    Share(row.cleartext, row.total, weighted), "</small></td><td class=\"n\">",
+                    row.unreachable.domains, "</td><td class=\"n\">", row.failing_endpoints, " / ",
+                    row.endpoints, "</td><td class=\"classes\">", absl::StrJoin(classes, "<br>"),
+                    "</td><td>", StackedBar(row, weighted), "</td></tr>");
   }
   if (report.headlines.empty()) {
     absl::StrAppend(&h, "<tr><td colspan=\"11\">No results indexed yet.</td></tr>");
@@ -238,9 +240,9 @@ std::string RenderHtml(const Report& report) {
                     "<table id=\"candidates\"><thead><tr><th>Candidate</th><th>Backend</th>"
                     "<th>Policy</th><th>Configuration</th></tr></thead><tbody>");
     for (const CandidateInfo& c : report.candidates) {
-      absl::StrAppend(&h, "<tr><td>", Esc(c.name), "</td><td>", Esc(c.backend), "</td><td>",
-                      c.tls_required ? "TLS required" : "opportunistic", "</td><td><code>",
-                      Esc(c.config), "</code></td></tr>");
+      absl::StrAppend(&h, "<tr><td>", HtmlEscape(c.name), "</td><td>", HtmlEscape(c.backend),
+                      "</td><td>", c.tls_required ? "TLS required" : "opportunistic",
+                      "</td><td><code>", HtmlEscape(c.config), "</code></td></tr>");
     }
     absl::StrAppend(&h, "</tbody></table>");
   }
@@ -258,12 +260,13 @@ std::string RenderHtml(const Report& report) {
                     "<th>Region</th><th>TLS required</th><th>Opportunistic</th><th>Failure</th>"
                     "<th>Cause</th><th>MX</th><th class=\"n\">Failing MX</th></tr></thead><tbody>");
     for (const FailingDomain& d : report.failing_domains) {
-      absl::StrAppend(&h, "<tr><td>", Esc(d.domain), "</td><td class=\"n\">", Volume(d.weight),
-                      "</td><td>", Esc(d.candidate), "</td><td>", Esc(d.region), "</td><td>",
-                      VerdictCell(d.required), "</td><td>", VerdictCell(d.opportunistic),
-                      "</td><td>", Esc(d.failure), "</td><td>", Esc(d.cause), "</td><td>",
-                      Esc(d.mx_host), "</td><td class=\"n\">", d.failing_endpoints, " / ",
-                      d.endpoints, "</td></tr>");
+      absl::StrAppend(&h, "<tr><td>", HtmlEscape(d.domain), "</td><td class=\"n\">",
+                      Volume(d.weight), "</td><td>", HtmlEscape(d.candidate), "</td><td>",
+                      HtmlEscape(d.region), "</td><td>", VerdictCell(d.required), "</td><td>",
+                      VerdictCell(d.opportunistic), "</td><td>", HtmlEscape(d.failure), "</td><td>",
+                      HtmlEscape(d.cause), "</td><td>", HtmlEscape(d.mx_host),
+                      "</td><td class=\"n\">", d.failing_endpoints, " / ", d.endpoints,
+                      "</td></tr>");
     }
     absl::StrAppend(&h, "</tbody></table>");
   }
@@ -291,7 +294,7 @@ std::string RenderHtml(const Report& report) {
         }
       }
       if (charts.empty()) continue;
-      absl::StrAppend(&h, "<h3>", Esc(c.name), " &middot; ", Esc(region),
+      absl::StrAppend(&h, "<h3>", HtmlEscape(c.name), " &middot; ", HtmlEscape(region),
                       "</h3><div class=\"grid\">", charts, "</div>");
     }
   }
@@ -309,11 +312,12 @@ std::string RenderHtml(const Report& report) {
                     "<th class=\"n\">Differ</th><th>Root causes</th></tr></thead><tbody>");
     for (const BackendDifferential& d : report.backend_differentials) {
       std::vector<std::string> causes;
-      for (const auto& [cause, n] : d.causes) causes.push_back(absl::StrCat(Esc(cause), " ", n));
-      absl::StrAppend(&h, "<tr><td>", Esc(d.candidate_a), " (", Esc(d.backend_a), ") vs ",
-                      Esc(d.candidate_b), " (", Esc(d.backend_b), ")</td><td class=\"n\">",
-                      d.endpoints, "</td><td class=\"n\">", d.differing, "</td><td>",
-                      absl::StrJoin(causes, ", "), "</td></tr>");
+      for (const auto& [cause, n] : d.causes)
+        causes.push_back(absl::StrCat(HtmlEscape(cause), " ", n));
+      absl::StrAppend(&h, "<tr><td>", HtmlEscape(d.candidate_a), " (", HtmlEscape(d.backend_a),
+                      ") vs ", HtmlEscape(d.candidate_b), " (", HtmlEscape(d.backend_b),
+                      ")</td><td class=\"n\">", d.endpoints, "</td><td class=\"n\">", d.differing,
+                      "</td><td>", absl::StrJoin(causes, ", "), "</td></tr>");
     }
     absl::StrAppend(&h, "</tbody></table>");
     if (!report.backend_differences.empty()) {
@@ -323,10 +327,10 @@ std::string RenderHtml(const Report& report) {
                       "<th class=\"n\">Domains</th><th class=\"n\">Volume</th></tr></thead>"
                       "<tbody>");
       for (const BackendDifference& d : report.backend_differences) {
-        absl::StrAppend(&h, "<tr><td>", Endpoint(d.endpoint), "</td><td>", Esc(d.region),
-                        "</td><td>", Esc(d.candidate_a), ": ", VerdictCell(d.verdict_a),
-                        "</td><td>", Esc(d.candidate_b), ": ", VerdictCell(d.verdict_b),
-                        "</td><td>", Esc(d.cause), "</td><td class=\"n\">", d.count.domains,
+        absl::StrAppend(&h, "<tr><td>", Endpoint(d.endpoint), "</td><td>", HtmlEscape(d.region),
+                        "</td><td>", HtmlEscape(d.candidate_a), ": ", VerdictCell(d.verdict_a),
+                        "</td><td>", HtmlEscape(d.candidate_b), ": ", VerdictCell(d.verdict_b),
+                        "</td><td>", HtmlEscape(d.cause), "</td><td class=\"n\">", d.count.domains,
                         "</td><td class=\"n\">", Volume(d.count.weight), "</td></tr>");
       }
       absl::StrAppend(&h, "</tbody></table>");
@@ -344,11 +348,11 @@ std::string RenderHtml(const Report& report) {
                       "<th>Region A</th><th>Region B</th><th class=\"n\">Domains</th>"
                       "<th class=\"n\">Volume</th></tr></thead><tbody>");
       for (const RegionDifference& d : report.region_differences) {
-        absl::StrAppend(&h, "<tr><td>", Endpoint(d.endpoint), "</td><td>", Esc(d.candidate),
-                        "</td><td>", Esc(d.region_a), ": ", VerdictCell(d.verdict_a), "</td><td>",
-                        Esc(d.region_b), ": ", VerdictCell(d.verdict_b), "</td><td class=\"n\">",
-                        d.count.domains, "</td><td class=\"n\">", Volume(d.count.weight),
-                        "</td></tr>");
+        absl::StrAppend(&h, "<tr><td>", Endpoint(d.endpoint), "</td><td>", HtmlEscape(d.candidate),
+                        "</td><td>", HtmlEscape(d.region_a), ": ", VerdictCell(d.verdict_a),
+                        "</td><td>", HtmlEscape(d.region_b), ": ", VerdictCell(d.verdict_b),
+                        "</td><td class=\"n\">", d.count.domains, "</td><td class=\"n\">",
+                        Volume(d.count.weight), "</td></tr>");
       }
       absl::StrAppend(&h, "</tbody></table>");
     }
@@ -358,12 +362,12 @@ std::string RenderHtml(const Report& report) {
   // 6. Diff.
   if (report.diff.has_value()) {
     const DiffSection& diff = *report.diff;
-    absl::StrAppend(&h, "<section><h2>Changes since scan ", Esc(diff.against_scan_id),
+    absl::StrAppend(&h, "<section><h2>Changes since scan ", HtmlEscape(diff.against_scan_id),
                     "</h2><table id=\"diff\"><thead><tr><th>Candidate</th><th>Region</th>"
                     "<th class=\"n\">Newly failing</th><th class=\"n\">Newly fixed</th>"
                     "<th class=\"n\">Downgraded</th></tr></thead><tbody>");
     for (const DiffSummary& s : diff.summaries) {
-      absl::StrAppend(&h, "<tr><td>", Esc(s.candidate), "</td><td>", Esc(s.region),
+      absl::StrAppend(&h, "<tr><td>", HtmlEscape(s.candidate), "</td><td>", HtmlEscape(s.region),
                       "</td><td class=\"n fails\">", s.newly_failing.domains,
                       "</td><td class=\"n ok\">", s.newly_fixed.domains,
                       "</td><td class=\"n degraded\">", s.downgraded.domains, "</td></tr>");
@@ -375,10 +379,10 @@ std::string RenderHtml(const Report& report) {
                       "<th class=\"n\">Weight</th><th>Candidate</th><th>Region</th>"
                       "<th>Before</th><th>After</th></tr></thead><tbody>");
       for (const DiffRow& d : diff.rows) {
-        absl::StrAppend(&h, "<tr><td>", Esc(d.kind), "</td><td>", Esc(d.domain),
-                        "</td><td class=\"n\">", Volume(d.weight), "</td><td>", Esc(d.candidate),
-                        "</td><td>", Esc(d.region), "</td><td>", Esc(d.before), "</td><td>",
-                        Esc(d.after), "</td></tr>");
+        absl::StrAppend(&h, "<tr><td>", HtmlEscape(d.kind), "</td><td>", HtmlEscape(d.domain),
+                        "</td><td class=\"n\">", Volume(d.weight), "</td><td>",
+                        HtmlEscape(d.candidate), "</td><td>", HtmlEscape(d.region), "</td><td>",
+                        HtmlEscape(d.before), "</td><td>", HtmlEscape(d.after), "</td></tr>");
       }
       absl::StrAppend(&h, "</tbody></table>");
     }
@@ -388,17 +392,17 @@ std::string RenderHtml(const Report& report) {
   // 7. What-if (filled by the negotiation model when it is wired in).
   if (report.what_if.has_value()) {
     absl::StrAppend(&h, "<section><h2>What-if, from stored enumerations</h2><p class=\"note\">",
-                    Esc(report.what_if->note),
+                    HtmlEscape(report.what_if->note),
                     "</p><table id=\"what-if\"><thead><tr>"
                     "<th>Candidate</th><th>Region</th><th class=\"n\">Evaluated</th>"
                     "<th class=\"n\">Would fail</th><th class=\"n\">Share</th><th>Confidence</th>"
                     "</tr></thead><tbody>");
     for (const WhatIfRow& row : report.what_if->rows) {
-      absl::StrAppend(&h, "<tr><td>", Esc(row.candidate), "</td><td>", Esc(row.region),
-                      "</td><td class=\"n\">", row.evaluated.domains, "</td><td class=\"n fails\">",
-                      row.fails.domains, "</td><td class=\"n\">",
-                      Share(row.fails, row.evaluated, weighted), "</td><td>", Esc(row.confidence),
-                      "</td></tr>");
+      absl::StrAppend(&h, "<tr><td>", HtmlEscape(row.candidate), "</td><td>",
+                      HtmlEscape(row.region), "</td><td class=\"n\">", row.evaluated.domains,
+                      "</td><td class=\"n fails\">", row.fails.domains, "</td><td class=\"n\">",
+                      Share(row.fails, row.evaluated, weighted), "</td><td>",
+                      HtmlEscape(row.confidence), "</td></tr>");
     }
     absl::StrAppend(&h, "</tbody></table></section>\n");
   }

@@ -1,6 +1,5 @@
 // The negotiation model on synthetic enumerations: one case per rule in negotiation_model.h.
 #include "backends/negotiation/negotiation_model.h"
-#include "backends/tls_version_proto.h"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "backends/cipher_suite_table.h"
 #include "backends/group_table.h"
+#include "backends/tls_version_proto.h"
 
 namespace tlsweep::backends {
 namespace {
@@ -33,7 +33,6 @@ constexpr uint16_t kX25519 = 29;
 constexpr uint16_t kP256 = 23;
 constexpr uint16_t kP384 = 24;
 constexpr uint16_t kFfdhe2048 = 256;
-
 
 // One server version, built fluently: Supported(...).ClientPreference().Untested({...}).
 struct ServerVersionSpec {
