@@ -41,21 +41,9 @@ bool Wanted(const ReportOptions& options, const std::string& candidate) {
 
 std::string VerdictOf(int failure) { return FailureName(failure); }
 
-std::string VersionLabel(int version) {
-  switch (version) {
-    case v1::SSLV3:
-      return "SSLv3";
-    case v1::TLSV1_0:
-      return "TLSv1.0";
-    case v1::TLSV1_1:
-      return "TLSv1.1";
-    case v1::TLSV1_2:
-      return "TLSv1.2";
-    case v1::TLSV1_3:
-      return "TLSv1.3";
-    default:
-      return "-";
-  }
+// A side of a diff that negotiated no TLS shows "-".
+std::string DiffVersion(int64_t version) {
+  return version == v1::TLS_VERSION_UNSPECIFIED ? "-" : VersionName(static_cast<int>(version));
 }
 
 absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report) {
@@ -92,10 +80,10 @@ absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report
     if (!c.gnutls_priority().empty())
       parts.push_back(absl::StrCat("priority ", c.gnutls_priority()));
     if (c.min_version() != v1::TLS_VERSION_UNSPECIFIED) {
-      parts.push_back(absl::StrCat("min ", VersionLabel(c.min_version())));
+      parts.push_back(absl::StrCat("min ", VersionName(c.min_version())));
     }
     if (c.max_version() != v1::TLS_VERSION_UNSPECIFIED) {
-      parts.push_back(absl::StrCat("max ", VersionLabel(c.max_version())));
+      parts.push_back(absl::StrCat("max ", VersionName(c.max_version())));
     }
     if (c.legacy()) parts.push_back("legacy");
     info.config = absl::StrJoin(parts, ", ");
@@ -437,8 +425,8 @@ absl::Status LoadDiff(SqliteDb& db, const ReportOptions& options, Report& report
       count = &s.newly_fixed;
     } else {
       d.kind = "downgraded";
-      d.before = absl::StrCat(VersionLabel(static_cast<int>(select.Int(6))), " ", select.Text(8));
-      d.after = absl::StrCat(VersionLabel(static_cast<int>(select.Int(7))), " ", select.Text(9));
+      d.before = absl::StrCat(DiffVersion(select.Int(6)), " ", select.Text(8));
+      d.after = absl::StrCat(DiffVersion(select.Int(7)), " ", select.Text(9));
       count = &s.downgraded;
     }
     ++count->domains;

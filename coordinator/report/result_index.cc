@@ -82,23 +82,6 @@ struct Fact {
   bool expires_soon = false;
 };
 
-std::string VersionName(int version) {
-  switch (version) {
-    case v1::SSLV3:
-      return "SSLv3";
-    case v1::TLSV1_0:
-      return "TLSv1.0";
-    case v1::TLSV1_1:
-      return "TLSv1.1";
-    case v1::TLSV1_2:
-      return "TLSv1.2";
-    case v1::TLSV1_3:
-      return "TLSv1.3";
-    default:
-      return "unknown";
-  }
-}
-
 std::string YesNoUnchecked(const ProbeResult& result, bool value) {
   if (!result.tls().verification().performed()) return "not checked";
   return value ? "yes" : "no";

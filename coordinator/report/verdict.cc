@@ -72,6 +72,23 @@ bool Reached(ProbeFailure failure) {
          group == FailureGroup::kTls;
 }
 
+std::string VersionName(int version) {
+  switch (version) {
+    case tlsweep::v1::SSLV3:
+      return "SSLv3";
+    case tlsweep::v1::TLSV1_0:
+      return "TLSv1.0";
+    case tlsweep::v1::TLSV1_1:
+      return "TLSv1.1";
+    case tlsweep::v1::TLSV1_2:
+      return "TLSv1.2";
+    case tlsweep::v1::TLSV1_3:
+      return "TLSv1.3";
+    default:
+      return "unknown";
+  }
+}
+
 std::string FailureName(int failure) {
   if (failure == v1::PROBE_OK) return "ok";
   if (!v1::ProbeFailure_IsValid(failure)) return absl::StrCat("failure_", failure);

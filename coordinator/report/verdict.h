@@ -28,6 +28,8 @@ absl::string_view GroupName(FailureGroup group);
 bool Reached(tlsweep::v1::ProbeFailure failure);
 // "ok", "tls_no_shared_cipher"... (lower-case enum names, as `tlsweep probe` prints them).
 std::string FailureName(int failure);
+// "TLSv1.0" ... "TLSv1.3", "SSLv3"; "unknown" otherwise (the report's spelling of versions).
+std::string VersionName(int version);
 
 // The root cause of a failed STARTTLS/TLS stage in words, for the backend differential:
 // "no shared suite", "protocol version", "key-exchange group", "DH size", "certificate"...
