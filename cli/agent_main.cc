@@ -25,11 +25,6 @@ int main(int argc, char** argv) {
   tlsweep::cli::ProbeFlags flags;
   std::string plugin_dir;
   int threads = 1;
-  double rate = 50;
-  int per_ip = 1;
-  int per_ip_spacing_ms = 250;
-  int per_provider = 8;
-  size_t concurrency = 256;
   app.add_option("--coordinator", options.coordinator, "Coordinator host:port")->required();
   app.add_option("--region", options.region, "Region this agent scans from")->required();
   app.add_option("--capacity", options.capacity, "Shards run at once")->capture_default_str();
@@ -49,15 +44,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", options.batch_size, "Results per batch")->capture_default_str();
   app.add_option("--plugin-dir", plugin_dir, "Directory of TLS backend plugins");
   app.add_option("--threads", threads, "Event loops per shard")->capture_default_str();
-  app.add_option("--concurrency", concurrency, "Targets in flight per shard")
-      ->capture_default_str();
-  app.add_option("--rate", rate, "New connections per second per shard (0: no cap)")
-      ->capture_default_str();
-  app.add_option("--per-ip", per_ip, "Concurrent connections per IP")->capture_default_str();
-  app.add_option("--per-ip-spacing", per_ip_spacing_ms, "Minimum ms between connections to an IP")
-      ->capture_default_str();
-  app.add_option("--per-provider", per_provider, "Concurrent connections per provider")
-      ->capture_default_str();
+  tlsweep::cli::PolitenessFlags politeness;
+  tlsweep::cli::AddPolitenessFlags(app, politeness);
   tlsweep::cli::AddProbeFlags(app, flags);
   try {
     app.parse(argc, argv);
@@ -95,11 +83,7 @@ int main(int argc, char** argv) {
   tlsweep::agent::SweepRunnerOptions runner;
   runner.base = std::move(prepared->options);
   runner.base.threads = threads;
-  runner.base.max_in_flight_targets = concurrency;
-  runner.base.politeness.connections_per_second = rate;
-  runner.base.politeness.per_ip_concurrency = per_ip;
-  runner.base.politeness.per_ip_spacing = std::chrono::milliseconds(per_ip_spacing_ms);
-  runner.base.politeness.per_provider_concurrency = per_provider;
+  tlsweep::cli::ApplyPoliteness(politeness, runner.base);
   runner.registry = &*registry;
   runner.ca_file = flags.ca_file;
   tlsweep::cli::ResultCounters result_counters;

@@ -153,6 +153,36 @@ absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> CollectCandidates(
   return candidates;
 }
 
+void AddPolitenessFlags(CLI::App& command, PolitenessFlags& flags) {
+  command.add_option("--concurrency", flags.concurrency, "Targets in flight")
+      ->capture_default_str()
+      ->group("Politeness");
+  command.add_option("--rate", flags.rate, "New connections per second, all hosts (0: no cap)")
+      ->capture_default_str()
+      ->group("Politeness");
+  command.add_option("--per-ip", flags.per_ip, "Concurrent connections per IP")
+      ->capture_default_str()
+      ->group("Politeness");
+  command
+      .add_option("--per-ip-spacing", flags.per_ip_spacing_ms,
+                  "Minimum ms between connections to one IP")
+      ->capture_default_str()
+      ->group("Politeness");
+  command
+      .add_option("--per-provider", flags.per_provider,
+                  "Concurrent connections per provider (registrable domain of the MX)")
+      ->capture_default_str()
+      ->group("Politeness");
+}
+
+void ApplyPoliteness(const PolitenessFlags& flags, agent::SweepOptions& options) {
+  options.max_in_flight_targets = flags.concurrency;
+  options.politeness.connections_per_second = flags.rate;
+  options.politeness.per_ip_concurrency = flags.per_ip;
+  options.politeness.per_ip_spacing = std::chrono::milliseconds(flags.per_ip_spacing_ms);
+  options.politeness.per_provider_concurrency = flags.per_provider;
+}
+
 absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
                                            const backends::BackendRegistry& registry) {
   PreparedSweep prepared;

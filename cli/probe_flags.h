@@ -55,6 +55,18 @@ struct ProbeFlags {
 
 void AddProbeFlags(CLI::App& command, ProbeFlags& flags);
 
+// How hard a sweep may push (sweep, scan and tlsweep-agent take the same flags).
+struct PolitenessFlags {
+  size_t concurrency = 256;  // Targets in flight.
+  double rate = 50;          // New connections per second overall; 0: no cap.
+  int per_ip = 1;
+  int per_ip_spacing_ms = 250;
+  int per_provider = 8;
+};
+
+void AddPolitenessFlags(CLI::App& command, PolitenessFlags& flags);
+void ApplyPoliteness(const PolitenessFlags& flags, agent::SweepOptions& options);
+
 // Everything a sweep needs, with the opt-out list it points to.
 struct PreparedSweep {
   agent::SweepOptions options;

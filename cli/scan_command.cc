@@ -34,10 +34,7 @@ struct ScanCommandOptions {
   std::string state_dir = "tlsweep-state";
   std::string output = "report.html";
   size_t shard_size = 500;
-  size_t concurrency = 256;
-  double rate = 50;
-  int per_ip = 1;
-  int per_ip_spacing_ms = 250;
+  PolitenessFlags politeness;
   ProbeFlags flags;
 };
 
@@ -132,10 +129,7 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
   std::vector<std::string> regions = absl::StrSplit(options.regions, ',', absl::SkipWhitespace());
   agent::SweepRunnerOptions runner;
   runner.base = prepared->options;
-  runner.base.max_in_flight_targets = options.concurrency;
-  runner.base.politeness.connections_per_second = options.rate;
-  runner.base.politeness.per_ip_concurrency = options.per_ip;
-  runner.base.politeness.per_ip_spacing = std::chrono::milliseconds(options.per_ip_spacing_ms);
+  ApplyPoliteness(options.politeness, runner.base);
   runner.registry = &*registry;
   runner.ca_file = options.flags.ca_file;
   std::vector<std::unique_ptr<agent::AgentClient>> agents;
@@ -287,20 +281,7 @@ void AddScanCommand(CLI::App& app, const GlobalOptions& global, Action& action) 
       ->capture_default_str();
   command->add_option("--shard-size", options->shard_size, "Targets per shard")
       ->capture_default_str();
-  command->add_option("--concurrency", options->concurrency, "Targets in flight per shard")
-      ->capture_default_str()
-      ->group("Politeness");
-  command->add_option("--rate", options->rate, "New connections per second (0: no cap)")
-      ->capture_default_str()
-      ->group("Politeness");
-  command->add_option("--per-ip", options->per_ip, "Concurrent connections per IP")
-      ->capture_default_str()
-      ->group("Politeness");
-  command
-      ->add_option("--per-ip-spacing", options->per_ip_spacing_ms,
-                   "Minimum ms between connections to one IP")
-      ->capture_default_str()
-      ->group("Politeness");
+  AddPolitenessFlags(*command, options->politeness);
   AddProbeFlags(*command, options->flags);
   command->callback([&global, &action, options] {
     action = [&global, options] { return RunScan(global, *options); };

@@ -25,14 +25,10 @@ namespace {
 struct SweepCommandOptions {
   std::string targets_file;
   std::string out_file;
-  size_t concurrency = 256;
   int threads = 0;
-  double rate = 50;
-  int per_ip = 1;
-  int per_ip_spacing_ms = 250;
-  int per_provider = 8;
   int max_attempts = 4;
   int backoff_ms = 30'000;
+  PolitenessFlags politeness;
   ProbeFlags flags;
 };
 
@@ -123,12 +119,8 @@ int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
   }
 
   agent::SweepOptions sweep_options = std::move(prepared->options);
-  sweep_options.max_in_flight_targets = options.concurrency;
+  ApplyPoliteness(options.politeness, sweep_options);
   sweep_options.threads = options.threads;
-  sweep_options.politeness.connections_per_second = options.rate;
-  sweep_options.politeness.per_ip_concurrency = options.per_ip;
-  sweep_options.politeness.per_ip_spacing = std::chrono::milliseconds(options.per_ip_spacing_ms);
-  sweep_options.politeness.per_provider_concurrency = options.per_provider;
   sweep_options.max_attempts = options.max_attempts;
   sweep_options.rate_limit_backoff = std::chrono::milliseconds(options.backoff_ms);
 
@@ -194,27 +186,8 @@ void AddSweepCommand(CLI::App& app, const GlobalOptions& global, Action& action)
   command->add_option("--targets", options->targets_file, "Target list file, or - for stdin")
       ->required();
   command->add_option("--out", options->out_file, "JSON Lines output file (default: stdout)");
-  command->add_option("--concurrency", options->concurrency, "Targets in flight at once")
-      ->capture_default_str()
-      ->group("Politeness");
   command->add_option("--threads", options->threads, "Event loops (0: one per core)")
       ->capture_default_str();
-  command->add_option("--rate", options->rate, "New connections per second, all hosts (0: no cap)")
-      ->capture_default_str()
-      ->group("Politeness");
-  command->add_option("--per-ip", options->per_ip, "Concurrent connections per IP")
-      ->capture_default_str()
-      ->group("Politeness");
-  command
-      ->add_option("--per-ip-spacing", options->per_ip_spacing_ms,
-                   "Minimum ms between connections to one IP")
-      ->capture_default_str()
-      ->group("Politeness");
-  command
-      ->add_option("--per-provider", options->per_provider,
-                   "Concurrent connections per provider (registrable domain of the MX)")
-      ->capture_default_str()
-      ->group("Politeness");
   command
       ->add_option("--max-attempts", options->max_attempts,
                    "Connections per endpoint when it answers 421 (rate limited)")
@@ -225,6 +198,7 @@ void AddSweepCommand(CLI::App& app, const GlobalOptions& global, Action& action)
                    "First back-off after a 421, ms (doubles each time)")
       ->capture_default_str()
       ->group("Politeness");
+  AddPolitenessFlags(*command, options->politeness);
   AddProbeFlags(*command, options->flags);
   command->callback([&global, &action, options] {
     action = [&global, options] { return RunSweep(global, *options); };
