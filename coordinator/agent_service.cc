@@ -154,8 +154,8 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
       case AgentMessage::kLeaseRequest: {
         const int want = static_cast<int>(
             std::min<uint32_t>(message.lease_request().shards(), std::max(hello_.capacity(), 1u)));
-        absl::StatusOr<std::vector<v1::ShardAssignment>> assignments =
-            store.LeaseShards(agent_id_, hello_.region(), want, now, options.lease_ms);
+        absl::StatusOr<std::vector<v1::ShardAssignment>> assignments = store.LeaseShards(
+            agent_id_, hello_.region(), want, now, options.lease_ms, hello_.runs_endpoint_units());
         if (!assignments.ok()) return assignments.status();
         for (v1::ShardAssignment& assignment : *assignments) {
           CoordinatorMessage out;

@@ -28,6 +28,9 @@ struct CoordinatorOptions {
   int64_t restart_grace_ms = 60'000;    // Leases get at least this after a restart.
   uint32_t default_shard_size = 1'000;  // Targets per shard.
   uint32_t max_shard_size = 100'000;
+  // Unique endpoints per probe unit. Smaller than a target shard: an endpoint costs a
+  // handshake per candidate (and an enumeration), a target only a few DNS queries.
+  uint32_t default_endpoint_shard_size = 100;
   uint32_t default_max_attempts = 3;
   int workers = 2;  // Threads running store work for agent streams.
   // Scheduled scans: the scheduler wakes at the earliest next run, and at least this often.

@@ -85,6 +85,12 @@ grpc::Status ScanServiceImpl::CreateScan(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "default port out of range");
   }
   spec.default_port = header.default_port() == 0 ? 25 : header.default_port();
+  spec.endpoint_shard_size = header.endpoint_shard_size() == 0 ? options.default_endpoint_shard_size
+                                                               : header.endpoint_shard_size();
+  if (spec.endpoint_shard_size > options.max_shard_size) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("endpoint shard size above ", options.max_shard_size));
+  }
   spec.max_attempts =
       header.max_attempts() == 0 ? options.default_max_attempts : header.max_attempts();
 

@@ -172,6 +172,7 @@ class AgentClient::Impl {
       h->set_agent_id(options_.agent_id);
       h->set_region(options_.region);
       h->set_capacity(options_.capacity);
+      h->set_runs_endpoint_units(options_.runs_endpoint_units);
       for (const v1::BackendInfo& backend : options_.backends) *h->add_backends() = backend;
       h->set_version(options_.version);
       for (const auto& [id, lease] : leases_) h->add_held_leases(id);

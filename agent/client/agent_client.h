@@ -49,6 +49,8 @@ struct AgentClientOptions {
   int backoff_max_ms = 30'000;
   std::vector<tlsweep::v1::BackendInfo> backends;
   std::string version;
+  // The runner handles UNIT_RESOLVE and UNIT_PROBE_ENDPOINTS (MakeSweepRunner does).
+  bool runs_endpoint_units = true;
 };
 
 struct AgentClientStats {

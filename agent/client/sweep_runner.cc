@@ -2,6 +2,8 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "agent/probe/candidate_builder.h"
@@ -9,6 +11,43 @@
 #include "agent/target/target.h"
 
 namespace tlsweep::agent {
+
+namespace {
+
+// A probe unit: the region's unique endpoints, each probed once for the whole scan.
+absl::Status ProbeEndpoints(const v1::ShardAssignment& assignment, SweepOptions sweep,
+                            const ResultSink& emit, const std::atomic<bool>& cancelled) {
+  std::vector<ProbeEndpoint> endpoints;
+  for (const v1::ShardEndpoint& shard_endpoint : assignment.endpoints()) {
+    ProbeEndpoint endpoint;
+    endpoint.target = shard_endpoint.mx_host();
+    endpoint.mx_host = shard_endpoint.mx_host();
+    endpoint.port = static_cast<uint16_t>(shard_endpoint.port());
+    endpoint.provider = shard_endpoint.provider();
+    asio::error_code error;
+    endpoint.address = asio::ip::make_address(shard_endpoint.address(), error);
+    if (!error) {
+      endpoints.push_back(std::move(endpoint));
+      continue;
+    }
+    v1::ProbeResult bad;  // Emitted before the sweep starts: emit is not thread-safe.
+    bad.set_mx_host(shard_endpoint.mx_host());
+    bad.set_address(shard_endpoint.address());
+    bad.set_port(shard_endpoint.port());
+    bad.set_failure(v1::ADDRESS_NOT_ALLOWED);
+    bad.set_failure_detail("the coordinator sent an address that does not parse");
+    emit(std::move(bad));
+  }
+  size_t next = 0;
+  EndpointSource source = [&]() -> std::optional<ProbeEndpoint> {
+    if (cancelled || next >= endpoints.size()) return std::nullopt;
+    return endpoints[next++];  // The sweeper calls this one call at a time.
+  };
+  Sweeper sweeper(std::move(sweep));
+  return sweeper.RunEndpoints(source, emit);
+}
+
+}  // namespace
 
 ShardRunner MakeSweepRunner(SweepRunnerOptions options) {
   auto shared = std::make_shared<const SweepRunnerOptions>(std::move(options));
@@ -37,6 +76,14 @@ ShardRunner MakeSweepRunner(SweepRunnerOptions options) {
         sweep.enumeration_backends.push_back(loaded.backend.get());
       }
     }
+    const auto emit_observed = [&](v1::ProbeResult result) {
+      if (shared->observe) shared->observe(result);
+      emit(std::move(result));
+    };
+    if (assignment.kind() == v1::UNIT_PROBE_ENDPOINTS) {
+      return ProbeEndpoints(assignment, std::move(sweep), emit_observed, cancelled);
+    }
+    sweep.resolve_only = assignment.kind() == v1::UNIT_RESOLVE;
     const uint16_t port =
         assignment.default_port() == 0 ? 25 : static_cast<uint16_t>(assignment.default_port());
     int next = 0;
@@ -55,10 +102,7 @@ ShardRunner MakeSweepRunner(SweepRunnerOptions options) {
       return std::nullopt;
     };
     Sweeper sweeper(std::move(sweep));
-    return sweeper.Run(source, [&](v1::ProbeResult result) {
-      if (shared->observe) shared->observe(result);
-      emit(std::move(result));
-    });
+    return sweeper.Run(source, emit_observed);
   };
 }
 

@@ -51,11 +51,12 @@ std::string EndpointKey(const ProbeEndpoint& endpoint, const TlsCandidate& candi
 // Shared by every event loop of one Run().
 class Sweeper::Impl {
  public:
-  Impl(const SweepOptions& options, SweepCounters& counters, const TargetSource& source,
-       const ResultSink& sink, const OfferPlan* plan)
+  Impl(const SweepOptions& options, SweepCounters& counters, const TargetSource* targets,
+       const EndpointSource* endpoints, const ResultSink& sink, const OfferPlan* plan)
       : options_(options),
         counters_(counters),
-        source_(source),
+        targets_(targets),
+        endpoints_(endpoints),
         sink_(sink),
         gate_(options.politeness),
         cache_(options.max_cached_endpoints) {
@@ -66,17 +67,23 @@ class Sweeper::Impl {
     enumeration_.rate_limit_backoff = options.rate_limit_backoff;
   }
 
-  // One lane: takes targets until the source runs dry.
+  // One lane: takes targets (or endpoints) until the source runs dry.
   asio::awaitable<void> Lane(MxResolver& resolver) {
     while (true) {
       std::optional<TargetLine> line;
+      std::optional<ProbeEndpoint> endpoint;
       {
         std::lock_guard<std::mutex> lock(source_mutex_);
-        line = source_();
+        if (targets_ != nullptr) line = (*targets_)();
+        if (endpoints_ != nullptr) endpoint = (*endpoints_)();
       }
-      if (!line) co_return;
+      if (!line && !endpoint) co_return;
       counters_.targets_started.fetch_add(1);
-      co_await ProcessTarget(resolver, *line);
+      if (line) {
+        co_await ProcessTarget(resolver, *line);
+      } else {
+        co_await ProcessEndpoint(*endpoint);
+      }
       counters_.targets_done.fetch_add(1);
     }
   }
@@ -153,8 +160,41 @@ class Sweeper::Impl {
         ++taken;
       }
     }
-    // Every (endpoint, candidate) of the target at once: the politeness gate, not this loop,
-    // decides how many connections one host gets. Results come out in a stable order.
+    if (options_.resolve_only) {
+      for (const ProbeEndpoint& endpoint : endpoints) {
+        ProbeResult route = NewResultFor(endpoint, TlsCandidate());
+        route.clear_tls_settings();
+        route.set_probe("route");
+        Emit(std::move(route));
+      }
+      co_return;
+    }
+    co_await ProbeEndpoints(endpoints);
+  }
+
+  // A coordinator's endpoint, resolved elsewhere: the address rules still apply here.
+  asio::awaitable<void> ProcessEndpoint(ProbeEndpoint endpoint) {
+    if (endpoint.provider.empty()) endpoint.provider = ProviderKey(endpoint.mx_host);
+    if (options_.opt_out != nullptr) {
+      if (std::optional<std::string> rule =
+              options_.opt_out->Match(endpoint.domain, endpoint.mx_host, endpoint.address)) {
+        EmitWithoutProbe(endpoint, tlsweep::v1::OPTED_OUT,
+                         absl::StrCat("opt-out rule '", *rule, "'"));
+        co_return;
+      }
+    }
+    if (absl::Status allowed = CheckAddressAllowed(endpoint.address, options_.allow_private);
+        !allowed.ok()) {
+      EmitWithoutProbe(endpoint, tlsweep::v1::ADDRESS_NOT_ALLOWED, allowed.message());
+      co_return;
+    }
+    const std::vector<ProbeEndpoint> one = {endpoint};
+    co_await ProbeEndpoints(one);
+  }
+
+  // Every (endpoint, candidate) at once: the politeness gate, not this loop, decides how many
+  // connections one host gets. Results come out in a stable order.
+  asio::awaitable<void> ProbeEndpoints(const std::vector<ProbeEndpoint>& endpoints) {
     std::vector<asio::awaitable<ProbeResult>> probes;
     for (const ProbeEndpoint& endpoint : endpoints) {
       if (enumeration_.plan != nullptr) probes.push_back(EnumerateEndpointOnce(endpoint));
@@ -271,7 +311,8 @@ class Sweeper::Impl {
 
   const SweepOptions& options_;
   SweepCounters& counters_;
-  const TargetSource& source_;
+  const TargetSource* targets_;
+  const EndpointSource* endpoints_;
   const ResultSink& sink_;
   std::mutex source_mutex_;
   std::mutex sink_mutex_;
@@ -284,6 +325,15 @@ Sweeper::Sweeper(SweepOptions options) : options_(std::move(options)) {}
 Sweeper::~Sweeper() = default;
 
 absl::Status Sweeper::Run(const TargetSource& source, const ResultSink& sink) {
+  return RunLanes(&source, nullptr, sink);
+}
+
+absl::Status Sweeper::RunEndpoints(const EndpointSource& source, const ResultSink& sink) {
+  return RunLanes(nullptr, &source, sink);
+}
+
+absl::Status Sweeper::RunLanes(const TargetSource* targets, const EndpointSource* endpoints,
+                               const ResultSink& sink) {
   if (options_.candidates.empty() && !options_.enumerate) {
     return absl::InvalidArgumentError("nothing to probe: no TLS candidate and no enumeration");
   }
@@ -311,7 +361,7 @@ absl::Status Sweeper::Run(const TargetSource& source, const ResultSink& sink) {
     if (!built.ok()) return built.status();
     plan = std::make_unique<OfferPlan>(*std::move(built));
   }
-  Impl impl(options_, counters_, source, sink, plan.get());
+  Impl impl(options_, counters_, targets, endpoints, sink, plan.get());
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<std::unique_ptr<MxResolver>> resolvers;
   for (int i = 0; i < threads; ++i) {

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "absl/status/status.h"
+#include "agent/probe/probe_types.h"
 #include "agent/sweep/sweep_options.h"
 #include "agent/target/target_list_reader.h"
 #include "tlsweep/v1/probe.pb.h"
@@ -18,6 +19,8 @@ namespace tlsweep::agent {
 
 // Where targets come from; Next() is called from several threads, one call at a time.
 using TargetSource = std::function<std::optional<TargetLine>()>;
+// Already-resolved endpoints to probe (a coordinator's probe unit); same calling rules.
+using EndpointSource = std::function<std::optional<ProbeEndpoint>()>;
 // Where results go; called from several threads, one call at a time (the sweeper serialises).
 using ResultSink = std::function<void(tlsweep::v1::ProbeResult)>;
 
@@ -38,11 +41,16 @@ class Sweeper {
   // Blocks until every target from `source` has its results. InvalidArgument for options
   // that cannot work (no candidate, resolver address unusable).
   absl::Status Run(const TargetSource& source, const ResultSink& sink);
+  // Probes each endpoint with every candidate (and enumerates it when asked); no DNS. The
+  // address policy and opt-out list still apply.
+  absl::Status RunEndpoints(const EndpointSource& source, const ResultSink& sink);
 
   const SweepCounters& counters() const { return counters_; }
 
  private:
   class Impl;
+  absl::Status RunLanes(const TargetSource* targets, const EndpointSource* endpoints,
+                        const ResultSink& sink);
   SweepOptions options_;
   SweepCounters counters_;
 };

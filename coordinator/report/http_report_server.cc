@@ -63,7 +63,7 @@ absl::StatusOr<std::vector<ScanRow>> ListScans(SqliteDb& db, int64_t limit) {
                               "ORDER BY created_ms DESC, scan_id DESC LIMIT ?"));
   ASSIGN_OR_RETURN(SqliteStatement units,
                    db.Prepare("SELECT region, COUNT(*), SUM(state IN (2, 3)) FROM units WHERE "
-                              "scan_id=? GROUP BY region ORDER BY region"));
+                              "scan_id=? AND kind=0 GROUP BY region ORDER BY region"));
   scans.Bind(1, limit);
   std::vector<ScanRow> rows;
   for (;;) {

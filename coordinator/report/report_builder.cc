@@ -100,7 +100,7 @@ absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report
                  "SUM(r.signature IS NOT NULL AND r.signature = u.state || ':' || u.lease_id || "
                  "':' || u.results), SUM(u.state IN (2, 3, 4)) FROM units u LEFT JOIN "
                  "report_units r ON r.scan_id=u.scan_id AND r.region=u.region AND "
-                 "r.shard=u.shard WHERE u.scan_id=? GROUP BY u.region"));
+                 "r.shard=u.shard WHERE u.scan_id=? AND u.kind=0 GROUP BY u.region"));
   progress.Bind(1, options.scan_id);
   std::map<std::string, RegionProgressInfo> by_region;
   bool complete = true;

@@ -70,6 +70,7 @@ grpc::Status ScheduleServiceImpl::AddSchedule(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "default port out of range");
   }
   scan.default_port = header.default_port() == 0 ? 25 : header.default_port();
+  scan.endpoint_shard_size = options.default_endpoint_shard_size;
   scan.max_attempts =
       header.max_attempts() == 0 ? options.default_max_attempts : header.max_attempts();
 

@@ -11,8 +11,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "coordinator/store/endpoint_phase.h"
 #include "coordinator/store/sqlite_db.h"
 #include "coordinator/store/store.h"
+#include "coordinator/store/store_rows.h"
 
 #define TLSWEEP_RETURN_IF_ERROR(expr)         \
   do {                                        \
@@ -36,29 +38,29 @@ using ::tlsweep::v1::ProbeResult;
 using ::tlsweep::v1::Scan;
 using ::tlsweep::v1::ShardAssignment;
 
-enum UnitState : int64_t { kPending = 0, kLeased = 1, kDone = 2, kLost = 3, kCancelled = 4 };
-
 constexpr int64_t kTargetsPerTransaction = 5000;
 constexpr size_t kMaxStoredBadLines = 1000;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER);
 INSERT OR IGNORE INTO meta VALUES('next_lease_id', 1);
+INSERT OR IGNORE INTO meta VALUES('schema_version', 2);
 CREATE TABLE IF NOT EXISTS scans(
   scan_id TEXT PRIMARY KEY, name TEXT, profile BLOB, regions TEXT, state INTEGER,
   detail TEXT DEFAULT '', targets INTEGER DEFAULT 0, lines INTEGER DEFAULT 0,
   bad_line_count INTEGER DEFAULT 0, duplicate_count INTEGER DEFAULT 0, bad_lines BLOB,
   shard_size INTEGER, shards INTEGER DEFAULT 0, default_port INTEGER, max_attempts INTEGER,
-  created_ms INTEGER, finished_ms INTEGER DEFAULT 0);
+  created_ms INTEGER, finished_ms INTEGER DEFAULT 0, endpoint_shard_size INTEGER);
 CREATE TABLE IF NOT EXISTS targets(
   scan_id TEXT, ordinal INTEGER, line_number INTEGER, input TEXT, key TEXT, domain TEXT,
   weight REAL, PRIMARY KEY(scan_id, ordinal)) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS targets_key ON targets(scan_id, key);
 CREATE TABLE IF NOT EXISTS units(
-  scan_id TEXT, region TEXT, shard INTEGER, state INTEGER, attempts INTEGER DEFAULT 0,
-  lease_id INTEGER DEFAULT 0, agent_id TEXT DEFAULT '', lease_expiry_ms INTEGER DEFAULT 0,
-  targets INTEGER, results INTEGER DEFAULT 0, PRIMARY KEY(scan_id, region, shard)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS units_queue ON units(region, state);
+  scan_id TEXT, region TEXT, kind INTEGER, shard INTEGER, state INTEGER,
+  attempts INTEGER DEFAULT 0, lease_id INTEGER DEFAULT 0, agent_id TEXT DEFAULT '',
+  lease_expiry_ms INTEGER DEFAULT 0, targets INTEGER, results INTEGER DEFAULT 0,
+  PRIMARY KEY(scan_id, region, kind, shard)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS units_queue ON units(region, state, kind);
 CREATE INDEX IF NOT EXISTS units_lease ON units(lease_id);
 CREATE TABLE IF NOT EXISTS batches(
   lease_id INTEGER, seq INTEGER, results INTEGER, PRIMARY KEY(lease_id, seq)) WITHOUT ROWID;
@@ -75,7 +77,7 @@ CREATE TABLE IF NOT EXISTS schedules(
   schedule_id TEXT PRIMARY KEY, name TEXT, cron TEXT, profile BLOB, regions TEXT,
   shard_size INTEGER, default_port INTEGER, max_attempts INTEGER, retention INTEGER,
   next_run_ms INTEGER, created_ms INTEGER, targets INTEGER, lines INTEGER,
-  bad_line_count INTEGER, duplicate_count INTEGER, bad_lines BLOB);
+  bad_line_count INTEGER, duplicate_count INTEGER, bad_lines BLOB, endpoint_shard_size INTEGER);
 CREATE TABLE IF NOT EXISTS schedule_runs(
   run_id INTEGER PRIMARY KEY, schedule_id TEXT, scan_id TEXT UNIQUE, started_ms INTEGER);
 CREATE INDEX IF NOT EXISTS schedule_runs_schedule ON schedule_runs(schedule_id, run_id);
@@ -121,7 +123,7 @@ class Transaction {
 absl::Status MarkScanFinishedIfDone(SqliteDb& db, const std::string& scan_id, int64_t now_ms) {
   TLSWEEP_ASSIGN_OR_RETURN(
       SqliteStatement open,
-      db.Prepare("SELECT COUNT(*) FROM units WHERE scan_id=? AND state IN (0, 1)"));
+      db.Prepare("SELECT COUNT(*) FROM units WHERE scan_id=? AND state IN (0, 1, 5)"));
   open.Bind(1, scan_id);
   TLSWEEP_ASSIGN_OR_RETURN(bool row, open.Step());
   if (!row || open.Int(0) > 0) return absl::OkStatus();
@@ -196,8 +198,8 @@ class SqliteSubmissionWriter : public SubmissionWriter {
     }
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement unit,
-        db_->Prepare(
-            "INSERT INTO units(scan_id, region, shard, state, targets) VALUES(?,?,?,0,?)"));
+        db_->Prepare("INSERT INTO units(scan_id, region, kind, shard, state, targets) "
+                     "VALUES(?,?,0,?,0,?)"));
     for (const std::string& region : spec_.regions) {
       for (uint64_t shard = 0; shard < shards; ++shard) {
         const uint64_t first = shard * spec_.shard_size;
@@ -292,7 +294,7 @@ class SqliteTemplateWriter : public SqliteSubmissionWriter {
     const ScanSpec& scan = schedule_.scan;
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement insert,
-        db_->Prepare("INSERT INTO schedules VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+        db_->Prepare("INSERT INTO schedules VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     insert.Bind(1, schedule_id_).Bind(2, schedule_.name).Bind(3, schedule_.cron);
     insert.BindBlob(4, scan.profile.SerializeAsString());
     insert.Bind(5, absl::StrJoin(scan.regions, ",")).Bind(6, int64_t{scan.shard_size});
@@ -302,6 +304,7 @@ class SqliteTemplateWriter : public SqliteSubmissionWriter {
     insert.Bind(13, static_cast<int64_t>(stats.lines));
     insert.Bind(14, static_cast<int64_t>(stats.bad_line_count));
     insert.Bind(15, static_cast<int64_t>(duplicates_)).BindBlob(16, errors.SerializeAsString());
+    insert.Bind(17, int64_t{scan.endpoint_shard_size});
     TLSWEEP_RETURN_IF_ERROR(insert.Run());
     Scan result;
     result.set_scan_id(schedule_id_);
@@ -346,11 +349,13 @@ class SqliteStore : public Store {
       TLSWEEP_ASSIGN_OR_RETURN(
           SqliteStatement insert,
           db_->Prepare("INSERT INTO scans(scan_id, name, profile, regions, state, shard_size, "
-                       "default_port, max_attempts, created_ms) VALUES(?,?,?,?,?,?,?,?,?)"));
+                       "default_port, max_attempts, created_ms, endpoint_shard_size) "
+                       "VALUES(?,?,?,?,?,?,?,?,?,?)"));
       insert.Bind(1, scan_id).Bind(2, spec.name).BindBlob(3, spec.profile.SerializeAsString());
       insert.Bind(4, absl::StrJoin(spec.regions, ",")).Bind(5, int64_t{v1::SCAN_SUBMITTING});
       insert.Bind(6, int64_t{spec.shard_size}).Bind(7, int64_t{spec.default_port});
       insert.Bind(8, int64_t{spec.max_attempts}).Bind(9, now_ms);
+      insert.Bind(10, int64_t{spec.endpoint_shard_size});
       TLSWEEP_RETURN_IF_ERROR(insert.Run());
     }
     TLSWEEP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path_));
@@ -412,7 +417,7 @@ class SqliteStore : public Store {
     }
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement units,
-        db_->Prepare("UPDATE units SET state=4 WHERE scan_id=? AND state IN (0, 1)"));
+        db_->Prepare("UPDATE units SET state=4 WHERE scan_id=? AND state IN (0, 1, 5)"));
     TLSWEEP_RETURN_IF_ERROR(units.Bind(1, scan_id).Run());
     TLSWEEP_RETURN_IF_ERROR(txn.Commit());
     return leases;
@@ -435,8 +440,8 @@ class SqliteStore : public Store {
 
   absl::StatusOr<std::vector<ShardAssignment>> LeaseShards(absl::string_view agent_id,
                                                            absl::string_view region, int max,
-                                                           int64_t now_ms,
-                                                           int64_t lease_ms) override {
+                                                           int64_t now_ms, int64_t lease_ms,
+                                                           bool probe_units) override {
     std::vector<ShardAssignment> assignments;
     if (max <= 0) return assignments;
     std::lock_guard<std::mutex> lock(mutex_);
@@ -444,26 +449,35 @@ class SqliteStore : public Store {
     TLSWEEP_RETURN_IF_ERROR(txn.Begin());
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement pick,
-        db_->Prepare("SELECT u.scan_id, u.shard, u.attempts, s.shard_size, s.profile, "
+        db_->Prepare("SELECT u.scan_id, u.kind, u.shard, u.attempts, s.shard_size, s.profile, "
                      "s.default_port FROM units u JOIN scans s ON s.scan_id = u.scan_id "
-                     "WHERE u.region=? AND u.state=0 AND s.state=? "
-                     "ORDER BY s.created_ms, u.scan_id, u.shard LIMIT ?"));
-    pick.Bind(1, region).Bind(2, int64_t{v1::SCAN_RUNNING}).Bind(3, int64_t{max});
+                     "WHERE u.region=? AND u.state=0 AND u.kind <= ? AND s.state=? "
+                     "ORDER BY s.created_ms, u.scan_id, u.kind DESC, u.shard LIMIT ?"));
+    pick.Bind(1, region).Bind(2, int64_t{probe_units ? kProbeUnit : kTargetUnit});
+    pick.Bind(3, int64_t{v1::SCAN_RUNNING}).Bind(4, int64_t{max});
+    struct Picked {
+      Unit unit;
+      int64_t shard_size = 0;
+      ShardAssignment assignment;
+    };
+    std::vector<Picked> picked;
     for (;;) {
       TLSWEEP_ASSIGN_OR_RETURN(bool row, pick.Step());
       if (!row) break;
-      ShardAssignment assignment;
-      assignment.set_scan_id(pick.Text(0));
+      Picked& next = picked.emplace_back();
+      next.unit = {pick.Text(0), std::string(region), pick.Int(1), pick.Int(2), kPending};
+      next.shard_size = pick.Int(4);
+      ShardAssignment& assignment = next.assignment;
+      assignment.set_scan_id(next.unit.scan_id);
       assignment.set_region(std::string(region));
-      assignment.set_shard(pick.Int(1));
-      assignment.set_attempt(static_cast<uint32_t>(pick.Int(2) + 1));
-      // The shard size rides in `targets` until the targets are loaded below.
-      assignment.add_targets()->set_line_number(pick.Int(3));
-      if (!assignment.mutable_profile()->ParseFromString(pick.Blob(4))) {
+      assignment.set_kind(next.unit.kind == kProbeUnit ? v1::UNIT_PROBE_ENDPOINTS
+                                                       : v1::UNIT_RESOLVE);
+      assignment.set_shard(next.unit.shard);
+      assignment.set_attempt(static_cast<uint32_t>(pick.Int(3) + 1));
+      if (!assignment.mutable_profile()->ParseFromString(pick.Blob(5))) {
         return absl::DataLossError("stored profile does not parse");
       }
-      assignment.set_default_port(static_cast<uint32_t>(pick.Int(5)));
-      assignments.push_back(std::move(assignment));
+      assignment.set_default_port(static_cast<uint32_t>(pick.Int(6)));
     }
     TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement next_id,
                              db_->Prepare("UPDATE meta SET value=value+1 WHERE key='next_lease_id' "
@@ -471,14 +485,14 @@ class SqliteStore : public Store {
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement lease,
         db_->Prepare("UPDATE units SET state=1, attempts=attempts+1, lease_id=?, agent_id=?, "
-                     "lease_expiry_ms=?, results=0 WHERE scan_id=? AND region=? AND shard=?"));
+                     "lease_expiry_ms=?, results=0 WHERE scan_id=? AND region=? AND kind=? AND "
+                     "shard=?"));
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement targets,
         db_->Prepare("SELECT line_number, input, weight FROM targets WHERE scan_id=? AND "
                      "ordinal >= ? AND ordinal < ? ORDER BY ordinal"));
-    for (ShardAssignment& assignment : assignments) {
-      const int64_t shard_size = assignment.targets(0).line_number();
-      assignment.clear_targets();
+    for (Picked& next : picked) {
+      ShardAssignment& assignment = next.assignment;
       TLSWEEP_ASSIGN_OR_RETURN(bool row, next_id.Step());
       if (!row) return absl::DataLossError("lease id counter missing");
       const int64_t lease_id = next_id.Int(0);
@@ -486,12 +500,21 @@ class SqliteStore : public Store {
       assignment.set_lease_id(lease_id);
       assignment.set_lease_expiry_unix_ms(now_ms + lease_ms);
       lease.Bind(1, lease_id).Bind(2, agent_id).Bind(3, now_ms + lease_ms);
-      lease.Bind(4, assignment.scan_id()).Bind(5, region);
-      lease.Bind(6, static_cast<int64_t>(assignment.shard()));
+      lease.Bind(4, next.unit.scan_id).Bind(5, region).Bind(6, next.unit.kind);
+      lease.Bind(7, next.unit.shard);
       TLSWEEP_RETURN_IF_ERROR(lease.Run());
-      TLSWEEP_RETURN_IF_ERROR(DeleteUnitResults(assignment.scan_id(), region, assignment.shard()));
-      const int64_t first = static_cast<int64_t>(assignment.shard()) * shard_size;
-      targets.Bind(1, assignment.scan_id()).Bind(2, first).Bind(3, first + shard_size);
+      TLSWEEP_RETURN_IF_ERROR(ClearUnitAttempt(next.unit));
+      if (next.unit.kind == kProbeUnit) {
+        TLSWEEP_ASSIGN_OR_RETURN(std::vector<v1::ShardEndpoint> endpoints,
+                                 endpoint_phase::ProbeUnitEndpoints(*db_, PhaseKey(next.unit)));
+        for (v1::ShardEndpoint& endpoint : endpoints) {
+          *assignment.add_endpoints() = std::move(endpoint);
+        }
+        assignments.push_back(std::move(assignment));
+        continue;
+      }
+      const int64_t first = next.unit.shard * next.shard_size;
+      targets.Bind(1, next.unit.scan_id).Bind(2, first).Bind(3, first + next.shard_size);
       for (;;) {
         TLSWEEP_ASSIGN_OR_RETURN(bool target_row, targets.Step());
         if (!target_row) break;
@@ -501,6 +524,7 @@ class SqliteStore : public Store {
         target->set_weight(targets.Double(2));
       }
       targets.Reset();
+      assignments.push_back(std::move(assignment));
     }
     TLSWEEP_RETURN_IF_ERROR(txn.Commit());
     return assignments;
@@ -528,19 +552,20 @@ class SqliteStore : public Store {
     TLSWEEP_RETURN_IF_ERROR(record.Run());
     if (db_->Changes() == 0) return BatchOutcome::kDuplicate;
     if (unit->state != kLeased) return BatchOutcome::kStale;  // Done: a late batch.
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement insert,
-        db_->Prepare("INSERT OR REPLACE INTO results VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-    for (int i = 0; i < batch.results_size(); ++i) {
-      TLSWEEP_RETURN_IF_ERROR(
-          InsertResult(insert, *unit, static_cast<int64_t>(batch.seq()), i, batch.results(i)));
+    const int64_t seq = static_cast<int64_t>(batch.seq());
+    // A target shard counts its final results (routes are joined later); a probe unit counts
+    // its endpoint results.
+    int64_t stored = batch.results_size();
+    if (unit->kind == kProbeUnit) {
+      TLSWEEP_RETURN_IF_ERROR(endpoint_phase::AddProbeBatch(*db_, PhaseKey(*unit), seq, batch));
+    } else {
+      TLSWEEP_ASSIGN_OR_RETURN(stored,
+                               endpoint_phase::AddResolveBatch(*db_, PhaseKey(*unit), seq, batch));
     }
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement count,
-        db_->Prepare("UPDATE units SET results=results+? WHERE scan_id=? AND region=? AND "
-                     "shard=?"));
-    count.Bind(1, int64_t{batch.results_size()}).Bind(2, unit->scan_id).Bind(3, unit->region);
-    TLSWEEP_RETURN_IF_ERROR(count.Bind(4, unit->shard).Run());
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement count,
+                             db_->Prepare("UPDATE units SET results=results+? WHERE lease_id=?"));
+    count.Bind(1, stored).Bind(2, static_cast<int64_t>(batch.lease_id()));
+    TLSWEEP_RETURN_IF_ERROR(count.Run());
     TLSWEEP_RETURN_IF_ERROR(txn.Commit());
     return BatchOutcome::kAccepted;
   }
@@ -556,7 +581,7 @@ class SqliteStore : public Store {
       *detail = "lease expired, cancelled or unknown";
       return false;
     }
-    if (unit->state == kDone) return true;  // A repeated completion.
+    if (unit->state != kLeased) return true;  // A repeated completion.
     TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement count,
                              db_->Prepare("SELECT COUNT(*) FROM batches WHERE lease_id=?"));
     count.Bind(1, static_cast<int64_t>(lease_id));
@@ -566,9 +591,16 @@ class SqliteStore : public Store {
       return false;
     }
     TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement done,
-        db_->Prepare("UPDATE units SET state=2, lease_expiry_ms=0 WHERE lease_id=?"));
-    TLSWEEP_RETURN_IF_ERROR(done.Bind(1, static_cast<int64_t>(lease_id)).Run());
+        SqliteStatement finish,
+        db_->Prepare("UPDATE units SET state=?, lease_expiry_ms=0 WHERE lease_id=?"));
+    finish.Bind(1, int64_t{unit->kind == kProbeUnit ? kDone : kResolved});
+    TLSWEEP_RETURN_IF_ERROR(finish.Bind(2, static_cast<int64_t>(lease_id)).Run());
+    if (unit->kind == kProbeUnit) {
+      TLSWEEP_RETURN_IF_ERROR(
+          FinishProbeUnit(*unit, "the agent returned no result for this endpoint"));
+    } else {
+      TLSWEEP_RETURN_IF_ERROR(TargetShardClosed(*unit, /*resolved=*/true));
+    }
     TLSWEEP_RETURN_IF_ERROR(MarkScanFinishedIfDone(*db_, unit->scan_id, now_ms));
     TLSWEEP_RETURN_IF_ERROR(txn.Commit());
     return true;
@@ -610,7 +642,7 @@ class SqliteStore : public Store {
     TLSWEEP_RETURN_IF_ERROR(txn.Begin());
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement find,
-        db_->Prepare("SELECT u.scan_id, u.region, u.shard, u.attempts, s.max_attempts, "
+        db_->Prepare("SELECT u.scan_id, u.region, u.kind, u.shard, u.attempts, s.max_attempts, "
                      "s.shard_size, u.lease_id, u.agent_id FROM units u JOIN scans s ON "
                      "s.scan_id = u.scan_id WHERE u.state=1 AND u.lease_expiry_ms < ?"));
     find.Bind(1, now_ms);
@@ -622,27 +654,34 @@ class SqliteStore : public Store {
     for (;;) {
       TLSWEEP_ASSIGN_OR_RETURN(bool row, find.Step());
       if (!row) break;
-      units.push_back({{find.Text(0), find.Text(1), find.Int(2), kLeased},
-                       find.Int(3),
+      units.push_back({{find.Text(0), find.Text(1), find.Int(2), find.Int(3), kLeased},
                        find.Int(4),
-                       find.Int(5)});
-      expired.push_back({static_cast<uint64_t>(find.Int(6)), find.Text(7)});
+                       find.Int(5),
+                       find.Int(6)});
+      expired.push_back({static_cast<uint64_t>(find.Int(7)), find.Text(8)});
     }
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement requeue,
         db_->Prepare("UPDATE units SET state=?, lease_expiry_ms=0, results=? WHERE scan_id=? "
-                     "AND region=? AND shard=?"));
+                     "AND region=? AND kind=? AND shard=?"));
     for (const Expired& e : units) {
-      TLSWEEP_RETURN_IF_ERROR(DeleteUnitResults(e.unit.scan_id, e.unit.region, e.unit.shard));
+      TLSWEEP_RETURN_IF_ERROR(ClearUnitAttempt(e.unit));
       int64_t results = 0;
       const bool lost = e.attempts >= e.max_attempts;
-      if (lost) {
+      if (lost && e.unit.kind == kTargetUnit) {
         TLSWEEP_ASSIGN_OR_RETURN(results, WriteAgentLost(e.unit, e.shard_size, e.attempts));
       }
       requeue.Bind(1, int64_t{lost ? kLost : kPending}).Bind(2, results);
-      requeue.Bind(3, e.unit.scan_id).Bind(4, e.unit.region).Bind(5, e.unit.shard);
-      TLSWEEP_RETURN_IF_ERROR(requeue.Run());
-      if (lost) TLSWEEP_RETURN_IF_ERROR(MarkScanFinishedIfDone(*db_, e.unit.scan_id, now_ms));
+      requeue.Bind(3, e.unit.scan_id).Bind(4, e.unit.region).Bind(5, e.unit.kind);
+      TLSWEEP_RETURN_IF_ERROR(requeue.Bind(6, e.unit.shard).Run());
+      if (!lost) continue;
+      if (e.unit.kind == kProbeUnit) {
+        TLSWEEP_RETURN_IF_ERROR(FinishProbeUnit(
+            e.unit, absl::StrCat("no agent probed this endpoint in ", e.attempts, " lease(s)")));
+      } else {
+        TLSWEEP_RETURN_IF_ERROR(TargetShardClosed(e.unit, /*resolved=*/false));
+      }
+      TLSWEEP_RETURN_IF_ERROR(MarkScanFinishedIfDone(*db_, e.unit.scan_id, now_ms));
     }
     TLSWEEP_RETURN_IF_ERROR(txn.Commit());
     return expired;
@@ -813,8 +852,8 @@ class SqliteStore : public Store {
       TLSWEEP_ASSIGN_OR_RETURN(
           SqliteStatement select,
           db_->Prepare("SELECT name, profile, regions, shard_size, default_port, max_attempts, "
-                       "retention, targets, lines, bad_line_count, duplicate_count, bad_lines "
-                       "FROM schedules WHERE schedule_id=?"));
+                       "retention, targets, lines, bad_line_count, duplicate_count, bad_lines, "
+                       "endpoint_shard_size FROM schedules WHERE schedule_id=?"));
       select.Bind(1, schedule_id);
       TLSWEEP_ASSIGN_OR_RETURN(bool row, select.Step());
       if (!row) return absl::NotFoundError(absl::StrCat("no schedule '", schedule_id, "'"));
@@ -837,6 +876,7 @@ class SqliteStore : public Store {
       v1::Scan errors;
       (void)errors.ParseFromString(select.Blob(11));
       stats.bad_lines.assign(errors.bad_lines().begin(), errors.bad_lines().end());
+      spec.scan.endpoint_shard_size = static_cast<uint32_t>(select.Int(12));
       if (skip_if_running) {
         TLSWEEP_ASSIGN_OR_RETURN(
             SqliteStatement latest,
@@ -902,16 +942,76 @@ class SqliteStore : public Store {
 
   absl::Status Init() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return db_->Exec(kSchema);
+    // Stores written before the endpoint phase have units without a kind: refuse them rather
+    // than guess (no such store was ever released).
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement old,
+        db_->Prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='units' AND "
+                     "sql NOT LIKE '%kind INTEGER%'"));
+    TLSWEEP_ASSIGN_OR_RETURN(bool is_old, old.Step());
+    if (is_old) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path_,
+                       " was written by an earlier tlsweep (store schema 1); start a "
+                       "new store file"));
+    }
+    TLSWEEP_RETURN_IF_ERROR(db_->Exec(kSchema));
+    return db_->Exec(endpoint_phase::kSchema);
   }
 
  private:
   struct Unit {
     std::string scan_id;
     std::string region;
+    int64_t kind = kTargetUnit;
     int64_t shard = 0;
     int64_t state = 0;
   };
+
+  static endpoint_phase::UnitKey PhaseKey(const Unit& unit) {
+    return {unit.scan_id, unit.region, unit.shard};
+  }
+
+  // Drops what an earlier lease of the unit stored.
+  absl::Status ClearUnitAttempt(const Unit& unit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    if (unit.kind == kProbeUnit) return endpoint_phase::ClearProbeAttempt(*db_, PhaseKey(unit));
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement del,
+        db_->Prepare("DELETE FROM results WHERE scan_id=? AND region=? AND shard=?"));
+    TLSWEEP_RETURN_IF_ERROR(
+        del.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, unit.shard).Run());
+    return endpoint_phase::ClearResolveAttempt(*db_, PhaseKey(unit));
+  }
+
+  // A target shard is resolved (or lost): its region's endpoints are cut into probe units
+  // (all of them once no target shard of the region is open), and a resolved shard whose
+  // endpoints are all probed already is joined at once.
+  absl::Status TargetShardClosed(const Unit& unit, bool resolved)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement open,
+        db_->Prepare("SELECT (SELECT COUNT(*) FROM units WHERE scan_id=?1 AND region=?2 AND "
+                     "kind=?3 AND state IN (?4, ?5)), (SELECT endpoint_shard_size FROM scans "
+                     "WHERE scan_id=?1)"));
+    open.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, int64_t{kTargetUnit});
+    open.Bind(4, int64_t{kPending}).Bind(5, int64_t{kLeased});
+    TLSWEEP_ASSIGN_OR_RETURN(bool row, open.Step());
+    if (!row) return absl::DataLossError("unit count query returned nothing");
+    const bool last = open.Int(0) == 0;
+    const int64_t size = open.Int(1);
+    TLSWEEP_RETURN_IF_ERROR(
+        endpoint_phase::CutProbeUnits(*db_, unit.scan_id, unit.region, size, last));
+    if (!resolved) return absl::OkStatus();
+    return endpoint_phase::JoinTargetShards(*db_, unit.scan_id, unit.region, {unit.shard}).status();
+  }
+
+  // A probe unit is done or lost: the target shards that waited for it are joined.
+  absl::Status FinishProbeUnit(const Unit& unit, absl::string_view why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(std::vector<int64_t> waiting,
+                             endpoint_phase::FinishProbeUnit(*db_, PhaseKey(unit), why));
+    return endpoint_phase::JoinTargetShards(*db_, unit.scan_id, unit.region, waiting).status();
+  }
 
   // The unit a lease belongs to, if the lease is this agent's and still counts (leased, or
   // done by it) in a running scan.
@@ -919,14 +1019,15 @@ class SqliteStore : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement find,
-        db_->Prepare("SELECT u.scan_id, u.region, u.shard, u.state FROM units u JOIN scans s ON "
-                     "s.scan_id = u.scan_id WHERE u.lease_id=? AND u.agent_id=? AND "
-                     "u.state IN (1, 2) AND s.state IN (?, ?)"));
+        db_->Prepare("SELECT u.scan_id, u.region, u.kind, u.shard, u.state FROM units u JOIN "
+                     "scans s ON s.scan_id = u.scan_id WHERE u.lease_id=? AND u.agent_id=? AND "
+                     "u.state IN (1, 2, 5) AND s.state IN (?, ?)"));
     find.Bind(1, static_cast<int64_t>(lease_id)).Bind(2, agent_id);
     find.Bind(3, int64_t{v1::SCAN_RUNNING}).Bind(4, int64_t{v1::SCAN_DONE});
     TLSWEEP_ASSIGN_OR_RETURN(bool row, find.Step());
     if (!row) return std::optional<Unit>();
-    return std::optional<Unit>(Unit{find.Text(0), find.Text(1), find.Int(2), find.Int(3)});
+    return std::optional<Unit>(
+        Unit{find.Text(0), find.Text(1), find.Int(2), find.Int(3), find.Int(4)});
   }
 
   absl::Status SetNextRun(const std::string& schedule_id, int64_t next_run_ms)
@@ -990,6 +1091,7 @@ class SqliteStore : public Store {
       TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement del, db_->Prepare(sql));
       TLSWEEP_RETURN_IF_ERROR(del.Bind(1, scan_id).Run());
     }
+    TLSWEEP_RETURN_IF_ERROR(endpoint_phase::DeleteScan(*db_, scan_id));
     TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement scan,
                              db_->Prepare("DELETE FROM scans WHERE scan_id=?"));
     TLSWEEP_RETURN_IF_ERROR(scan.Bind(1, scan_id).Run());
@@ -1051,25 +1153,6 @@ class SqliteStore : public Store {
     return std::optional<v1::Schedule>(std::move(schedule));
   }
 
-  absl::Status DeleteUnitResults(const std::string& scan_id, absl::string_view region,
-                                 int64_t shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement del,
-        db_->Prepare("DELETE FROM results WHERE scan_id=? AND region=? AND shard=?"));
-    return del.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Run();
-  }
-
-  absl::Status InsertResult(SqliteStatement& insert, const Unit& unit, int64_t seq, int64_t idx,
-                            const ProbeResult& result) {
-    insert.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, unit.shard).Bind(4, seq);
-    insert.Bind(5, idx).Bind(6, static_cast<int64_t>(result.line_number()));
-    insert.Bind(7, result.target()).Bind(8, result.domain()).Bind(9, result.mx_host());
-    insert.Bind(10, result.address()).Bind(11, int64_t{result.port()});
-    insert.Bind(12, result.tls_settings().name()).Bind(13, result.probe());
-    insert.Bind(14, int64_t{result.failure()}).BindBlob(15, result.SerializeAsString());
-    return insert.Run();
-  }
-
   // One AGENT_LOST result per target of the unit's shard; returns how many.
   absl::StatusOr<int64_t> WriteAgentLost(const Unit& unit, int64_t shard_size, int64_t attempts)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
@@ -1079,9 +1162,7 @@ class SqliteStore : public Store {
                      "AND ordinal >= ? AND ordinal < ?"));
     const int64_t first = unit.shard * shard_size;
     targets.Bind(1, unit.scan_id).Bind(2, first).Bind(3, first + shard_size);
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement insert,
-        db_->Prepare("INSERT OR REPLACE INTO results VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement insert, db_->Prepare(kInsertResultSql));
     int64_t count = 0;
     for (;;) {
       TLSWEEP_ASSIGN_OR_RETURN(bool row, targets.Step());
@@ -1093,7 +1174,8 @@ class SqliteStore : public Store {
       lost.set_failure(v1::AGENT_LOST);
       lost.set_failure_detail(
           absl::StrCat("no agent completed this shard in ", attempts, " lease(s)"));
-      TLSWEEP_RETURN_IF_ERROR(InsertResult(insert, unit, -1, targets.Int(0), lost));
+      TLSWEEP_RETURN_IF_ERROR(InsertResultRow(insert, unit.scan_id, unit.region, unit.shard,
+                                              kAgentLostSeq, targets.Int(0), lost));
       ++count;
     }
     return count;
@@ -1105,7 +1187,8 @@ class SqliteStore : public Store {
         SqliteStatement select,
         db_->Prepare("SELECT name, profile, regions, state, detail, targets, lines, "
                      "bad_line_count, duplicate_count, bad_lines, shard_size, shards, "
-                     "created_ms, finished_ms, max_attempts FROM scans WHERE scan_id=?"));
+                     "created_ms, finished_ms, max_attempts, endpoint_shard_size FROM scans "
+                     "WHERE scan_id=?"));
     select.Bind(1, scan_id);
     TLSWEEP_ASSIGN_OR_RETURN(bool row, select.Step());
     if (!row) return absl::NotFoundError(absl::StrCat("no scan '", scan_id, "'"));
@@ -1132,11 +1215,18 @@ class SqliteStore : public Store {
     scan.set_created_unix_ms(select.Int(12));
     scan.set_finished_unix_ms(select.Int(13));
     scan.set_max_attempts(static_cast<uint32_t>(select.Int(14)));
+    scan.set_endpoint_shard_size(static_cast<uint32_t>(select.Int(15)));
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement progress,
         db_->Prepare("SELECT COUNT(*), SUM(state=0), SUM(state=1), SUM(state=2), SUM(state=3), "
                      "SUM(CASE WHEN state IN (2, 3) THEN targets ELSE 0 END), SUM(results), "
-                     "SUM(attempts) FROM units WHERE scan_id=? AND region=?"));
+                     "SUM(attempts), SUM(CASE WHEN state IN (2, 3, 5) THEN targets ELSE 0 END) "
+                     "FROM units WHERE scan_id=? AND region=? AND kind=0"));
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement endpoints,
+        db_->Prepare("SELECT (SELECT COUNT(*) FROM endpoints WHERE scan_id=?1 AND region=?2), "
+                     "COUNT(*), SUM(state IN (2, 3)), SUM(results), SUM(attempts) FROM units "
+                     "WHERE scan_id=?1 AND region=?2 AND kind=1"));
     for (const std::string& region : scan.regions()) {
       progress.Bind(1, scan_id).Bind(2, region);
       TLSWEEP_ASSIGN_OR_RETURN(bool progress_row, progress.Step());
@@ -1151,8 +1241,19 @@ class SqliteStore : public Store {
         p->set_targets_done(progress.Int(5));
         p->set_results(progress.Int(6));
         p->set_lease_attempts(progress.Int(7));
+        p->set_targets_resolved(progress.Int(8));
       }
       progress.Reset();
+      endpoints.Bind(1, scan_id).Bind(2, region);
+      TLSWEEP_ASSIGN_OR_RETURN(bool endpoint_row, endpoints.Step());
+      if (endpoint_row) {
+        p->set_endpoints(endpoints.Int(0));
+        p->set_endpoint_shards(endpoints.Int(1));
+        p->set_endpoint_shards_done(endpoints.Int(2));
+        p->set_endpoint_results(endpoints.Int(3));
+        p->set_lease_attempts(p->lease_attempts() + endpoints.Int(4));
+      }
+      endpoints.Reset();
     }
     return scan;
   }

@@ -25,6 +25,8 @@ struct ScanSpec {
   uint32_t shard_size = 1000;
   uint32_t default_port = 25;
   uint32_t max_attempts = 3;
+  // Unique endpoints per probe unit (see UnitKind in agent_stream.proto).
+  uint32_t endpoint_shard_size = 100;
 };
 
 // One validated, normalised target of a submission.
@@ -105,10 +107,12 @@ class Store {
   virtual absl::Status RecordAgent(const tlsweep::v1::AgentHello& hello, absl::string_view peer,
                                    bool connected, int64_t now_ms) = 0;
 
-  // Up to `max` pending units of `region`, oldest scan first, leased to `agent_id`.
+  // Up to `max` pending units of `region`, oldest scan first (its probe units before its
+  // target shards), leased to `agent_id`. Probe units only when `probe_units` (the agent
+  // runs them: AgentHello.runs_endpoint_units).
   virtual absl::StatusOr<std::vector<tlsweep::v1::ShardAssignment>> LeaseShards(
       absl::string_view agent_id, absl::string_view region, int max, int64_t now_ms,
-      int64_t lease_ms) = 0;
+      int64_t lease_ms, bool probe_units) = 0;
   virtual absl::StatusOr<BatchOutcome> IngestBatch(absl::string_view agent_id,
                                                    const tlsweep::v1::ResultBatch& batch) = 0;
   // False (with `detail`) when the lease is not the agent's any more or batches are missing.

@@ -21,6 +21,8 @@ const char* UnitStateName(int64_t state) {
       return "lost";
     case 4:
       return "cancelled";
+    case 5:
+      return "resolved";
     default:
       return "unknown";
   }
@@ -71,7 +73,7 @@ absl::StatusOr<std::string> RenderStoreMetrics(SqliteDb& db) {
       [](int64_t state) { return UnitStateName(state); }, out);
   if (!status.ok()) return status;
   absl::StatusOr<int64_t> targets_done =
-      Scalar(db, "SELECT COALESCE(SUM(targets), 0) FROM units WHERE state IN (2, 3)");
+      Scalar(db, "SELECT COALESCE(SUM(targets), 0) FROM units WHERE kind=0 AND state IN (2, 3)");
   if (!targets_done.ok()) return targets_done.status();
   absl::StrAppend(&out,
                   "# HELP tlsweep_targets_done_total Targets of finished (shard, region) units.\n"

@@ -96,9 +96,9 @@ TEST_F(StoreTest, DuplicatesAreSkippedAndCounted) {
 TEST_F(StoreTest, LeaseIngestCompleteIsIdempotent) {
   const std::string scan_id = MakeScan(5, 3);
   // Only agents of the scan's region get work.
-  EXPECT_TRUE(store_->LeaseShards("agent-us", "us", 5, 2000, 10'000).value().empty());
+  EXPECT_TRUE(store_->LeaseShards("agent-us", "us", 5, 2000, 10'000, true).value().empty());
   std::vector<ShardAssignment> leased =
-      store_->LeaseShards("agent-1", "eu", 5, 2000, 10'000).value();
+      store_->LeaseShards("agent-1", "eu", 5, 2000, 10'000, true).value();
   ASSERT_EQ(leased.size(), 2u);
   EXPECT_EQ(leased[0].targets_size(), 3);
   EXPECT_EQ(leased[1].targets_size(), 2);
@@ -131,7 +131,7 @@ TEST_F(StoreTest, LeaseIngestCompleteIsIdempotent) {
 
 TEST_F(StoreTest, ExpiredLeaseIsRetriedThenReportedLost) {
   const std::string scan_id = MakeScan(4, 10, /*max_attempts=*/2);
-  ShardAssignment first = store_->LeaseShards("agent-1", "eu", 1, 1000, 500).value().at(0);
+  ShardAssignment first = store_->LeaseShards("agent-1", "eu", 1, 1000, 500, true).value().at(0);
   ResultBatch partial = Batch(first, 0);
   partial.mutable_results()->DeleteSubrange(1, 3);
   EXPECT_EQ(store_->IngestBatch("agent-1", partial).value(), BatchOutcome::kAccepted);
@@ -145,7 +145,7 @@ TEST_F(StoreTest, ExpiredLeaseIsRetriedThenReportedLost) {
   EXPECT_EQ(store_->IngestBatch("agent-1", Batch(first, 1)).value(), BatchOutcome::kStale);
   EXPECT_EQ(store_->ExtendLeases("agent-1", {first.lease_id()}, 2000, 500).value().size(), 1u);
 
-  ShardAssignment second = store_->LeaseShards("agent-2", "eu", 1, 2100, 500).value().at(0);
+  ShardAssignment second = store_->LeaseShards("agent-2", "eu", 1, 2100, 500, true).value().at(0);
   EXPECT_EQ(second.attempt(), 2u);
   EXPECT_NE(second.lease_id(), first.lease_id());
   EXPECT_EQ(store_->Results(scan_id, "eu").value().size(), 0u);
@@ -167,11 +167,11 @@ TEST_F(StoreTest, ExpiredLeaseIsRetriedThenReportedLost) {
 
 TEST_F(StoreTest, CancelStopsLeasingAndRefusesResults) {
   const std::string scan_id = MakeScan(4, 2);
-  ShardAssignment leased = store_->LeaseShards("agent-1", "eu", 1, 1000, 5000).value().at(0);
+  ShardAssignment leased = store_->LeaseShards("agent-1", "eu", 1, 1000, 5000, true).value().at(0);
   std::vector<LeaseRef> out = store_->CancelScan(scan_id, 1100).value();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].lease_id, leased.lease_id());
-  EXPECT_TRUE(store_->LeaseShards("agent-1", "eu", 5, 1200, 5000).value().empty());
+  EXPECT_TRUE(store_->LeaseShards("agent-1", "eu", 5, 1200, 5000, true).value().empty());
   EXPECT_EQ(store_->IngestBatch("agent-1", Batch(leased, 0)).value(), BatchOutcome::kStale);
   EXPECT_EQ(store_->GetScan(scan_id, false).value().state(), v1::SCAN_CANCELLED);
   EXPECT_EQ(store_->CancelScan("nope", 1).status().code(), absl::StatusCode::kNotFound);

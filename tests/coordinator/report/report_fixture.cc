@@ -176,7 +176,7 @@ absl::StatusOr<uint64_t> RunRegion(coordinator::Store& store, const std::string&
                                    const std::vector<ProbeResult>& results, bool complete,
                                    int64_t now) {
   const std::string agent = absl::StrCat("agent-", region);
-  ASSIGN_OR_RETURN(auto assignments, store.LeaseShards(agent, region, 1, now, 600'000));
+  ASSIGN_OR_RETURN(auto assignments, store.LeaseShards(agent, region, 1, now, 600'000, true));
   if (assignments.size() != 1) return absl::InternalError("expected one shard");
   v1::ResultBatch batch;
   batch.set_lease_id(assignments[0].lease_id());

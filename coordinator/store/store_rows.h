@@ -1,0 +1,40 @@
+// What the store's tables hold, for the code that reads and writes them (sqlite_store.cc,
+// endpoint_phase.cc): unit kinds and states, and how a result becomes a `results` row.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "coordinator/store/sqlite_db.h"
+#include "tlsweep/v1/probe.pb.h"
+
+namespace tlsweep::coordinator {
+
+// units.kind: a target shard (resolved, then joined) or a probe unit of unique endpoints.
+enum UnitKind : int64_t { kTargetUnit = 0, kProbeUnit = 1 };
+
+// units.state. A target shard goes pending -> leased -> resolved (its routes are in, some of
+// its endpoints are not probed yet) -> done (results joined). A probe unit skips `resolved`.
+enum UnitState : int64_t {
+  kPending = 0,
+  kLeased = 1,
+  kDone = 2,
+  kLost = 3,
+  kCancelled = 4,
+  kResolved = 5,
+};
+
+// Results rows: `seq` is the batch (or one of these) and `idx` the position.
+constexpr int64_t kAgentLostSeq = -1;  // Written by the coordinator when a unit is lost.
+constexpr int64_t kJoinedSeq = -2;     // Joined from endpoint results.
+
+constexpr const char* kInsertResultSql =
+    "INSERT OR REPLACE INTO results VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+// Binds and runs `insert` (prepared from kInsertResultSql) for one result.
+absl::Status InsertResultRow(SqliteStatement& insert, const std::string& scan_id,
+                             const std::string& region, int64_t shard, int64_t seq, int64_t idx,
+                             const tlsweep::v1::ProbeResult& result);
+
+}  // namespace tlsweep::coordinator

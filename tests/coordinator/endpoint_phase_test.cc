@@ -1,0 +1,284 @@
+// The endpoint phase through the store: resolve units report routes, each unique endpoint of a
+// region is cut into a probe unit once, and its results are joined back to every target that
+// uses it; lost and skipped endpoints still give every target a final result.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "coordinator/store/store.h"
+#include "tests/testing/cert_factory.h"
+
+namespace tlsweep::coordinator {
+namespace {
+
+using ::tlsweep::v1::ProbeResult;
+using ::tlsweep::v1::ResultBatch;
+using ::tlsweep::v1::ShardAssignment;
+
+// Where the test's domains send their mail: tN.example for N <= 4 uses mx.shared only; t5 uses
+// mx.shared and mx.own; t6 does not resolve. No connection is ever made.
+struct Route {
+  const char* mx_host;
+  const char* address;
+};
+const Route kShared{"mx.shared.example", "127.0.0.10"};
+const Route kOwn{"mx.own.example", "127.0.0.11"};
+
+class EndpointPhaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = testing::MakeTempDirectory("tlsweep-endpoint-phase") + "/store.db";
+    store_ = OpenSqliteStore(path_).value();
+  }
+
+  // Six targets t1..t6, two per target shard, two endpoints per probe unit.
+  std::string MakeScan(uint32_t max_attempts = 3, uint32_t endpoint_shard_size = 2) {
+    ScanSpec spec;
+    spec.regions = {"eu"};
+    spec.shard_size = 2;
+    spec.endpoint_shard_size = endpoint_shard_size;
+    spec.max_attempts = max_attempts;
+    auto writer = store_->BeginScan(spec, 1000).value();
+    for (int i = 1; i <= 6; ++i) {
+      const std::string name = absl::StrCat("t", i, ".example");
+      EXPECT_TRUE(
+          writer->AddTarget({static_cast<uint64_t>(i), name, "domain " + name, name, 1}).value());
+    }
+    SubmissionStats stats;
+    stats.lines = 6;
+    EXPECT_TRUE(writer->Finish(stats, 1000).ok());
+    return writer->scan_id();
+  }
+
+  // What an agent resolving the shard reports.
+  static ResultBatch ResolveBatch(const ShardAssignment& assignment) {
+    ResultBatch batch;
+    batch.set_lease_id(assignment.lease_id());
+    for (const v1::ShardTarget& target : assignment.targets()) {
+      std::vector<Route> routes;
+      if (target.line_number() <= 4) routes = {kShared};
+      if (target.line_number() == 5) routes = {kShared, kOwn};
+      ProbeResult base;
+      base.set_target(target.input());
+      base.set_domain(target.input());
+      base.set_line_number(target.line_number());
+      if (routes.empty()) {
+        base.set_failure(v1::DNS_NXDOMAIN);
+        *batch.add_results() = base;
+      }
+      uint32_t preference = 10;
+      for (const Route& route : routes) {
+        ProbeResult* result = batch.add_results();
+        *result = base;
+        result->set_probe("route");
+        result->set_mx_host(route.mx_host);
+        result->set_mx_preference(preference);
+        preference += 10;
+        result->set_address(route.address);
+        result->set_port(25);
+      }
+    }
+    return batch;
+  }
+
+  // What an agent probing the unit's endpoints with candidates "a" and "b" reports (or only
+  // the first endpoint, with `skip_last`).
+  static ResultBatch ProbeBatch(const ShardAssignment& assignment, bool skip_last = false) {
+    ResultBatch batch;
+    batch.set_lease_id(assignment.lease_id());
+    for (int i = 0; i < assignment.endpoints_size(); ++i) {
+      if (skip_last && i + 1 == assignment.endpoints_size()) break;
+      const v1::ShardEndpoint& endpoint = assignment.endpoints(i);
+      for (const char* candidate : {"a", "b"}) {
+        ProbeResult* result = batch.add_results();
+        result->set_target(endpoint.mx_host());
+        result->set_mx_host(endpoint.mx_host());
+        result->set_address(endpoint.address());
+        result->set_port(endpoint.port());
+        result->set_probe("starttls");
+        result->mutable_tls_settings()->set_name(candidate);
+        result->set_failure(endpoint.mx_host() == kOwn.mx_host ? v1::TLS_NO_SHARED_CIPHER
+                                                               : v1::PROBE_OK);
+      }
+    }
+    return batch;
+  }
+
+  void Complete(const ShardAssignment& assignment, const ResultBatch& batch,
+                const std::string& agent = "agent-1") {
+    ASSERT_EQ(store_->IngestBatch(agent, batch).value(), BatchOutcome::kAccepted);
+    std::string detail;
+    ASSERT_TRUE(store_->CompleteLease(agent, assignment.lease_id(), 1, 3000, &detail).value())
+        << detail;
+  }
+
+  // Resolves every target shard.
+  void ResolveAll() {
+    std::vector<ShardAssignment> shards = store_
+                                              ->LeaseShards("agent-1", "eu", 5, 2000, 10'000,
+                                                            /*probe_units=*/true)
+                                              .value();
+    ASSERT_EQ(shards.size(), 3u);
+    for (const ShardAssignment& shard : shards) {
+      EXPECT_EQ(shard.kind(), v1::UNIT_RESOLVE);
+      ResultBatch batch = ResolveBatch(shard);
+      Complete(shard, batch);
+    }
+  }
+
+  std::string path_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(EndpointPhaseTest, EachEndpointIsProbedOnceAndJoinedToEveryTarget) {
+  const std::string scan_id = MakeScan();
+  ResolveAll();
+  v1::Scan scan = store_->GetScan(scan_id, false).value();
+  ASSERT_EQ(scan.state(), v1::SCAN_RUNNING);
+  EXPECT_EQ(scan.progress(0).endpoints(), 2u) << "two unique endpoints for six targets";
+  EXPECT_EQ(scan.progress(0).targets_resolved(), 6u);
+  EXPECT_EQ(scan.progress(0).targets_done(), 0u) << "every shard uses mx.shared: all wait";
+  EXPECT_EQ(scan.progress(0).endpoint_shards(), 1u);
+
+  // An agent that cannot run probe units gets none.
+  EXPECT_TRUE(store_->LeaseShards("agent-old", "eu", 5, 3000, 10'000, false).value().empty());
+  std::vector<ShardAssignment> probes =
+      store_->LeaseShards("agent-2", "eu", 5, 3000, 10'000, true).value();
+  ASSERT_EQ(probes.size(), 1u);
+  EXPECT_EQ(probes[0].kind(), v1::UNIT_PROBE_ENDPOINTS);
+  EXPECT_EQ(probes[0].targets_size(), 0);
+  ASSERT_EQ(probes[0].endpoints_size(), 2);
+  EXPECT_EQ(probes[0].endpoints(0).mx_host(), kShared.mx_host);
+  EXPECT_EQ(probes[0].endpoints(1).address(), kOwn.address);
+  ResultBatch batch = ProbeBatch(probes[0]);
+  Complete(probes[0], batch, "agent-2");
+
+  scan = store_->GetScan(scan_id, false).value();
+  EXPECT_EQ(scan.state(), v1::SCAN_DONE);
+  EXPECT_EQ(scan.progress(0).shards_done(), 3u);
+  EXPECT_EQ(scan.progress(0).endpoint_results(), 4u) << "2 endpoints x 2 candidates, once";
+  std::vector<ProbeResult> results = store_->Results(scan_id, "eu").value();
+  // t1..t4: 2 results each; t5: 4 (two endpoints); t6: its DNS failure.
+  ASSERT_EQ(results.size(), 4 * 2 + 4 + 1u);
+  std::map<uint64_t, std::multiset<std::string>> by_line;
+  int fresh = 0;
+  for (const ProbeResult& result : results) {
+    by_line[result.line_number()].insert(
+        absl::StrCat(result.mx_host(), "/", result.tls_settings().name(), "/", result.failure()));
+    if (result.line_number() <= 5) {
+      EXPECT_EQ(result.domain(), absl::StrCat("t", result.line_number(), ".example"));
+      EXPECT_EQ(result.target(), result.domain());
+    }
+    fresh += result.reused() ? 0 : 1;
+  }
+  for (uint64_t line = 1; line <= 4; ++line) {
+    EXPECT_EQ(by_line[line],
+              (std::multiset<std::string>{"mx.shared.example/a/0", "mx.shared.example/b/0"}));
+  }
+  EXPECT_EQ(by_line[5].size(), 4u);
+  EXPECT_EQ(by_line[5].count("mx.own.example/a/18"), 1u);
+  EXPECT_EQ(by_line[6], (std::multiset<std::string>{"/"
+                                                    "/1"}));
+  EXPECT_EQ(fresh, 2 + 2 + 1) << "the first user of each endpoint (and t6) are not copies";
+  // t5's results keep its own MX preferences.
+  for (const ProbeResult& result : results) {
+    if (result.line_number() == 5 && result.mx_host() == kOwn.mx_host) {
+      EXPECT_EQ(result.mx_preference(), 20u);
+    }
+  }
+}
+
+TEST_F(EndpointPhaseTest, EndpointsAreCutAsSoonAsAUnitIsFull) {
+  const std::string scan_id = MakeScan(3, /*endpoint_shard_size=*/1);
+  ShardAssignment first = store_->LeaseShards("agent-1", "eu", 1, 2000, 10'000, true).value().at(0);
+  ResultBatch batch = ResolveBatch(first);
+  Complete(first, batch);
+  // mx.shared fills a unit of one while two target shards are still pending: it goes out
+  // first (probe units before target shards).
+  std::vector<ShardAssignment> next =
+      store_->LeaseShards("agent-1", "eu", 1, 2100, 10'000, true).value();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].kind(), v1::UNIT_PROBE_ENDPOINTS);
+  EXPECT_EQ(next[0].endpoints_size(), 1);
+  ResultBatch probe = ProbeBatch(next[0]);
+  Complete(next[0], probe);
+  v1::Scan scan = store_->GetScan(scan_id, false).value();
+  EXPECT_EQ(scan.progress(0).shards_done(), 1u) << "t1 and t2 joined while others resolve";
+  EXPECT_EQ(scan.progress(0).targets_done(), 2u);
+}
+
+TEST_F(EndpointPhaseTest, LostOrSkippedEndpointsGiveTheirTargetsAFinalResult) {
+  const std::string scan_id = MakeScan(/*max_attempts=*/1);
+  ResolveAll();
+  ShardAssignment probe = store_->LeaseShards("agent-2", "eu", 1, 3000, 500, true).value().at(0);
+  // The agent reports mx.shared only, then vanishes: with one attempt the unit is lost.
+  ResultBatch partial = ProbeBatch(probe, /*skip_last=*/true);
+  ASSERT_EQ(store_->IngestBatch("agent-2", partial).value(), BatchOutcome::kAccepted);
+  ASSERT_EQ(store_->ExpireLeases(4000).value().size(), 1u);
+  v1::Scan scan = store_->GetScan(scan_id, false).value();
+  EXPECT_EQ(scan.state(), v1::SCAN_DONE);
+  std::vector<ProbeResult> results = store_->Results(scan_id, "eu").value();
+  ASSERT_EQ(results.size(), 7u) << "t1..t5: one per endpoint used; t6: its DNS failure";
+  for (const ProbeResult& result : results) {
+    if (result.line_number() == 6) continue;
+    EXPECT_EQ(result.failure(), v1::AGENT_LOST) << result.mx_host();
+    EXPECT_NE(result.failure_detail(), "");
+  }
+}
+
+TEST_F(EndpointPhaseTest, AnEndpointTheAgentSkippedIsReportedNotDropped) {
+  const std::string scan_id = MakeScan();
+  ResolveAll();
+  ShardAssignment probe = store_->LeaseShards("agent-2", "eu", 1, 3000, 500, true).value().at(0);
+  ResultBatch partial = ProbeBatch(probe, /*skip_last=*/true);
+  Complete(probe, partial, "agent-2");
+  std::vector<ProbeResult> results = store_->Results(scan_id, "eu").value();
+  int skipped = 0;
+  for (const ProbeResult& result : results) {
+    if (result.mx_host() == kOwn.mx_host) {
+      EXPECT_EQ(result.failure(), v1::AGENT_LOST);
+      EXPECT_EQ(result.line_number(), 5u);
+      ++skipped;
+    }
+  }
+  EXPECT_EQ(skipped, 1);
+  EXPECT_EQ(store_->GetScan(scan_id, false).value().state(), v1::SCAN_DONE);
+}
+
+TEST_F(EndpointPhaseTest, AResolveUnitLeasedAgainForgetsItsEarlierRoutes) {
+  const std::string scan_id = MakeScan();
+  ShardAssignment first = store_->LeaseShards("agent-1", "eu", 1, 2000, 500, true).value().at(0);
+  ResultBatch batch = ResolveBatch(first);
+  ASSERT_EQ(store_->IngestBatch("agent-1", batch).value(), BatchOutcome::kAccepted);
+  ASSERT_EQ(store_->ExpireLeases(3000).value().size(), 1u);
+  ShardAssignment again = store_->LeaseShards("agent-2", "eu", 1, 3100, 10'000, true).value().at(0);
+  ASSERT_EQ(again.shard(), first.shard());
+  batch = ResolveBatch(again);
+  Complete(again, batch, "agent-2");
+  const std::vector<ShardAssignment> rest =
+      store_->LeaseShards("agent-2", "eu", 5, 3200, 10'000, true).value();
+  for (const ShardAssignment& shard : rest) {
+    batch = shard.kind() == v1::UNIT_RESOLVE ? ResolveBatch(shard) : ProbeBatch(shard);
+    Complete(shard, batch, "agent-2");
+  }
+  const std::vector<ShardAssignment> probes =
+      store_->LeaseShards("agent-2", "eu", 5, 3300, 10'000, true).value();
+  EXPECT_EQ(probes.size(), 1u);
+  for (const ShardAssignment& shard : probes) {
+    batch = ProbeBatch(shard);
+    Complete(shard, batch, "agent-2");
+  }
+  ASSERT_EQ(store_->GetScan(scan_id, false).value().state(), v1::SCAN_DONE);
+  std::map<uint64_t, int> per_line;
+  const std::vector<ProbeResult> results = store_->Results(scan_id, "eu").value();
+  for (const ProbeResult& result : results) {
+    ++per_line[result.line_number()];
+  }
+  EXPECT_EQ(per_line, (std::map<uint64_t, int>{{1, 2}, {2, 2}, {3, 2}, {4, 2}, {5, 4}, {6, 1}}))
+      << "nothing counted twice";
+}
+
+}  // namespace
+}  // namespace tlsweep::coordinator
