@@ -130,6 +130,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--heartbeat-ms", core.heartbeat_ms, "Heartbeat interval agents are told")
       ->capture_default_str();
+  app.add_option("--endpoint-shard-size", core.default_endpoint_shard_size,
+                 "Default unique MX endpoints per probe unit (each endpoint is probed once per "
+                 "region and scan, however many domains use it)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100'000u));
   app.add_option("--shard-size", core.default_shard_size, "Default targets per shard")
       ->capture_default_str();
   app.add_option("--max-attempts", core.default_max_attempts,

@@ -1,5 +1,8 @@
 #include "cli/remote_command.h"
 
+#include <unistd.h>
+
+#include <chrono>
 #include <iostream>
 #include <memory>
 
@@ -11,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "cli/proto_json.h"
 #include "cli/remote_client.h"
+#include "cli/scan_progress.h"
 #include "tlsweep/v1/scan.grpc.pb.h"
 
 namespace tlsweep::cli {
@@ -71,7 +75,8 @@ void PrintScan(const v1::Scan& scan) {
   }
 }
 
-// Streams WatchScan, one progress line per update; exit 0 when done, 1 otherwise.
+// Streams WatchScan: a progress bar per region, redrawn in place on a terminal, otherwise
+// printed when the state changes and every 10 s. Exit 0 when done, 1 otherwise.
 int Watch(v1::ScanService::Stub& stub, const RemoteConnection& connection,
           const std::string& scan_id) {
   grpc::ClientContext context;
@@ -79,10 +84,25 @@ int Watch(v1::ScanService::Stub& stub, const RemoteConnection& connection,
   v1::WatchScanRequest request;
   request.set_scan_id(scan_id);
   std::unique_ptr<grpc::ClientReader<v1::Scan>> reader = stub.WatchScan(&context, request);
+  const bool tty = isatty(STDOUT_FILENO) == 1;
+  ScanProgressView view;
   v1::Scan scan;
   v1::ScanState last = v1::SCAN_STATE_UNSPECIFIED;
+  int drawn = 0;
+  ScanProgressView::Clock::time_point printed;
   while (reader->Read(&scan)) {
-    std::cout << ScanProgressLine(scan) << "\n" << std::flush;
+    const auto now = ScanProgressView::Clock::now();
+    view.Update(scan, now);
+    const std::string block = absl::StrCat(ScanProgressLine(scan), "\n", view.Render());
+    if (tty) {
+      if (drawn > 0) std::cout << "\033[" << drawn << "F\033[J";  // Up, then clear below.
+      std::cout << block << std::flush;
+      drawn = view.lines() + 1;
+    } else if (scan.state() != last || IsTerminal(scan.state()) ||
+               now - printed >= std::chrono::seconds(10)) {
+      std::cout << block << std::flush;
+      printed = now;
+    }
     last = scan.state();
   }
   grpc::Status status = reader->Finish();
@@ -238,14 +258,13 @@ std::string ScanProgressLine(const v1::Scan& scan) {
   return line;
 }
 
-void AddRemoteCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
-  (void)global;
-  auto flags = std::make_shared<RemoteCommandFlags>();
-  CLI::App* remote = app.add_subcommand(
-      "remote", "Scans on a coordinator (tlsweep-coordinator) over its gRPC API");
-  remote->require_subcommand(1);
+namespace {
 
-  CLI::App* submit = remote->add_subcommand("submit", "Submit a target list as a scan");
+using Flags = std::shared_ptr<RemoteCommandFlags>;
+
+void AddSubmit(CLI::App& parent, const Flags& flags, Action& action) {
+  CLI::App* submit = parent.add_subcommand(
+      "submit", "Submit a target list (domain[,weight] a line) as a scan; prints its id");
   submit->add_option("--domains", flags->domains, "Target list file ('-': standard input)")
       ->required();
   submit->add_option("--name", flags->name, "Name for people (need not be unique)");
@@ -257,10 +276,38 @@ void AddRemoteCommand(CLI::App& app, const GlobalOptions& global, Action& action
                      "Leases of a shard before agent_lost (0: coordinator's)");
   submit->add_flag("--reject-bad-lines", flags->reject_bad_lines,
                    "Refuse the whole list when any line is bad");
-  submit->add_flag("--watch", flags->watch, "Then print progress until the scan ends");
+  submit->add_flag("--watch", flags->watch, "Then show progress until the scan ends");
   submit->add_flag("--json", flags->json, "Print the created scan as JSON");
   AddRemoteFlags(*submit, flags->remote);
   submit->callback([flags, &action] { action = [flags] { return RunSubmit(*flags); }; });
+}
+
+void AddWatch(CLI::App& parent, const Flags& flags, Action& action) {
+  CLI::App* watch = parent.add_subcommand(
+      "watch",
+      "A progress bar per region (shards and targets done, rate, ETA, endpoint phase) until "
+      "the scan ends; exit 0 when done, 1 otherwise");
+  watch->add_option("scan", flags->scan_id, "Scan id")->required();
+  AddRemoteFlags(*watch, flags->remote);
+  watch->callback([flags, &action] { action = [flags] { return RunWatch(*flags); }; });
+}
+
+void AddCancel(CLI::App& parent, const Flags& flags, Action& action) {
+  CLI::App* cancel = parent.add_subcommand("cancel", "Cancel a scan");
+  cancel->add_option("scan", flags->scan_id, "Scan id")->required();
+  AddRemoteFlags(*cancel, flags->remote);
+  cancel->callback([flags, &action] { action = [flags] { return RunCancel(*flags); }; });
+}
+
+}  // namespace
+
+void AddRemoteCommand(CLI::App& app, const GlobalOptions& global, Action& action) {
+  (void)global;
+  auto flags = std::make_shared<RemoteCommandFlags>();
+  CLI::App* remote = app.add_subcommand(
+      "remote", "Scans on a coordinator (tlsweep-coordinator) over its gRPC API");
+  remote->require_subcommand(1);
+  AddSubmit(*remote, flags, action);
 
   CLI::App* list = remote->add_subcommand("list", "Scans, newest first");
   list->add_option("--limit", flags->limit, "At most this many")->capture_default_str();
@@ -274,16 +321,23 @@ void AddRemoteCommand(CLI::App& app, const GlobalOptions& global, Action& action
   AddRemoteFlags(*get, flags->remote);
   get->callback([flags, &action] { action = [flags] { return RunGet(*flags); }; });
 
-  CLI::App* watch = remote->add_subcommand(
-      "watch", "Progress lines until the scan ends (exit 0 when done, 1 otherwise)");
-  watch->add_option("scan", flags->scan_id, "Scan id")->required();
-  AddRemoteFlags(*watch, flags->remote);
-  watch->callback([flags, &action] { action = [flags] { return RunWatch(*flags); }; });
+  AddWatch(*remote, flags, action);
+  AddCancel(*remote, flags, action);
 
-  CLI::App* cancel = remote->add_subcommand("cancel", "Cancel a scan");
-  cancel->add_option("scan", flags->scan_id, "Scan id")->required();
-  AddRemoteFlags(*cancel, flags->remote);
-  cancel->callback([flags, &action] { action = [flags] { return RunCancel(*flags); }; });
+  // The same at the top level, as operators type them: tlsweep submit|status|watch|cancel.
+  auto top = std::make_shared<RemoteCommandFlags>();
+  AddSubmit(app, top, action);
+  CLI::App* status = app.add_subcommand(
+      "status", "Scans on a coordinator, newest first; with SCAN, that scan's progress");
+  status->add_option("scan", top->scan_id, "Scan id (default: list the scans)");
+  status->add_option("--limit", top->limit, "At most this many scans")->capture_default_str();
+  status->add_flag("--json", top->json, "JSON (proto field names)");
+  AddRemoteFlags(*status, top->remote);
+  status->callback([top, &action] {
+    action = [top] { return top->scan_id.empty() ? RunList(*top) : RunGet(*top); };
+  });
+  AddWatch(app, top, action);
+  AddCancel(app, top, action);
 }
 
 }  // namespace tlsweep::cli

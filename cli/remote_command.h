@@ -1,5 +1,5 @@
-// `tlsweep remote submit|list|get|watch|cancel`: scans on a coordinator over its gRPC API
-// (ScanService).
+// `tlsweep remote submit|list|get|watch|cancel`, and the same as `tlsweep submit|status|watch|
+// cancel`: scans on a coordinator over its gRPC API (ScanService).
 #pragma once
 
 #include <CLI/CLI.hpp>

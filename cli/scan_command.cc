@@ -18,6 +18,7 @@
 #include "agent/client/sweep_runner.h"
 #include "backends/outcome_proto.h"
 #include "cli/probe_flags.h"
+#include "cli/scan_progress.h"
 #include "coordinator/report/render.h"
 #include "coordinator/report/report_builder.h"
 #include "coordinator/server.h"
@@ -73,19 +74,6 @@ absl::StatusOr<tlsweep::v1::Scan> Submit(tlsweep::v1::ScanService::Stub& stub,
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   }
   return scan;
-}
-
-std::string ProgressLine(const tlsweep::v1::Scan& scan, double seconds) {
-  uint64_t shards = 0;
-  uint64_t done = 0;
-  uint64_t results = 0;
-  for (const tlsweep::v1::RegionProgress& region : scan.progress()) {
-    shards += region.shards();
-    done += region.shards_done() + region.shards_lost();
-    results += region.results();
-  }
-  return absl::StrFormat("[%6.1fs] %d targets, shards %d/%d done, %d results", seconds,
-                         scan.targets(), done, shards, results);
 }
 
 int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
@@ -192,10 +180,11 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
             << " duplicates), " << regions.size() << " region(s), state in " << options.state_dir
             << "\n";
 
-  // Progress until the scan ends.
+  // Progress until the scan ends: bars redrawn in place on a terminal, else every 10 s.
   const bool tty = isatty(STDERR_FILENO) == 1;
-  const auto start = std::chrono::steady_clock::now();
-  auto last_print = start;
+  auto last_print = std::chrono::steady_clock::now();
+  ScanProgressView view;
+  int drawn = 0;
   tlsweep::v1::Scan current = *scan;
   while (current.state() == tlsweep::v1::SCAN_RUNNING ||
          current.state() == tlsweep::v1::SCAN_SUBMITTING) {
@@ -205,15 +194,17 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
     request.set_scan_id(scan->scan_id());
     if (!stub->GetScan(&context, request, &current).ok()) continue;
     const auto now = std::chrono::steady_clock::now();
-    const double seconds = std::chrono::duration<double>(now - start).count();
+    view.Update(current, now);
     if (tty) {
-      std::cerr << "\r" << ProgressLine(current, seconds) << "   " << std::flush;
+      if (drawn > 0) std::cerr << "\033[" << drawn << "F\033[J";  // Up, then clear below.
+      std::cerr << view.Render() << std::flush;
+      drawn = view.lines();
     } else if (now - last_print > std::chrono::seconds(10)) {
-      std::cerr << ProgressLine(current, seconds) << "\n";
+      std::cerr << view.Render();
       last_print = now;
     }
   }
-  if (tty) std::cerr << "\n";
+  if (!tty) std::cerr << view.Render();
   stop_all();
 
   // The report: the file asked for, and the terminal summary.
