@@ -1,6 +1,6 @@
 // The real tlsweep-coordinator killed (SIGKILL) in the middle of a scan and started again on
 // the same store: the agent reconnects, resends what was not acknowledged, and the scan ends
-// with exactly one result per target.
+// with exactly one result per target, each of its unique endpoints probed once.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "agent/client/agent_client.h"
 #include "coordinator/store/store.h"
 #include "tests/coordinator/coordinator_fixture.h"
@@ -95,18 +96,35 @@ struct ProcessGuard {
   }
 };
 
-// Answers every target after a short pause, as a probe would; stops when cancelled.
+// Answers like a real agent after a short pause per item, without the network: a resolve
+// unit gets one route per target (its address and port), a probe unit one refused result per
+// endpoint. Stops when cancelled.
 absl::Status SlowRunner(const v1::ShardAssignment& assignment,
                         const std::function<void(v1::ProbeResult)>& emit,
                         const std::atomic<bool>& cancelled) {
-  for (const v1::ShardTarget& target : assignment.targets()) {
+  for (const v1::ShardEndpoint& endpoint : assignment.endpoints()) {
     if (cancelled) return absl::OkStatus();
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
     v1::ProbeResult result;
-    result.set_target(target.input());
-    result.set_line_number(target.line_number());
+    result.set_mx_host(endpoint.mx_host());
+    result.set_address(endpoint.address());
+    result.set_port(endpoint.port());
+    result.set_probe("starttls");
     result.set_failure(v1::TCP_REFUSED);
     emit(result);
+  }
+  for (const v1::ShardTarget& target : assignment.targets()) {
+    if (cancelled) return absl::OkStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const std::vector<std::string> host_port = absl::StrSplit(target.input(), ':');
+    v1::ProbeResult route;
+    route.set_target(target.input());
+    route.set_line_number(target.line_number());
+    route.set_mx_host(host_port[0]);
+    route.set_address(host_port[0]);
+    route.set_port(static_cast<uint32_t>(std::stoi(host_port[1])));
+    route.set_probe("route");
+    emit(route);
   }
   return absl::OkStatus();
 }
@@ -149,7 +167,7 @@ TEST(CoordinatorRestartTest, KilledCoordinatorResumesEveryScan) {
   std::thread run([&] { (*client)->Run(); });
 
   // Kill it while shards are out and results are flowing.
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 500; ++i) {
     Scan now;
     if (GetScan(*channel, scan.scan_id(), &now).ok() && now.progress(0).shards_done() >= 3) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -171,6 +189,9 @@ TEST(CoordinatorRestartTest, KilledCoordinatorResumesEveryScan) {
   EXPECT_EQ(done.state(), v1::SCAN_DONE);
   EXPECT_EQ(done.progress(0).shards_done(), 15u);
   EXPECT_EQ(done.progress(0).results(), static_cast<uint64_t>(kTargets));
+  EXPECT_EQ(done.progress(0).endpoints(), static_cast<uint64_t>(kTargets));
+  EXPECT_EQ(done.progress(0).endpoint_results(), static_cast<uint64_t>(kTargets))
+      << "each endpoint's result stored once";
   EXPECT_GE((*client)->stats().connects.load(), 2);
   auto reopened = coordinator::OpenSqliteStore(store);
   ASSERT_TRUE(reopened.ok());
