@@ -100,6 +100,10 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path
   sqlite3_busy_timeout(raw, 30'000);
   // WAL: readers do not block the writer; NORMAL sync: a commit survives a process crash (the
   // WAL is written before COMMIT returns), only a power loss may drop the last transactions.
+  // 16 KiB pages (new files only): a stored result (~3 KB with its certificate summaries) fits
+  // in its b-tree page instead of spilling to an overflow page of its own. Measured with
+  // bench/coordinator_bench: store -27%, ingestion +18% against 4 KiB pages.
+  if (absl::Status s = db->Exec("PRAGMA page_size=16384"); !s.ok()) return s;
   if (absl::Status s = db->Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
   if (absl::Status s = db->Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
   if (absl::Status s = db->Exec("PRAGMA foreign_keys=OFF"); !s.ok()) return s;
