@@ -152,8 +152,14 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
     if (agent_id_.empty()) return absl::FailedPreconditionError("the first message must be hello");
     switch (message.body_case()) {
       case AgentMessage::kLeaseRequest: {
-        const int want = static_cast<int>(
-            std::min<uint32_t>(message.lease_request().shards(), std::max(hello_.capacity(), 1u)));
+        // An agent starts its next unit while the last one's results are still being
+        // acknowledged, so it may hold up to twice its capacity; never more, whatever it asks.
+        const int64_t capacity = std::max(hello_.capacity(), 1u);
+        absl::StatusOr<int64_t> held = store.HeldLeases(agent_id_);
+        if (!held.ok()) return held.status();
+        const int want = static_cast<int>(std::max<int64_t>(
+            0,
+            std::min<int64_t>({message.lease_request().shards(), capacity, 2 * capacity - *held})));
         absl::StatusOr<std::vector<v1::ShardAssignment>> assignments = store.LeaseShards(
             agent_id_, hello_.region(), want, now, options.lease_ms, hello_.runs_endpoint_units());
         if (!assignments.ok()) return assignments.status();

@@ -530,6 +530,16 @@ class SqliteStore : public Store {
     return assignments;
   }
 
+  absl::StatusOr<int64_t> HeldLeases(absl::string_view agent_id) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement count,
+        db_->Prepare("SELECT COUNT(*) FROM units WHERE agent_id=? AND state=1"));
+    count.Bind(1, agent_id);
+    TLSWEEP_ASSIGN_OR_RETURN(bool row, count.Step());
+    return row ? count.Int(0) : int64_t{0};
+  }
+
   absl::StatusOr<BatchOutcome> IngestBatch(absl::string_view agent_id,
                                            const v1::ResultBatch& batch) override {
     std::lock_guard<std::mutex> lock(mutex_);

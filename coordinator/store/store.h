@@ -113,6 +113,8 @@ class Store {
   virtual absl::StatusOr<std::vector<tlsweep::v1::ShardAssignment>> LeaseShards(
       absl::string_view agent_id, absl::string_view region, int max, int64_t now_ms,
       int64_t lease_ms, bool probe_units) = 0;
+  // Leases `agent_id` holds now (leased units).
+  virtual absl::StatusOr<int64_t> HeldLeases(absl::string_view agent_id) = 0;
   virtual absl::StatusOr<BatchOutcome> IngestBatch(absl::string_view agent_id,
                                                    const tlsweep::v1::ResultBatch& batch) = 0;
   // False (with `detail`) when the lease is not the agent's any more or batches are missing.

@@ -162,6 +162,30 @@ TEST_F(CoordinatorTest, DuplicateBatchIsCountedOnce) {
   EXPECT_EQ(results.size(), 3u);
 }
 
+TEST_F(CoordinatorTest, AgentNeverHoldsMoreThanTwiceItsCapacity) {
+  Scan scan = SubmitOk(RefusedTargets(30101, 20), /*shard_size=*/2);
+  ASSERT_EQ(scan.shards(), 10u);
+  RawAgent agent(agent_channel_, "agent-greedy", "eu");
+  ASSERT_TRUE(agent.Hello(/*capacity=*/2));
+  // Asks for five three times without finishing anything; a heartbeat after each request marks
+  // where its answer ends (one message is handled at a time, in order).
+  std::vector<int> granted;
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(agent.RequestLease(5));
+    AgentMessage heartbeat;
+    heartbeat.mutable_heartbeat();
+    ASSERT_TRUE(agent.Send(heartbeat));
+    int assignments = 0;
+    CoordinatorMessage message;
+    while (agent.Read(&message) && !message.has_heartbeat_ack()) {
+      assignments += message.has_assignment() ? 1 : 0;
+    }
+    granted.push_back(assignments);
+  }
+  EXPECT_EQ(granted, (std::vector<int>{2, 2, 0}))
+      << "capacity per request, and never more than twice the capacity held";
+}
+
 TEST_F(CoordinatorTest, ExpiredLeaseIsReassignedAndTheOldOneRefused) {
   server_.reset();
   Start(/*lease_ms=*/600);
