@@ -6,12 +6,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "coordinator/reply_queue.h"
 
 namespace tlsweep::coordinator {
 namespace {
 
 using ::tlsweep::v1::AgentMessage;
 using ::tlsweep::v1::CoordinatorMessage;
+
+// Replies (acks, assignments of up to max_shard_size targets) queued for one agent before its
+// stream stops reading from it.
+constexpr size_t kMaxQueuedReplyBytes = 8 << 20;
 
 grpc::Status ToGrpc(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
@@ -36,11 +41,7 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
   void Send(CoordinatorMessage message) override {
     std::lock_guard<std::mutex> lock(mutex_);
     if (finish_requested_) return;
-    outgoing_.push_back(std::move(message));
-    if (!writing_) {
-      writing_ = true;
-      StartWrite(&outgoing_.front());
-    }
+    if (outgoing_.Push(std::move(message))) StartWrite(&outgoing_.front());
   }
 
   void OnReadDone(bool ok) override {
@@ -53,7 +54,14 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
       absl::Status status = Handle(message);
       {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (status.ok() && !finish_requested_) StartRead(&incoming_);
+        if (status.ok() && !finish_requested_) {
+          // An agent that does not read its replies stops being read (OnWriteDone resumes).
+          if (outgoing_.full()) {
+            reads_paused_ = true;
+          } else {
+            StartRead(&incoming_);
+          }
+        }
       }
       if (!status.ok()) RequestFinish(ToGrpc(status));
       Unref();
@@ -62,16 +70,20 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
 
   void OnWriteDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    outgoing_.pop_front();
+    bool more = outgoing_.PopWritten();
     if (!ok) {
-      outgoing_.clear();
+      outgoing_.Clear();
+      more = false;
       finish_requested_ = true;
     }
-    if (!outgoing_.empty()) {
+    if (reads_paused_ && outgoing_.drained() && !finish_requested_) {
+      reads_paused_ = false;
+      StartRead(&incoming_);
+    }
+    if (more) {
       StartWrite(&outgoing_.front());
       return;
     }
-    writing_ = false;
     if (finish_requested_ && !finished_) {
       finished_ = true;
       Finish(final_status_);
@@ -100,7 +112,7 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
   void RequestFinish(grpc::Status status) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (finish_requested_) {
-      if (!writing_ && !finished_) {
+      if (!outgoing_.writing() && !finished_) {
         finished_ = true;
         Finish(final_status_);
       }
@@ -108,7 +120,7 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
     }
     finish_requested_ = true;
     final_status_ = std::move(status);
-    if (!writing_) {
+    if (!outgoing_.writing()) {
       finished_ = true;
       Finish(final_status_);
     }
@@ -230,8 +242,8 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
 
   std::mutex mutex_;
   AgentMessage incoming_;
-  std::deque<CoordinatorMessage> outgoing_;
-  bool writing_ = false;
+  ReplyQueue outgoing_{kMaxQueuedReplyBytes};
+  bool reads_paused_ = false;
   bool finish_requested_ = false;
   bool finished_ = false;
   grpc::Status final_status_;
