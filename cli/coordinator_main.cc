@@ -140,6 +140,11 @@ int main(int argc, char** argv) {
   app.add_option("--max-attempts", core.default_max_attempts,
                  "Default leases of a shard before its targets are reported agent_lost")
       ->capture_default_str();
+  size_t grpc_memory_mb = options.grpc_memory_bytes >> 20;
+  app.add_option("--grpc-memory-mb", grpc_memory_mb,
+                 "Memory gRPC may use for connection buffers; past it, senders are slowed down")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{16}, size_t{1} << 20));
   app.add_option("--restart-grace-ms", core.restart_grace_ms,
                  "After a restart, leases live at least this long (agents reconnect)")
       ->capture_default_str();
@@ -151,6 +156,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return app.exit(error);
   }
+  options.grpc_memory_bytes = grpc_memory_mb << 20;
   sigset_t signals = BlockStopSignals();
   absl::StatusOr<std::unique_ptr<tlsweep::coordinator::CoordinatorServer>> server =
       tlsweep::coordinator::CoordinatorServer::Start(options);

@@ -26,6 +26,9 @@ struct ServerOptions {
   std::string token_file;
   // Plain-text gRPC and no authentication; refused unless `listen` is a loopback address.
   bool dev = false;
+  // Memory gRPC may use for its buffers (HTTP/2 receive windows grow to fit fast uploads);
+  // under pressure it shrinks windows, which slows senders down instead of growing memory.
+  size_t grpc_memory_bytes = size_t{512} << 20;
   CoordinatorOptions coordinator;
 };
 
