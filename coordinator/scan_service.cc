@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "coordinator/list_upload.h"
+#include "coordinator/scan_spec.h"
 
 namespace tlsweep::coordinator {
 namespace {
@@ -63,46 +64,18 @@ grpc::Status ScanServiceImpl::CreateScan(grpc::ServerContext* context,
   }
   const v1::ScanHeader& header = first.header();
   const CoordinatorOptions& options = coordinator_.options();
-  ScanSpec spec;
-  spec.name = header.name();
-  spec.profile = header.profile();
-  for (const std::string& region : header.regions()) {
-    if (region.empty() || absl::StrContains(region, ",")) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("bad region name '", region, "'"));
-    }
-    spec.regions.push_back(region);
-  }
-  if (spec.regions.empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a scan needs at least one region");
-  }
-  spec.shard_size = header.shard_size() == 0 ? options.default_shard_size : header.shard_size();
-  if (spec.shard_size > options.max_shard_size) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("shard size above ", options.max_shard_size));
-  }
-  if (header.default_port() > 65535) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "default port out of range");
-  }
-  spec.default_port = header.default_port() == 0 ? 25 : header.default_port();
-  spec.endpoint_shard_size = header.endpoint_shard_size() == 0 ? options.default_endpoint_shard_size
-                                                               : header.endpoint_shard_size();
-  if (spec.endpoint_shard_size > options.max_shard_size) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("endpoint shard size above ", options.max_shard_size));
-  }
-  spec.max_attempts =
-      header.max_attempts() == 0 ? options.default_max_attempts : header.max_attempts();
+  absl::StatusOr<ScanSpec> spec = ScanSpecFromHeader(header, options);
+  if (!spec.ok()) return ToGrpc(spec.status());
 
   absl::StatusOr<std::unique_ptr<SubmissionWriter>> writer =
-      coordinator_.store().BeginScan(spec, NowUnixMs());
+      coordinator_.store().BeginScan(*spec, NowUnixMs());
   if (!writer.ok()) return ToGrpc(writer.status());
 
   ChunkStreamBuf<CreateScanRequest> buffer(reader);
   std::istream in(&buffer);
   SubmissionStats stats;
   absl::Status failure =
-      ReadTargetList(in, static_cast<uint16_t>(spec.default_port), **writer, stats);
+      ReadTargetList(in, static_cast<uint16_t>(spec->default_port), **writer, stats);
   if (failure.ok() && (buffer.protocol_error() || context->IsCancelled())) {
     failure = buffer.protocol_error()
                   ? absl::InvalidArgumentError("a header after the first message")

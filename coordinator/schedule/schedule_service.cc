@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "coordinator/list_upload.h"
+#include "coordinator/scan_spec.h"
 
 namespace tlsweep::coordinator {
 namespace {
@@ -48,31 +49,9 @@ grpc::Status ScheduleServiceImpl::AddSchedule(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("retention above ", kMaxRetention));
   }
-  ScanSpec& scan = spec.scan;
-  scan.name = spec.name;
-  scan.profile = header.profile();
-  for (const std::string& region : header.regions()) {
-    if (region.empty() || absl::StrContains(region, ",")) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("bad region name '", region, "'"));
-    }
-    scan.regions.push_back(region);
-  }
-  if (scan.regions.empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a schedule needs at least one region");
-  }
-  scan.shard_size = header.shard_size() == 0 ? options.default_shard_size : header.shard_size();
-  if (scan.shard_size > options.max_shard_size) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("shard size above ", options.max_shard_size));
-  }
-  if (header.default_port() > 65535) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "default port out of range");
-  }
-  scan.default_port = header.default_port() == 0 ? 25 : header.default_port();
-  scan.endpoint_shard_size = options.default_endpoint_shard_size;
-  scan.max_attempts =
-      header.max_attempts() == 0 ? options.default_max_attempts : header.max_attempts();
+  absl::StatusOr<ScanSpec> scan = ScanSpecFromHeader(header, options);
+  if (!scan.ok()) return ToGrpc(scan.status());
+  spec.scan = *std::move(scan);
 
   absl::StatusOr<std::unique_ptr<SubmissionWriter>> writer =
       coordinator_.store().BeginSchedule(spec, now_ms);
@@ -82,7 +61,7 @@ grpc::Status ScheduleServiceImpl::AddSchedule(grpc::ServerContext* context,
   std::istream in(&buffer);
   SubmissionStats stats;
   absl::Status failure =
-      ReadTargetList(in, static_cast<uint16_t>(scan.default_port), **writer, stats);
+      ReadTargetList(in, static_cast<uint16_t>(spec.scan.default_port), **writer, stats);
   if (failure.ok() && (buffer.protocol_error() || context->IsCancelled())) {
     failure = buffer.protocol_error()
                   ? absl::InvalidArgumentError("a header after the first message")

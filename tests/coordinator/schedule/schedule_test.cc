@@ -84,6 +84,7 @@ class ScheduleTest : public ::testing::Test {
     header.set_cron(cron);
     header.add_regions("eu");
     header.set_shard_size(2);
+    header.set_endpoint_shard_size(7);
     header.set_retention(retention);
     Schedule schedule;
     grpc::Status status = Add(header, list, &schedule);
@@ -233,6 +234,7 @@ TEST_F(ScheduleTest, RunIsAScanOfTheTemplate) {
   EXPECT_EQ(scan.state(), v1::SCAN_RUNNING);
   EXPECT_EQ(scan.targets(), 5u);
   EXPECT_EQ(scan.shards(), 3u);  // Shard size 2.
+  EXPECT_EQ(scan.endpoint_shard_size(), 7u) << "the template's endpoint unit size";
   ASSERT_EQ(scan.progress_size(), 1);
   EXPECT_EQ(scan.progress(0).shards_pending(), 3u);
   Schedule listed = Find(schedule.schedule_id());
