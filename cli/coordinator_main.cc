@@ -140,6 +140,14 @@ int main(int argc, char** argv) {
   app.add_option("--max-attempts", core.default_max_attempts,
                  "Default leases of a shard before its targets are reported agent_lost")
       ->capture_default_str();
+  app.add_option("--max-active-scans", core.max_active_scans,
+                 "Scans submitting or running at once; more are refused (RESOURCE_EXHAUSTED)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-list-lines", core.max_list_lines,
+                 "Lines in one submitted list; a longer list is refused")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   size_t grpc_memory_mb = options.grpc_memory_bytes >> 20;
   app.add_option("--grpc-memory-mb", grpc_memory_mb,
                  "Memory gRPC may use for connection buffers; past it, senders are slowed down")

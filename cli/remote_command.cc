@@ -30,6 +30,7 @@ struct RemoteCommandFlags {
   ProfileFlags profile;
   std::vector<std::string> regions;
   uint32_t shard_size = 0;
+  uint32_t endpoint_shard_size = 0;
   uint32_t port = 0;
   uint32_t max_attempts = 0;
   bool reject_bad_lines = false;
@@ -64,7 +65,8 @@ void PrintScan(const v1::Scan& scan) {
   if (!scan.detail().empty()) std::cout << " (" << scan.detail() << ")";
   std::cout << "\n  " << scan.targets() << " targets (" << scan.lines() << " lines, "
             << scan.bad_line_count() << " bad, " << scan.duplicate_count() << " duplicates), "
-            << scan.shards() << " shards of " << scan.shard_size() << " per region\n"
+            << scan.shards() << " shards of " << scan.shard_size() << " per region, probe units of "
+            << scan.endpoint_shard_size() << " endpoints\n"
             << "  created " << FormatUnixMs(scan.created_unix_ms()) << ", finished "
             << FormatUnixMs(scan.finished_unix_ms()) << "\n";
   for (const v1::RegionProgress& p : scan.progress()) {
@@ -130,6 +132,7 @@ int RunSubmit(const RemoteCommandFlags& flags) {
     *header->mutable_profile() = *std::move(profile);
     for (const std::string& region : regions) header->add_regions(region);
     header->set_shard_size(flags.shard_size);
+    header->set_endpoint_shard_size(flags.endpoint_shard_size);
     header->set_default_port(flags.port);
     header->set_max_attempts(flags.max_attempts);
     header->set_reject_bad_lines(flags.reject_bad_lines);
@@ -271,6 +274,8 @@ void AddSubmit(CLI::App& parent, const Flags& flags, Action& action) {
   AddProfileFlags(*submit, flags->profile);
   submit->add_option("--regions", flags->regions, "Regions to scan from, e.g. eu,us")->required();
   submit->add_option("--shard-size", flags->shard_size, "Targets per shard (0: coordinator's)");
+  submit->add_option("--endpoint-shard-size", flags->endpoint_shard_size,
+                     "Unique MX endpoints per probe unit (0: coordinator's)");
   submit->add_option("--port", flags->port, "SMTP port for targets without one (0: 25)");
   submit->add_option("--max-attempts", flags->max_attempts,
                      "Leases of a shard before agent_lost (0: coordinator's)");

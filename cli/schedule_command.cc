@@ -27,6 +27,7 @@ struct ScheduleFlags {
   std::vector<std::string> regions;
   uint32_t retention = 10;
   uint32_t shard_size = 0;
+  uint32_t endpoint_shard_size = 0;
   uint32_t port = 0;
   uint32_t max_attempts = 0;
   bool reject_bad_lines = false;
@@ -71,6 +72,7 @@ int RunAdd(const ScheduleFlags& flags) {
   for (const std::string& region : regions) header->add_regions(region);
   header->set_retention(flags.retention);
   header->set_shard_size(flags.shard_size);
+  header->set_endpoint_shard_size(flags.endpoint_shard_size);
   header->set_default_port(flags.port);
   header->set_max_attempts(flags.max_attempts);
   header->set_reject_bad_lines(flags.reject_bad_lines);
@@ -194,6 +196,8 @@ void AddScheduleCommand(CLI::App& app, const GlobalOptions& global, Action& acti
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   add->add_option("--shard-size", flags->shard_size, "Targets per shard (0: coordinator's)");
+  add->add_option("--endpoint-shard-size", flags->endpoint_shard_size,
+                  "Unique MX endpoints per probe unit (0: coordinator's)");
   add->add_option("--port", flags->port, "SMTP port for targets without one (0: 25)");
   add->add_option("--max-attempts", flags->max_attempts,
                   "Leases of a shard before agent_lost (0: coordinator's)");

@@ -32,6 +32,10 @@ struct CoordinatorOptions {
   // handshake per candidate (and an enumeration), a target only a few DNS queries.
   uint32_t default_endpoint_shard_size = 100;
   uint32_t default_max_attempts = 3;
+  // Input limits of the scan API: scans submitting or running at once (CreateScan is refused
+  // with RESOURCE_EXHAUSTED beyond it; scheduled runs are not counted), and lines in one list.
+  int64_t max_active_scans = 20;
+  uint64_t max_list_lines = 50'000'000;
   int workers = 2;  // Threads running store work for agent streams.
   // Scheduled scans: the scheduler wakes at the earliest next run, and at least this often.
   int64_t schedule_check_ms = 5'000;

@@ -11,12 +11,17 @@ constexpr size_t kErrorsInStatus = 20;
 
 }  // namespace
 
-absl::Status ReadTargetList(std::istream& in, uint16_t default_port, SubmissionWriter& writer,
-                            SubmissionStats& stats) {
+absl::Status ReadTargetList(std::istream& in, uint16_t default_port, uint64_t max_lines,
+                            SubmissionWriter& writer, SubmissionStats& stats) {
   agent::ListLineReader lines(in);
   agent::BadLineLog bad_lines;
   agent::ListLine line;
   while (lines.Next(line)) {
+    if (line.line_number > max_lines) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the list has more than ", max_lines,
+                       " lines, the coordinator's limit (--max-list-lines); split it"));
+    }
     if (line.too_long) {
       bad_lines.Add(line.line_number, line.text, "line too long");
       continue;

@@ -45,9 +45,10 @@ class ChunkStreamBuf : public std::streambuf {
 };
 
 // Reads every line of `in` into `writer` and fills `stats`; bad lines are recorded there (with
-// their numbers) and skipped. Returns only store errors.
-absl::Status ReadTargetList(std::istream& in, uint16_t default_port, SubmissionWriter& writer,
-                            SubmissionStats& stats);
+// their numbers) and skipped. Returns store errors, and RESOURCE_EXHAUSTED once the list has
+// more than `max_lines` lines.
+absl::Status ReadTargetList(std::istream& in, uint16_t default_port, uint64_t max_lines,
+                            SubmissionWriter& writer, SubmissionStats& stats);
 
 // The error for a list rejected because of its bad lines (reject_bad_lines): names the first.
 absl::Status RejectionOf(const SubmissionStats& stats);

@@ -54,6 +54,23 @@ grpc::Status AuthorizeScanApi(const ScanApiAuth& auth, grpc::ServerContext* cont
                       "the scan API needs a bearer token or a client certificate");
 }
 
+absl::StatusOr<std::unique_ptr<SubmissionWriter>> ScanServiceImpl::BeginWithinLimit(
+    const ScanSpec& spec) {
+  // The count and the new scan's row under one lock: two submissions cannot both take the
+  // last place.
+  std::lock_guard<std::mutex> lock(begin_mutex_);
+  const int64_t limit = coordinator_.options().max_active_scans;
+  absl::StatusOr<int64_t> active = coordinator_.store().ActiveScans();
+  if (!active.ok()) return active.status();
+  if (*active >= limit) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(*active,
+                     " scans are submitting or running, the coordinator's limit "
+                     "(--max-active-scans); wait for one to end or cancel one"));
+  }
+  return coordinator_.store().BeginScan(spec, NowUnixMs());
+}
+
 grpc::Status ScanServiceImpl::CreateScan(grpc::ServerContext* context,
                                          grpc::ServerReader<CreateScanRequest>* reader,
                                          Scan* response) {
@@ -67,15 +84,14 @@ grpc::Status ScanServiceImpl::CreateScan(grpc::ServerContext* context,
   absl::StatusOr<ScanSpec> spec = ScanSpecFromHeader(header, options);
   if (!spec.ok()) return ToGrpc(spec.status());
 
-  absl::StatusOr<std::unique_ptr<SubmissionWriter>> writer =
-      coordinator_.store().BeginScan(*spec, NowUnixMs());
+  absl::StatusOr<std::unique_ptr<SubmissionWriter>> writer = BeginWithinLimit(*spec);
   if (!writer.ok()) return ToGrpc(writer.status());
 
   ChunkStreamBuf<CreateScanRequest> buffer(reader);
   std::istream in(&buffer);
   SubmissionStats stats;
-  absl::Status failure =
-      ReadTargetList(in, static_cast<uint16_t>(spec->default_port), **writer, stats);
+  absl::Status failure = ReadTargetList(in, static_cast<uint16_t>(spec->default_port),
+                                        options.max_list_lines, **writer, stats);
   if (failure.ok() && (buffer.protocol_error() || context->IsCancelled())) {
     failure = buffer.protocol_error()
                   ? absl::InvalidArgumentError("a header after the first message")

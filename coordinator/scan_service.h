@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -45,9 +46,12 @@ class ScanServiceImpl final : public tlsweep::v1::ScanService::Service {
 
  private:
   grpc::Status Authorize(grpc::ServerContext* context) const;
+  // BeginScan, or RESOURCE_EXHAUSTED when max_active_scans are already active.
+  absl::StatusOr<std::unique_ptr<SubmissionWriter>> BeginWithinLimit(const ScanSpec& spec);
 
   Coordinator& coordinator_;
   const ScanApiAuth auth_;
+  std::mutex begin_mutex_;
 };
 
 }  // namespace tlsweep::coordinator

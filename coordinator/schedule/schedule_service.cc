@@ -60,8 +60,8 @@ grpc::Status ScheduleServiceImpl::AddSchedule(grpc::ServerContext* context,
   ChunkStreamBuf<AddScheduleRequest> buffer(reader);
   std::istream in(&buffer);
   SubmissionStats stats;
-  absl::Status failure =
-      ReadTargetList(in, static_cast<uint16_t>(spec.scan.default_port), **writer, stats);
+  absl::Status failure = ReadTargetList(in, static_cast<uint16_t>(spec.scan.default_port),
+                                        options.max_list_lines, **writer, stats);
   if (failure.ok() && (buffer.protocol_error() || context->IsCancelled())) {
     failure = buffer.protocol_error()
                   ? absl::InvalidArgumentError("a header after the first message")

@@ -389,6 +389,15 @@ class SqliteStore : public Store {
     return scans;
   }
 
+  absl::StatusOr<int64_t> ActiveScans() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement count,
+                             db_->Prepare("SELECT COUNT(*) FROM scans WHERE state IN (?, ?)"));
+    count.Bind(1, int64_t{v1::SCAN_SUBMITTING}).Bind(2, int64_t{v1::SCAN_RUNNING});
+    TLSWEEP_ASSIGN_OR_RETURN(bool row, count.Step());
+    return row ? count.Int(0) : int64_t{0};
+  }
+
   absl::StatusOr<std::vector<LeaseRef>> CancelScan(const std::string& scan_id,
                                                    int64_t now_ms) override {
     std::lock_guard<std::mutex> lock(mutex_);

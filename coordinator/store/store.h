@@ -100,6 +100,8 @@ class Store {
   virtual absl::StatusOr<tlsweep::v1::Scan> GetScan(const std::string& scan_id,
                                                     bool with_bad_lines) = 0;
   virtual absl::StatusOr<std::vector<tlsweep::v1::Scan>> ListScans(size_t limit) = 0;
+  // Scans submitting or running.
+  virtual absl::StatusOr<int64_t> ActiveScans() = 0;
   // Returns the leases still out, for their agents to be told.
   virtual absl::StatusOr<std::vector<LeaseRef>> CancelScan(const std::string& scan_id,
                                                            int64_t now_ms) = 0;

@@ -30,9 +30,13 @@ class CoordinatorTest : public ::testing::Test {
     Start();
   }
 
-  void Start(int64_t lease_ms = 10'000) {
+  void Start(int64_t lease_ms = 10'000, int64_t max_active_scans = 20,
+             uint64_t max_list_lines = 1'000'000) {
+    server_.reset();
     coordinator::ServerOptions options = TlsServerOptions(directory_ + "/store.db");
     options.coordinator.lease_ms = lease_ms;
+    options.coordinator.max_active_scans = max_active_scans;
+    options.coordinator.max_list_lines = max_list_lines;
     options.coordinator.heartbeat_ms = 200;
     absl::StatusOr<std::unique_ptr<coordinator::CoordinatorServer>> server =
         coordinator::CoordinatorServer::Start(options);
@@ -106,6 +110,33 @@ TEST_F(CoordinatorTest, LinesAreValidatedNormalisedAndDeduplicated) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(status.error_message(), "list:3:")) << status.error_message();
   EXPECT_TRUE(absl::StrContains(status.error_message(), "list:7:")) << status.error_message();
+}
+
+TEST_F(CoordinatorTest, InputLimitsAreRefusedWithAClearStatus) {
+  Start(10'000, /*max_active_scans=*/1, /*max_list_lines=*/5);
+  ScanHeader header;
+  header.add_regions("eu");
+  Scan first;
+  ASSERT_TRUE(Submit(*channel_, header, "a.example\nb.example\n", &first).ok());
+  // A second running scan is one too many.
+  Scan second;
+  grpc::Status busy = Submit(*channel_, header, "c.example\n", &second);
+  EXPECT_EQ(busy.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(absl::StrContains(busy.error_message(), "--max-active-scans"))
+      << busy.error_message();
+  // Once it ends, there is room again; a list over the line limit is refused and not kept.
+  ASSERT_TRUE(server_->coordinator().store().CancelScan(first.scan_id(), 1).ok());
+  grpc::Status too_long =
+      Submit(*channel_, header,
+             "a.example\nb.example\nc.example\nd.example\ne.example\nf.example\n", &second);
+  EXPECT_EQ(too_long.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(absl::StrContains(too_long.error_message(), "more than 5 lines"))
+      << too_long.error_message();
+  std::vector<Scan> scans = server_->coordinator().store().ListScans(10).value();
+  ASSERT_EQ(scans.size(), 2u);
+  EXPECT_EQ(scans[0].state(), v1::SCAN_FAILED) << "the refused list is not left running";
+  ASSERT_TRUE(Submit(*channel_, header, "a.example\n# five lines\n\n\nb.example\n", &second).ok());
+  EXPECT_EQ(second.targets(), 2u);
 }
 
 TEST_F(CoordinatorTest, AgentWithoutClientCertificateIsRefused) {
