@@ -18,13 +18,18 @@ namespace tlsweep::backends {
 
 // Bumped whenever anything in this header, tls_config.h, tls_engine.h or handshake_outcome.h
 // changes layout or meaning: plugins are C++ objects shared across the boundary.
-inline constexpr uint32_t kBackendAbiVersion = 1;
+inline constexpr uint32_t kBackendAbiVersion = 2;  // 2: OfferedSuite::completes.
 
 // One (version, suite) pair that a client config would offer.
 struct OfferedSuite {
   TlsVersion version = TlsVersion::kUnknown;
   uint16_t code_point = 0;
   std::string library_name;
+  // False for a suite the client puts in its ClientHello but aborts every handshake on once
+  // the server picks it (OpenSSL 3 at security level >= 1, below TLS 1.2, on a suite whose key
+  // exchange the server must sign with SHA-1: "legacy sigalg disallowed"). The server may pick
+  // it, so the negotiation model needs it; it is not something the config can negotiate.
+  bool completes = true;
 };
 
 // What a client config would put in its ClientHello, per version.

@@ -64,6 +64,7 @@ tlsweep::v1::Offer OfferToProto(const Offer& offer, absl::string_view backend) {
     suite->set_code_point(offered.code_point);
     suite->set_iana_name(CipherSuiteName(offered.code_point));
     suite->set_library_name(offered.library_name);
+    suite->set_never_completes(!offered.completes);
     if (const CipherSuiteInfo* info = FindCipherSuite(offered.code_point); info != nullptr) {
       suite->set_key_exchange(std::string(info->key_exchange));
       suite->set_authentication(std::string(info->authentication));

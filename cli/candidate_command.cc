@@ -38,6 +38,7 @@ void PrintOffer(const tlsweep::v1::TlsClientSettings& settings,
   const tlsweep::v1::Offer proto = backends::OfferToProto(*offer, settings.backend());
   std::map<int, std::vector<std::string>> by_version;
   for (const tlsweep::v1::OfferedSuite& suite : proto.suites()) {
+    if (suite.never_completes()) continue;  // Offered, but no handshake on it completes.
     by_version[suite.version()].push_back(suite.iana_name());
   }
   for (const auto& [version, names] : by_version) {

@@ -77,7 +77,16 @@ int RunExpand(const GlobalOptions& global, const ExpandOptions& options) {
     std::cout << "[" << absl::StrJoin(items, ",\n") << "]\n";
     return 0;
   }
+  std::vector<std::string> never_completing;
+  bool any = false;
   for (const tlsweep::v1::OfferedSuite& suite : proto.suites()) {
+    if (suite.never_completes()) {
+      never_completing.push_back(
+          absl::StrCat(backends::TlsVersionName(backends::VersionFromProto(suite.version())), " ",
+                       suite.library_name()));
+      continue;
+    }
+    any = true;
     std::cout << absl::StrFormat(
         "%-8s 0x%04X  %-45s %-32s Kx=%-6s Au=%-6s Enc=%s\n",
         backends::TlsVersionName(backends::VersionFromProto(suite.version())), suite.code_point(),
@@ -85,7 +94,12 @@ int RunExpand(const GlobalOptions& global, const ExpandOptions& options) {
         suite.encryption());
   }
   std::cout << "groups: " << absl::StrJoin(proto.groups(), " ") << "\n";
-  if (proto.suites().empty()) {
+  if (!never_completing.empty()) {
+    std::cout << "also offered, but the client aborts the handshake if the server picks one "
+                 "(its key exchange needs a SHA-1 signature; --legacy allows it): "
+              << absl::StrJoin(never_completing, ", ") << "\n";
+  }
+  if (!any) {
     std::cerr << "tlsweep: this configuration offers nothing: every handshake would fail\n";
   }
   return 0;

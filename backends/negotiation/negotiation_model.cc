@@ -276,6 +276,35 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
     return prediction;
   }
 
+  // S5: a suite the client offers but aborts on.
+  std::vector<uint16_t> aborted;
+  for (const OfferedSuite& offered : client.suites) {
+    if (offered.version == version && !offered.completes) aborted.push_back(offered.code_point);
+  }
+  if (Contains(aborted, selectable.front())) {
+    const uint16_t pick = selectable.front();
+    std::vector<uint16_t> completing;
+    for (uint16_t suite : selectable) {
+      if (!Contains(aborted, suite)) completing.push_back(suite);
+    }
+    const bool unsure = !server.preference_tested && !completing.empty();
+    prediction.verdict = unsure ? Prediction::Verdict::kUncertain : Prediction::Verdict::kFails;
+    prediction.failure = FailureClass::kAlertSent;
+    prediction.version = TlsVersion::kUnknown;
+    prediction.reason = absl::StrCat(
+        "the server picks ", CipherSuiteName(pick), " at ", version_name,
+        server_order ? " (server preference)"
+                     : (server.preference_tested ? " (client preference)" : ""),
+        ", which the client offers but aborts on: its key exchange needs a SHA-1 signature, "
+        "refused at OpenSSL security level 1 and above");
+    if (unsure) {
+      prediction.uncertainties.push_back(
+          absl::StrCat("the server's suite preference at ", version_name,
+                       " was not tested; it may pick one that completes: ", SuiteList(completing)));
+    }
+    return prediction;
+  }
+
   prediction.verdict = Prediction::Verdict::kNegotiates;
   prediction.suite = selectable.front();
   const bool uses_group = tls13 || NeedsEcGroup(prediction.suite);
@@ -374,6 +403,23 @@ Prediction PredictNegotiation(const Enumeration& server, const Offer& client) {
         chosen ? absl::StrCat(" (it would answer ", TlsVersionName(*chosen), ", below ",
                               TlsVersionName(client_min), ")")
                : "");
+    // V4b: the server picks its suite before the client sees the version; with none of the
+    // client's suites acceptable at that version, the server is the one that gives up. (A
+    // TLS 1.3-only client is refused on the version alone.)
+    if (chosen && client_min < TlsVersion::kTls1_3) {
+      const ServerVersion at_chosen = ReadServerVersion(server, *chosen);
+      const bool any_suite =
+          std::any_of(client.suites.begin(), client.suites.end(), [&](const OfferedSuite& s) {
+            return Contains(at_chosen.suites, s.code_point) ||
+                   Contains(at_chosen.untested_suites, s.code_point);
+          });
+      if (!any_suite) {
+        failed.failure = FailureClass::kNoSharedCipher;
+        absl::StrAppend(&failed.reason,
+                        "; none of the client's suites is one the server accepts at ",
+                        TlsVersionName(*chosen), ", so the server fails first");
+      }
+    }
     outcome = std::move(failed);
   }
 

@@ -22,6 +22,10 @@
 //      client's set), or the server supports nothing <= the client's maximum: kFails /
 //      kProtocolVersion. This is what OpenSSL and GnuTLS servers do; a server that picks the
 //      highest *common* version instead would differ only for clients with holes in their set.
+//      V4b: unless the client offers TLS 1.3 only, the server picks its suite at that version
+//      before the client can object to the version; when none of the client's suites (at any
+//      version) is one the server accepts there, it aborts first: kFails / kNoSharedCipher
+//      (seen with OpenSSL servers).
 //  V5. A server version with an unknown status (V2) that the client offers and that is above the
 //      version V3/V4 would choose could be chosen instead: the verdict is kUncertain (the rest of
 //      the prediction is still filled in, as "what happens if the server refuses it").
@@ -41,6 +45,10 @@
 //      suites exist, the verdict is kUncertain instead of kFails.
 //  S4. No selectable common suite and no untested candidate: kFails / kNoSharedCipher, with a
 //      reason that lists what each side has at that version.
+//  S5. The picked suite is one the client offers but aborts on (OfferedSuite::completes false:
+//      OpenSSL at security level >= 1, below TLS 1.2, on a SHA-1 signed key exchange): kFails /
+//      kAlertSent. Servers do not try another suite. If the server's preference was not tested
+//      and another selectable suite would complete, the verdict is kUncertain instead.
 //
 // Groups.
 //  G1. Common groups: the client's groups (its order) that the server accepted at the version.

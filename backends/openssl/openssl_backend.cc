@@ -38,8 +38,8 @@ absl::StatusOr<ClientHello> HelloForVersion(const ClientConfig& config, TlsVersi
 
 // Below TLS 1.2 a server signs its key exchange with MD5+SHA-1 or SHA-1, which OpenSSL 3
 // refuses at security level 1 and above ("legacy sigalg disallowed"). Such suites still appear
-// in the ClientHello (and in `openssl ciphers -s`), but no handshake on them can complete, so
-// they are not part of what the config can negotiate.
+// in the ClientHello (and in `openssl ciphers -s`), and a server may pick them, but no
+// handshake on them can complete: they are offered with `completes` false.
 bool NeedsLegacySignature(uint16_t code, TlsVersion version, int security_level) {
   if (security_level < 1 || TlsVersion::kTls1_2 <= version) return false;
   const CipherSuiteInfo* suite = FindCipherSuite(code);
@@ -106,8 +106,8 @@ class OpensslBackend final : public Backend {
       bool any = false;
       for (uint16_t code : hello->cipher_suites) {
         if (IsTls13Suite(code) != (version == TlsVersion::kTls1_3)) continue;
-        if (NeedsLegacySignature(code, version, security_level)) continue;
-        offer.suites.push_back({version, code, OpensslSuiteName(code)});
+        offer.suites.push_back({version, code, OpensslSuiteName(code),
+                                !NeedsLegacySignature(code, version, security_level)});
         any = true;
       }
       if (!any) continue;

@@ -364,6 +364,20 @@ std::vector<TestServer> Servers() {
     server.config.groups = {25};  // secp521r1: ECDHE only with clients that have it.
     servers.push_back(server);
   }
+  // TLS 1.0 only, at security level 0, ECDHE first: OpenSSL clients at level >= 1 offer the
+  // ECDHE suite but abort on its SHA-1 signed key exchange (rule S5).
+  for (const bool server_order : {true, false}) {
+    CipherSpec spec;
+    spec.openssl_ciphers = "ECDHE-RSA-AES128-SHA:AES128-SHA";
+    TestServer server{server_order ? "openssl_tls10_ecdhe_first_server_pref"
+                                   : "openssl_tls10_ecdhe_first_client_pref",
+                      "openssl", MakeServerConfig("openssl", pki.rsa, spec)};
+    server.config.legacy = true;
+    server.config.min_version = TlsVersion::kTls1_0;
+    server.config.max_version = TlsVersion::kTls1_0;
+    server.config.prefer_server_ciphers = server_order;
+    servers.push_back(server);
+  }
   return servers;
 }
 
@@ -412,6 +426,8 @@ std::vector<Candidate> Candidates() {
                        "ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256", "", std::nullopt,
                        k12, {30}),
       OpensslCandidate("openssl_legacy_tls10_11", "ALL", "", k10, k11, {}, true),
+      OpensslCandidate("openssl_default_from_tls10", "DEFAULT", "", k10),
+      OpensslCandidate("openssl_rsa_first_tls10", "AES128-SHA:ECDHE-RSA-AES128-SHA", "", k10, k11),
       OpensslCandidate("openssl_legacy_all", "ALL:COMPLEMENTOFALL", "", std::nullopt, std::nullopt,
                        {}, true),
       OpensslCandidate("openssl_ffdhe_only_13", "", "", k13, std::nullopt, {256, 257}),

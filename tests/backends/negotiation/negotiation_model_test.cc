@@ -27,6 +27,7 @@ constexpr uint16_t kEcdheRsaAes128Gcm = 0xC02F;
 constexpr uint16_t kEcdheRsaAes256Gcm = 0xC030;
 constexpr uint16_t kDheRsaAes128Gcm = 0x009E;
 constexpr uint16_t kRsaAes128Sha = 0x002F;
+constexpr uint16_t kEcdheRsaAes128Sha = 0xC013;
 constexpr uint16_t kRsaAes256Sha = 0x0035;
 constexpr uint16_t kRsa3desSha = 0x000A;
 constexpr uint16_t kX25519 = 29;
@@ -125,6 +126,16 @@ Offer MakeOffer(const std::vector<ClientVersionSpec>& specs, std::vector<uint16_
     }
   }
   offer.groups = std::move(groups);
+  return offer;
+}
+
+// The same offer, with `codes` marked as offered but aborted on (OfferedSuite::completes).
+Offer Aborting(Offer offer, const std::vector<uint16_t>& codes) {
+  for (OfferedSuite& suite : offer.suites) {
+    for (uint16_t code : codes) {
+      if (suite.code_point == code) suite.completes = false;
+    }
+  }
   return offer;
 }
 
@@ -342,6 +353,42 @@ std::vector<ModelCase> Cases() {
            MakeEnumeration({Supported(k12, {kRsaAes128Sha}), Supported(k13, kTls13All, {kX25519})}),
            MakeOffer({{k12, {kRsaAes128Sha}}, {k13, {}}}, {kX25519}))
           .Negotiates(k12, kRsaAes128Sha, 0));
+  // S5: OpenSSL (security level >= 1) offers ECDHE-RSA-AES128-SHA at TLS 1.0 but aborts when
+  // the server picks it; the server does not try another suite.
+  const Offer tls10_client =
+      Aborting(MakeOffer({{k10, {kEcdheRsaAes128Sha, kRsaAes128Sha}}}, {kX25519, kP256}),
+               {kEcdheRsaAes128Sha});
+  cases.push_back(
+      Case("sha1_kx_picked_by_server_preference",
+           MakeEnumeration({Supported(k10, {kEcdheRsaAes128Sha, kRsaAes128Sha}, {kP256})}),
+           tls10_client)
+          .Fails(FailureClass::kAlertSent)
+          .ReasonHas("aborts on"));
+  cases.push_back(
+      Case("sha1_kx_not_picked_negotiates",
+           MakeEnumeration({Supported(k10, {kRsaAes128Sha, kEcdheRsaAes128Sha}, {kP256})}),
+           tls10_client)
+          .Negotiates(k10, kRsaAes128Sha, 0));
+  cases.push_back(
+      Case("sha1_kx_first_in_client_order",
+           MakeEnumeration(
+               {Supported(k10, {kRsaAes128Sha, kEcdheRsaAes128Sha}, {kP256}).ClientPreference()}),
+           tls10_client)
+          .Fails(FailureClass::kAlertSent));
+  cases.push_back(
+      Case(
+          "sha1_kx_preference_untested",
+          MakeEnumeration(
+              {Supported(k10, {kRsaAes128Sha, kEcdheRsaAes128Sha}, {kP256}).PreferenceNotTested()}),
+          tls10_client)
+          .Fails(FailureClass::kAlertSent)
+          .Uncertain());
+  // Without a common EC group the ECDHE suite is skipped (G2) and the RSA one completes.
+  cases.push_back(
+      Case("sha1_kx_skipped_without_group",
+           MakeEnumeration({Supported(k10, {kEcdheRsaAes128Sha, kRsaAes128Sha}, {kP384})}),
+           tls10_client)
+          .Negotiates(k10, kRsaAes128Sha, 0));
   return cases;
 }
 
