@@ -69,6 +69,26 @@ TEST(CliTest, ExpandJsonMatchesOpensslCiphersOnTheSameString) {
   EXPECT_EQ(got, expected);
 }
 
+TEST(CliTest, ExpandSetsApartSuitesTheClientOffersButAbortsOn) {
+  // At TLS 1.0 and security level >= 1, OpenSSL offers ECDHE-RSA-AES128-SHA but refuses its
+  // SHA-1 signed key exchange; AES128-SHA completes.
+  const std::string args =
+      "expand --backend openssl 'ECDHE-RSA-AES128-SHA:AES128-SHA' --min-version 1.0 "
+      "--max-version 1.0";
+  testing::CommandResult text = Tlsweep(args);
+  ASSERT_EQ(text.exit_code, 0);
+  const std::vector<std::string> lines = absl::StrSplit(text.output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << text.output;
+  EXPECT_TRUE(absl::StrContains(lines[0], "TLS_RSA_WITH_AES_128_CBC_SHA")) << text.output;
+  EXPECT_TRUE(absl::StartsWith(lines[2], "also offered, but the client aborts")) << text.output;
+  EXPECT_TRUE(absl::StrContains(lines[2], "TLSv1 ECDHE-RSA-AES128-SHA")) << text.output;
+  testing::CommandResult json = Tlsweep(args + " --json");
+  ASSERT_EQ(json.exit_code, 0);
+  const std::vector<std::string> parts = absl::StrSplit(json.output, "\"never_completes\":true");
+  EXPECT_EQ(parts.size(), 2u) << "exactly one suite marked: " << json.output;
+  EXPECT_TRUE(absl::StrContains(json.output, "TLS_RSA_WITH_AES_128_CBC_SHA")) << json.output;
+}
+
 TEST(CliTest, ExpandWithABadVersionOrCipherStringExitsTwoWithTheReason) {
   testing::CommandResult version = Tlsweep("expand DEFAULT --min-version TLSv9 2>&1");
   EXPECT_EQ(version.exit_code, 2);
