@@ -11,45 +11,25 @@
 #include "agent/client/agent_client.h"
 #include "agent/client/sweep_runner.h"
 #include "coordinator/server.h"
+#include "tests/coordinator/agent_fixture.h"
 #include "tests/coordinator/coordinator_fixture.h"
+#include "tests/coordinator/dev_cli_fixture.h"
 #include "tests/testing/cert_factory.h"
-#include "tests/testing/probe_runner.h"
 #include "tests/testing/run_command.h"
 
 namespace tlsweep::testing {
 namespace {
 
-class RemoteCliTest : public ::testing::Test {
+class RemoteCliTest : public DevCoordinatorCliTest {
  protected:
   void SetUp() override {
-    directory_ = MakeTempDirectory("tlsweep-remote-cli");
-    coordinator::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.store_path = directory_ + "/store.db";
-    options.dev = true;
-    auto server = coordinator::CoordinatorServer::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    StartCoordinator("tlsweep-remote-cli");
     domains_ = directory_ + "/domains.txt";
     // Five refused endpoints, one of them written twice, and a bad line.
     std::ofstream(domains_) << RefusedTargets(33001, 5) << "127.0.0.77:33001\nbad..name\n";
   }
 
-  CommandResult Tlsweep(const std::string& args) {
-    const std::string command = absl::StrCat(
-        TLSWEEP_BINARY, " ", args, " --insecure-dev --coordinator 127.0.0.1:", server_->port(),
-        " 2>", ShellQuote(directory_ + "/stderr"));
-    absl::StatusOr<CommandResult> result = RunCommand(command);
-    EXPECT_TRUE(result.ok()) << result.status();
-    std::ifstream err(directory_ + "/stderr");
-    stderr_.assign(std::istreambuf_iterator<char>(err), {});
-    return result.ok() ? *result : CommandResult();
-  }
-
-  std::string directory_;
   std::string domains_;
-  std::string stderr_;
-  std::unique_ptr<coordinator::CoordinatorServer> server_;
 };
 
 TEST_F(RemoteCliTest, SubmitStatusWatchCancel) {
@@ -67,21 +47,8 @@ TEST_F(RemoteCliTest, SubmitStatusWatchCancel) {
   EXPECT_TRUE(absl::StrContains(listed.output, "nightly")) << listed.output;
 
   // A real agent runs it: resolve units, then one probe unit of the five endpoints.
-  agent::SweepRunnerOptions runner;
-  runner.base.candidates.push_back(DefaultCandidate("openssl"));
-  runner.base.allow_private = true;
-  runner.base.threads = 1;
-  runner.base.politeness.per_ip_spacing = std::chrono::milliseconds(0);
-  runner.base.politeness.connections_per_second = 0;
-  runner.base.probe.connect_timeout = std::chrono::seconds(2);
-  agent::AgentClientOptions client_options;
-  client_options.coordinator = absl::StrCat("127.0.0.1:", server_->port());
-  client_options.agent_id = "agent-cli";
-  client_options.region = "eu";
-  client_options.insecure = true;
-  client_options.poll_ms = 100;
-  client_options.flush_ms = 100;
-  auto client = agent::AgentClient::Create(client_options, agent::MakeSweepRunner(runner));
+  auto client = agent::AgentClient::Create(TestAgentOptions(server_->port(), "agent-cli", true),
+                                           agent::MakeSweepRunner(LoopbackRunnerOptions()));
   ASSERT_TRUE(client.ok()) << client.status();
   std::thread run([&] { (*client)->Run(); });
   CommandResult watched = Tlsweep(absl::StrCat("watch ", scan_id));

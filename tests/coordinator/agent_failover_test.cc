@@ -11,11 +11,11 @@
 #include "agent/client/agent_client.h"
 #include "agent/client/sweep_runner.h"
 #include "coordinator/server.h"
+#include "tests/coordinator/agent_fixture.h"
 #include "tests/coordinator/coordinator_fixture.h"
 #include "tests/testing/cert_factory.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/hostile_smtp_server.h"
-#include "tests/testing/probe_runner.h"
 
 namespace tlsweep::testing {
 namespace {
@@ -79,22 +79,10 @@ TEST(AgentFailoverTest, KilledAgentsUnitIsFinishedByAnother) {
   ASSERT_TRUE(WIFSIGNALED(status)) << "agent A ended on its own";
 
   // Agent B, in this process, with a short banner timeout.
-  agent::SweepRunnerOptions runner;
-  runner.base.candidates.push_back(DefaultCandidate("openssl"));
-  runner.base.allow_private = true;
-  runner.base.threads = 1;
-  runner.base.politeness.per_ip_spacing = std::chrono::milliseconds(0);
-  runner.base.politeness.connections_per_second = 0;
-  runner.base.probe.connect_timeout = std::chrono::seconds(2);
+  agent::SweepRunnerOptions runner = LoopbackRunnerOptions();
   runner.base.probe.banner_timeout = std::chrono::milliseconds(500);
-  agent::AgentClientOptions client_options;
-  client_options.coordinator = absl::StrCat("127.0.0.1:", (*server)->port());
-  client_options.agent_id = "agent-b";
-  client_options.region = "eu";
-  client_options.insecure = true;
-  client_options.poll_ms = 100;
-  client_options.flush_ms = 100;
-  auto agent_b = agent::AgentClient::Create(client_options, agent::MakeSweepRunner(runner));
+  auto agent_b = agent::AgentClient::Create(TestAgentOptions((*server)->port(), "agent-b", true),
+                                            agent::MakeSweepRunner(runner));
   ASSERT_TRUE(agent_b.ok()) << agent_b.status();
   std::thread run([&] { (*agent_b)->Run(); });
   Scan done = WaitForScanEnd(*channel, scan.scan_id(), 60'000);

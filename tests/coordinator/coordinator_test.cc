@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "agent/client/agent_client.h"
 #include "agent/client/sweep_runner.h"
+#include "tests/coordinator/agent_fixture.h"
 #include "tests/coordinator/coordinator_fixture.h"
 #include "tests/testing/hostile_smtp_server.h"
-#include "tests/testing/probe_runner.h"
 
 namespace tlsweep::testing {
 namespace {
@@ -267,24 +267,6 @@ TEST_F(CoordinatorTest, LostShardGivesEveryTargetAgentLost) {
   for (const v1::ProbeResult& result : results) EXPECT_EQ(result.failure(), v1::AGENT_LOST);
 }
 
-agent::AgentClientOptions ClientOptions(int port, const std::string& agent_id) {
-  const CoordinatorPki& pki = SharedCoordinatorPki();
-  agent::AgentClientOptions options;
-  options.coordinator = absl::StrCat("127.0.0.1:", port);
-  options.agent_id = agent_id;
-  options.region = "eu";
-  options.capacity = 2;
-  options.ca_file = pki.ca_file;
-  options.cert_file = pki.agent.chain_file;
-  options.key_file = pki.agent.key_file;
-  options.server_name = kServerName;
-  options.batch_size = 3;
-  options.poll_ms = 100;
-  options.backoff_min_ms = 50;
-  options.backoff_max_ms = 400;
-  return options;
-}
-
 TEST_F(CoordinatorTest, RealAgentProbesAScanEndToEnd) {
   auto no_starttls = HostileSmtpServer::Start(HostileSmtpServer::Behaviour::kNoStarttls);
   auto alert = HostileSmtpServer::Start(HostileSmtpServer::Behaviour::kTlsAlert);
@@ -294,16 +276,8 @@ TEST_F(CoordinatorTest, RealAgentProbesAScanEndToEnd) {
   Scan scan = SubmitOk(list, /*shard_size=*/2);
   ASSERT_EQ(scan.targets(), 7u);
 
-  agent::SweepRunnerOptions runner;
-  runner.base.candidates.push_back(DefaultCandidate("openssl"));
-  runner.base.allow_private = true;
-  runner.base.threads = 1;
-  runner.base.politeness.per_ip_spacing = std::chrono::milliseconds(0);
-  runner.base.politeness.connections_per_second = 0;
-  runner.base.probe.ehlo_name = "scanner.example.test";
-  runner.base.probe.connect_timeout = std::chrono::seconds(2);
-  runner.base.probe.banner_timeout = std::chrono::seconds(5);
-  auto client = agent::AgentClient::Create(ClientOptions(server_->port(), "agent-real"),
+  const agent::SweepRunnerOptions runner = LoopbackRunnerOptions();
+  auto client = agent::AgentClient::Create(TestAgentOptions(server_->port(), "agent-real"),
                                            agent::MakeSweepRunner(runner));
   ASSERT_TRUE(client.ok()) << client.status();
   std::thread run([&] { (*client)->Run(); });

@@ -10,43 +10,24 @@
 #include "absl/strings/strip.h"
 #include "coordinator/server.h"
 #include "tests/coordinator/coordinator_fixture.h"
+#include "tests/coordinator/dev_cli_fixture.h"
 #include "tests/testing/cert_factory.h"
 #include "tests/testing/run_command.h"
 
 namespace tlsweep::testing {
 namespace {
 
-class ScheduleCliTest : public ::testing::Test {
+class ScheduleCliTest : public DevCoordinatorCliTest {
  protected:
   void SetUp() override {
-    directory_ = MakeTempDirectory("tlsweep-schedule-cli");
-    coordinator::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.store_path = directory_ + "/store.db";
-    options.dev = true;
-    options.coordinator.schedule_check_ms = 100;
-    auto server = coordinator::CoordinatorServer::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    coordinator::CoordinatorOptions core;
+    core.schedule_check_ms = 100;
+    StartCoordinator("tlsweep-schedule-cli", core);
     domains_ = directory_ + "/domains.txt";
     std::ofstream(domains_) << "# weekly\n" << RefusedTargets(32001, 3) << "bad..name\n";
   }
 
-  CommandResult Tlsweep(const std::string& args) {
-    const std::string command = absl::StrCat(
-        TLSWEEP_BINARY, " ", args, " --insecure-dev --coordinator 127.0.0.1:", server_->port(),
-        " 2>", ShellQuote(directory_ + "/stderr"));
-    absl::StatusOr<CommandResult> result = RunCommand(command);
-    EXPECT_TRUE(result.ok()) << result.status();
-    std::ifstream err(directory_ + "/stderr");
-    stderr_.assign(std::istreambuf_iterator<char>(err), {});
-    return result.ok() ? *result : CommandResult();
-  }
-
-  std::string directory_;
   std::string domains_;
-  std::string stderr_;
-  std::unique_ptr<coordinator::CoordinatorServer> server_;
 };
 
 TEST_F(ScheduleCliTest, AddListRunRemove) {

@@ -11,9 +11,9 @@
 #include "agent/client/sweep_runner.h"
 #include "coordinator/report/report_builder.h"
 #include "coordinator/store/sqlite_db.h"
+#include "tests/coordinator/agent_fixture.h"
 #include "tests/coordinator/coordinator_fixture.h"
 #include "tests/testing/hostile_smtp_server.h"
-#include "tests/testing/probe_runner.h"
 #include "tlsweep/v1/schedule.grpc.pb.h"
 
 namespace tlsweep::testing {
@@ -369,24 +369,6 @@ TEST_F(ScheduleTest, ScheduleSurvivesARestartAndAMissedRunRunsOnceAtStartUp) {
   EXPECT_LE(after.next_run_unix_ms(), NowMs() + 24 * 3600 * 1000LL);
 }
 
-agent::AgentClientOptions ClientOptions(int port) {
-  const CoordinatorPki& pki = SharedCoordinatorPki();
-  agent::AgentClientOptions options;
-  options.coordinator = absl::StrCat("127.0.0.1:", port);
-  options.agent_id = "agent-schedule";
-  options.region = "eu";
-  options.capacity = 2;
-  options.ca_file = pki.ca_file;
-  options.cert_file = pki.agent.chain_file;
-  options.key_file = pki.agent.key_file;
-  options.server_name = kServerName;
-  options.batch_size = 3;
-  options.poll_ms = 100;
-  options.backoff_min_ms = 50;
-  options.backoff_max_ms = 400;
-  return options;
-}
-
 TEST_F(ScheduleTest, SecondRunsReportDiffsAgainstTheFirst) {
   auto alert = HostileSmtpServer::Start(HostileSmtpServer::Behaviour::kTlsAlert);
   auto no_starttls = HostileSmtpServer::Start(HostileSmtpServer::Behaviour::kNoStarttls);
@@ -395,17 +377,9 @@ TEST_F(ScheduleTest, SecondRunsReportDiffsAgainstTheFirst) {
                                         "\n", RefusedTargets(31501, 2));
   Schedule schedule = AddOk(list);
 
-  agent::SweepRunnerOptions runner;
-  runner.base.candidates.push_back(DefaultCandidate("openssl"));
-  runner.base.allow_private = true;
-  runner.base.threads = 1;
-  runner.base.politeness.per_ip_spacing = std::chrono::milliseconds(0);
-  runner.base.politeness.connections_per_second = 0;
-  runner.base.probe.ehlo_name = "scanner.example.test";
-  runner.base.probe.connect_timeout = std::chrono::seconds(2);
-  runner.base.probe.banner_timeout = std::chrono::seconds(5);
-  auto client =
-      agent::AgentClient::Create(ClientOptions(server_->port()), agent::MakeSweepRunner(runner));
+  const agent::SweepRunnerOptions runner = LoopbackRunnerOptions();
+  auto client = agent::AgentClient::Create(TestAgentOptions(server_->port(), "agent-schedule"),
+                                           agent::MakeSweepRunner(runner));
   ASSERT_TRUE(client.ok()) << client.status();
   std::thread run([&] { (*client)->Run(); });
 
