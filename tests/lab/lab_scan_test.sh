@@ -41,6 +41,12 @@ for region in ("eu", "us"):
     lines, = db.execute("SELECT COUNT(DISTINCT line_number) FROM results WHERE scan_id=? AND "
                         "region=?", (scan_id, region)).fetchone()
     check(lines == targets, f"{region}: {lines} of {targets} targets have results")
+    for candidate in ("current", "proposed"):
+        verdicts, lines = db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT line_number) FROM report_domains WHERE scan_id=? "
+            "AND region=? AND candidate=?", (scan_id, region, candidate)).fetchone()
+        check(verdicts == lines == targets,
+              f"{region}/{candidate}: one verdict per domain ({verdicts} for {targets})")
     agents, = db.execute("SELECT COUNT(DISTINCT agent_id) FROM units WHERE scan_id=? AND region=?",
                          (scan_id, region)).fetchone()
     print(f"INFO  {region}: units leased by {agents} agent(s)")
