@@ -70,6 +70,9 @@ void SyntheticAgent::Run() {
   hello.mutable_hello()->set_capacity(static_cast<uint32_t>(options_.capacity));
   hello.mutable_hello()->set_version("coordinator_bench");
   hello.mutable_hello()->add_backends()->set_name("openssl");
+  // Its results are final (no routes), so no probe unit ever exists; one would be completed
+  // empty.
+  hello.mutable_hello()->set_runs_endpoint_units(true);
   bool ok = Write(hello);
   if (ok) {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  options.runs_endpoint_units = true;  // MakeSweepRunner runs both unit kinds.
   absl::StatusOr<std::unique_ptr<tlsweep::agent::AgentClient>> client =
       tlsweep::agent::AgentClient::Create(options, tlsweep::agent::MakeSweepRunner(runner));
   if (!client.ok()) {

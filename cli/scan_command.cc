@@ -131,7 +131,8 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
     agent_options.spool_path = absl::StrCat(options.state_dir, "/spool-", region, ".db");
     agent_options.version = "tlsweep embedded";
     agent_options.capacity = 2;
-    agent_options.poll_ms = 250;  // One process: no reason to wait long for work.
+    agent_options.runs_endpoint_units = true;  // MakeSweepRunner runs both unit kinds.
+    agent_options.poll_ms = 250;               // One process: no reason to wait long for work.
     agent_options.flush_ms = 250;
     for (const backends::LoadedBackend& loaded : registry->backends()) {
       tlsweep::v1::BackendInfo* info = &agent_options.backends.emplace_back();

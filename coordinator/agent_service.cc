@@ -137,6 +137,12 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
       if (hello.agent_id().empty() || hello.region().empty()) {
         return absl::InvalidArgumentError("hello needs an agent id and a region");
       }
+      if (!hello.runs_endpoint_units()) {
+        // Probe units would wait for ever in a region served only by such agents.
+        return absl::FailedPreconditionError(
+            "this coordinator needs agents that run endpoint units (resolve, then probe "
+            "unique endpoints); upgrade tlsweep-agent");
+      }
       hello_ = hello;
       hello_.clear_held_leases();
       if (absl::Status s = store.RecordAgent(hello_, peer_, true, now); !s.ok()) return s;
@@ -224,7 +230,7 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
         return absl::OkStatus();
       }
       case AgentMessage::kRelease: {
-        absl::Status s = store.ReleaseLease(agent_id_, message.release().lease_id());
+        absl::Status s = store.ReleaseLease(agent_id_, message.release().lease_id(), now);
         if (s.ok()) coordinator_.NotifyChanged();
         return s;
       }

@@ -49,8 +49,10 @@ struct AgentClientOptions {
   int backoff_max_ms = 30'000;
   std::vector<tlsweep::v1::BackendInfo> backends;
   std::string version;
-  // The runner handles UNIT_RESOLVE and UNIT_PROBE_ENDPOINTS (MakeSweepRunner does).
-  bool runs_endpoint_units = true;
+  // The runner handles UNIT_RESOLVE and UNIT_PROBE_ENDPOINTS (MakeSweepRunner does). The
+  // coordinator refuses agents without it: a runner that ignored the unit kind would complete
+  // probe units without probing anything.
+  bool runs_endpoint_units = false;
 };
 
 struct AgentClientStats {

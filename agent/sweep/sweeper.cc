@@ -91,7 +91,9 @@ class Sweeper::Impl {
  private:
   void Emit(ProbeResult result) {
     counters_.results.fetch_add(1);
-    if (result.failure() == tlsweep::v1::PROBE_OK) counters_.handshakes_ok.fetch_add(1);
+    if (result.failure() == tlsweep::v1::PROBE_OK && result.probe() != "route") {
+      counters_.handshakes_ok.fetch_add(1);
+    }
     std::lock_guard<std::mutex> lock(sink_mutex_);
     sink_(std::move(result));
   }

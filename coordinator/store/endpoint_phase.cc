@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "backends/status_macros.h"
 #include "coordinator/store/store_rows.h"
@@ -18,7 +19,8 @@ constexpr int64_t kMissingSeq = -1;
 }  // namespace
 
 // `endpoints.probe_shard` is -1 until the endpoint is cut into a probe unit. `first_shard` and
-// `first_line` name the route that found it: the one joined result not marked `reused`.
+// `first_line` name the first route its results were joined to (NULL before): the one target
+// whose copies are not marked `reused`.
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS endpoints(
   id INTEGER PRIMARY KEY, scan_id TEXT, region TEXT, key TEXT, mx_host TEXT, address TEXT,
@@ -46,8 +48,7 @@ absl::StatusOr<int64_t> AddResolveBatch(SqliteDb& db, const UnitKey& unit, int64
                    db.Prepare("INSERT OR REPLACE INTO routes VALUES(?,?,?,?,?,?,?)"));
   ASSIGN_OR_RETURN(SqliteStatement endpoint,
                    db.Prepare("INSERT OR IGNORE INTO endpoints(scan_id, region, key, mx_host, "
-                              "address, port, provider, first_shard, first_line) "
-                              "VALUES(?,?,?,?,?,?,?,?,?)"));
+                              "address, port, provider) VALUES(?,?,?,?,?,?,?)"));
   ASSIGN_OR_RETURN(SqliteStatement final_result, db.Prepare(kInsertResultSql));
   int64_t finals = 0;
   for (int i = 0; i < batch.results_size(); ++i) {
@@ -64,8 +65,7 @@ absl::StatusOr<int64_t> AddResolveBatch(SqliteDb& db, const UnitKey& unit, int64
     RETURN_IF_ERROR(route.Run());
     endpoint.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, key).Bind(4, result.mx_host());
     endpoint.Bind(5, result.address()).Bind(6, int64_t{result.port()});
-    endpoint.Bind(7, result.provider()).Bind(8, unit.shard);
-    endpoint.Bind(9, static_cast<int64_t>(result.line_number()));
+    endpoint.Bind(7, result.provider());
     RETURN_IF_ERROR(endpoint.Run());
   }
   return finals;
@@ -181,10 +181,13 @@ absl::StatusOr<std::vector<int64_t>> FinishProbeUnit(SqliteDb& db, const UnitKey
   RETURN_IF_ERROR(probed.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, unit.shard).Run());
   ASSIGN_OR_RETURN(
       SqliteStatement waiting,
-      db.Prepare("SELECT DISTINCT r.shard FROM endpoints e JOIN routes r ON r.scan_id=e.scan_id "
-                 "AND r.region=e.region AND r.endpoint=e.key JOIN units u ON "
-                 "u.scan_id=r.scan_id AND u.region=r.region AND u.kind=?4 AND u.shard=r.shard "
-                 "WHERE e.scan_id=?1 AND e.region=?2 AND e.probe_shard=?3 AND u.state=?5"));
+      // CROSS JOIN fixes the order: from the unit's few endpoints to their routes, never from
+      // every resolved shard of the region (measured: 0.1 s against 0.2 ms a completion).
+      db.Prepare("SELECT DISTINCT r.shard FROM endpoints e CROSS JOIN routes r ON "
+                 "r.scan_id=e.scan_id AND r.region=e.region AND r.endpoint=e.key CROSS JOIN "
+                 "units u ON u.scan_id=r.scan_id AND u.region=r.region AND u.kind=?4 AND "
+                 "u.shard=r.shard WHERE e.scan_id=?1 AND e.region=?2 AND e.probe_shard=?3 AND "
+                 "u.state=?5"));
   waiting.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, unit.shard);
   waiting.Bind(4, int64_t{kTargetUnit}).Bind(5, int64_t{kResolved});
   std::vector<int64_t> shards;
@@ -209,12 +212,15 @@ absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_i
                  "r.shard=? AND e.probed=0 LIMIT 1"));
   ASSIGN_OR_RETURN(
       SqliteStatement pairs,
-      db.Prepare("SELECT r.route, x.result, e.first_shard, e.first_line FROM routes r JOIN "
+      db.Prepare("SELECT r.route, x.result, e.key, e.first_shard, e.first_line FROM routes r JOIN "
                  "endpoints e ON e.scan_id=r.scan_id AND e.region=r.region AND e.key=r.endpoint "
                  "JOIN endpoint_results x ON x.scan_id=r.scan_id AND x.region=r.region AND "
                  "x.endpoint=r.endpoint AND x.probe_shard=e.probe_shard WHERE r.scan_id=? AND "
                  "r.region=? AND r.shard=? ORDER BY r.seq, r.idx, x.seq, x.idx"));
   ASSIGN_OR_RETURN(SqliteStatement insert, db.Prepare(kInsertResultSql));
+  ASSIGN_OR_RETURN(SqliteStatement claim,
+                   db.Prepare("UPDATE endpoints SET first_shard=?, first_line=? WHERE scan_id=? "
+                              "AND region=? AND key=? AND first_shard IS NULL"));
   ASSIGN_OR_RETURN(SqliteStatement done,
                    db.Prepare("UPDATE units SET state=?, results=results+? WHERE scan_id=? AND "
                               "region=? AND kind=? AND shard=?"));
@@ -232,6 +238,8 @@ absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_i
 
     pairs.Bind(1, scan_id).Bind(2, region).Bind(3, shard);
     int64_t count = 0;
+    // Endpoints joined for the first time by this shard, and the route that took them.
+    absl::flat_hash_map<std::string, uint64_t> claimed;
     for (;;) {
       ASSIGN_OR_RETURN(bool pair, pairs.Step());
       if (!pair) break;
@@ -249,11 +257,21 @@ absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_i
       joined.set_implicit_mx(route.implicit_mx());
       joined.set_line_number(route.line_number());
       if (!route.provider().empty()) joined.set_provider(route.provider());
-      joined.set_reused(pairs.Int(2) != shard ||
-                        pairs.Int(3) != static_cast<int64_t>(route.line_number()));
+      const std::string key = pairs.Text(2);
+      bool first = false;
+      if (pairs.IsNull(3)) {
+        first = claimed.try_emplace(key, route.line_number()).first->second == route.line_number();
+      } else {
+        first = pairs.Int(3) == shard && pairs.Int(4) == static_cast<int64_t>(route.line_number());
+      }
+      joined.set_reused(joined.reused() || !first);
       RETURN_IF_ERROR(InsertResultRow(insert, scan_id, region, shard, kJoinedSeq, count++, joined));
     }
     pairs.Reset();
+    for (const auto& [key, line] : claimed) {
+      claim.Bind(1, shard).Bind(2, static_cast<int64_t>(line)).Bind(3, scan_id);
+      RETURN_IF_ERROR(claim.Bind(4, region).Bind(5, key).Run());
+    }
     done.Bind(1, int64_t{kDone}).Bind(2, count).Bind(3, scan_id).Bind(4, region);
     RETURN_IF_ERROR(done.Bind(5, int64_t{kTargetUnit}).Bind(6, shard).Run());
     ++joined_shards;

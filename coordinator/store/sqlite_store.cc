@@ -7,6 +7,7 @@
 #include <random>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -60,7 +61,9 @@ CREATE TABLE IF NOT EXISTS units(
   attempts INTEGER DEFAULT 0, lease_id INTEGER DEFAULT 0, agent_id TEXT DEFAULT '',
   lease_expiry_ms INTEGER DEFAULT 0, targets INTEGER, results INTEGER DEFAULT 0,
   PRIMARY KEY(scan_id, region, kind, shard)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS units_queue ON units(region, state, kind);
+CREATE INDEX IF NOT EXISTS units_queue ON units(scan_id, region, state, kind, shard);
+CREATE INDEX IF NOT EXISTS units_open ON units(scan_id, state);
+CREATE INDEX IF NOT EXISTS units_agent ON units(agent_id, state);
 CREATE INDEX IF NOT EXISTS units_lease ON units(lease_id);
 CREATE TABLE IF NOT EXISTS batches(
   lease_id INTEGER, seq INTEGER, results INTEGER, PRIMARY KEY(lease_id, seq)) WITHOUT ROWID;
@@ -123,10 +126,10 @@ class Transaction {
 absl::Status MarkScanFinishedIfDone(SqliteDb& db, const std::string& scan_id, int64_t now_ms) {
   TLSWEEP_ASSIGN_OR_RETURN(
       SqliteStatement open,
-      db.Prepare("SELECT COUNT(*) FROM units WHERE scan_id=? AND state IN (0, 1, 5)"));
+      db.Prepare("SELECT EXISTS(SELECT 1 FROM units WHERE scan_id=? AND state IN (0, 1, 5))"));
   open.Bind(1, scan_id);
   TLSWEEP_ASSIGN_OR_RETURN(bool row, open.Step());
-  if (!row || open.Int(0) > 0) return absl::OkStatus();
+  if (!row || open.Int(0) != 0) return absl::OkStatus();
   TLSWEEP_ASSIGN_OR_RETURN(
       SqliteStatement done,
       db.Prepare("UPDATE scans SET state=?, finished_ms=? WHERE scan_id=? AND state=?"));
@@ -456,38 +459,52 @@ class SqliteStore : public Store {
     std::lock_guard<std::mutex> lock(mutex_);
     Transaction txn(*db_);
     TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    // Oldest running scan first; within it, probe units (they unblock resolved shards), then
+    // target shards, each in order. Read per scan through units_queue: no region-wide sort.
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement scans,
+        db_->Prepare("SELECT scan_id, shard_size, profile, default_port FROM scans WHERE state=? "
+                     "ORDER BY created_ms, scan_id"));
+    scans.Bind(1, int64_t{v1::SCAN_RUNNING});
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement pick,
-        db_->Prepare("SELECT u.scan_id, u.kind, u.shard, u.attempts, s.shard_size, s.profile, "
-                     "s.default_port FROM units u JOIN scans s ON s.scan_id = u.scan_id "
-                     "WHERE u.region=? AND u.state=0 AND u.kind <= ? AND s.state=? "
-                     "ORDER BY s.created_ms, u.scan_id, u.kind DESC, u.shard LIMIT ?"));
-    pick.Bind(1, region).Bind(2, int64_t{probe_units ? kProbeUnit : kTargetUnit});
-    pick.Bind(3, int64_t{v1::SCAN_RUNNING}).Bind(4, int64_t{max});
+        db_->Prepare("SELECT kind, shard, attempts FROM units WHERE scan_id=? AND region=? AND "
+                     "state=0 AND kind <= ? ORDER BY kind DESC, shard LIMIT ?"));
     struct Picked {
       Unit unit;
       int64_t shard_size = 0;
       ShardAssignment assignment;
     };
     std::vector<Picked> picked;
-    for (;;) {
-      TLSWEEP_ASSIGN_OR_RETURN(bool row, pick.Step());
-      if (!row) break;
-      Picked& next = picked.emplace_back();
-      next.unit = {pick.Text(0), std::string(region), pick.Int(1), pick.Int(2), kPending};
-      next.shard_size = pick.Int(4);
-      ShardAssignment& assignment = next.assignment;
-      assignment.set_scan_id(next.unit.scan_id);
-      assignment.set_region(std::string(region));
-      assignment.set_kind(next.unit.kind == kProbeUnit ? v1::UNIT_PROBE_ENDPOINTS
-                                                       : v1::UNIT_RESOLVE);
-      assignment.set_shard(next.unit.shard);
-      assignment.set_attempt(static_cast<uint32_t>(pick.Int(3) + 1));
-      if (!assignment.mutable_profile()->ParseFromString(pick.Blob(5))) {
+    while (static_cast<int>(picked.size()) < max) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool scan_row, scans.Step());
+      if (!scan_row) break;
+      v1::ProbeProfile profile;
+      if (!profile.ParseFromString(scans.Blob(2))) {
         return absl::DataLossError("stored profile does not parse");
       }
-      assignment.set_default_port(static_cast<uint32_t>(pick.Int(6)));
+      pick.Bind(1, scans.Text(0)).Bind(2, region);
+      pick.Bind(3, int64_t{probe_units ? kProbeUnit : kTargetUnit});
+      pick.Bind(4, int64_t{max - static_cast<int>(picked.size())});
+      for (;;) {
+        TLSWEEP_ASSIGN_OR_RETURN(bool row, pick.Step());
+        if (!row) break;
+        Picked& next = picked.emplace_back();
+        next.unit = {scans.Text(0), std::string(region), pick.Int(0), pick.Int(1), kPending};
+        next.shard_size = scans.Int(1);
+        ShardAssignment& assignment = next.assignment;
+        assignment.set_scan_id(next.unit.scan_id);
+        assignment.set_region(std::string(region));
+        assignment.set_kind(next.unit.kind == kProbeUnit ? v1::UNIT_PROBE_ENDPOINTS
+                                                         : v1::UNIT_RESOLVE);
+        assignment.set_shard(next.unit.shard);
+        assignment.set_attempt(static_cast<uint32_t>(pick.Int(2) + 1));
+        *assignment.mutable_profile() = profile;
+        assignment.set_default_port(static_cast<uint32_t>(scans.Int(3)));
+      }
+      pick.Reset();
     }
+    scans.Reset();
     TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement next_id,
                              db_->Prepare("UPDATE meta SET value=value+1 WHERE key='next_lease_id' "
                                           "RETURNING value-1"));
@@ -645,62 +662,31 @@ class SqliteStore : public Store {
     return stale;
   }
 
-  absl::Status ReleaseLease(absl::string_view agent_id, uint64_t lease_id) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement release,
-        db_->Prepare("UPDATE units SET state=0, lease_expiry_ms=0 WHERE lease_id=? AND "
-                     "agent_id=? AND state=1"));
-    return release.Bind(1, static_cast<int64_t>(lease_id)).Bind(2, agent_id).Run();
-  }
-
-  absl::StatusOr<std::vector<LeaseRef>> ExpireLeases(int64_t now_ms) override {
-    std::vector<LeaseRef> expired;
+  absl::Status ReleaseLease(absl::string_view agent_id, uint64_t lease_id,
+                            int64_t now_ms) override {
     std::lock_guard<std::mutex> lock(mutex_);
     Transaction txn(*db_);
     TLSWEEP_RETURN_IF_ERROR(txn.Begin());
     TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement find,
-        db_->Prepare("SELECT u.scan_id, u.region, u.kind, u.shard, u.attempts, s.max_attempts, "
-                     "s.shard_size, u.lease_id, u.agent_id FROM units u JOIN scans s ON "
-                     "s.scan_id = u.scan_id WHERE u.state=1 AND u.lease_expiry_ms < ?"));
-    find.Bind(1, now_ms);
-    struct Expired {
-      Unit unit;
-      int64_t attempts, max_attempts, shard_size;
-    };
-    std::vector<Expired> units;
-    for (;;) {
-      TLSWEEP_ASSIGN_OR_RETURN(bool row, find.Step());
-      if (!row) break;
-      units.push_back({{find.Text(0), find.Text(1), find.Int(2), find.Int(3), kLeased},
-                       find.Int(4),
-                       find.Int(5),
-                       find.Int(6)});
-      expired.push_back({static_cast<uint64_t>(find.Int(7)), find.Text(8)});
+        std::vector<TakenBack> units,
+        FindLeased("u.lease_id=?1 AND u.agent_id=?2", static_cast<int64_t>(lease_id), agent_id));
+    // A unit its agents keep giving back ends like one whose agents keep vanishing.
+    for (const TakenBack& unit : units) {
+      TLSWEEP_RETURN_IF_ERROR(RequeueOrLose(unit, now_ms, "kept"));
     }
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement requeue,
-        db_->Prepare("UPDATE units SET state=?, lease_expiry_ms=0, results=? WHERE scan_id=? "
-                     "AND region=? AND kind=? AND shard=?"));
-    for (const Expired& e : units) {
-      TLSWEEP_RETURN_IF_ERROR(ClearUnitAttempt(e.unit));
-      int64_t results = 0;
-      const bool lost = e.attempts >= e.max_attempts;
-      if (lost && e.unit.kind == kTargetUnit) {
-        TLSWEEP_ASSIGN_OR_RETURN(results, WriteAgentLost(e.unit, e.shard_size, e.attempts));
-      }
-      requeue.Bind(1, int64_t{lost ? kLost : kPending}).Bind(2, results);
-      requeue.Bind(3, e.unit.scan_id).Bind(4, e.unit.region).Bind(5, e.unit.kind);
-      TLSWEEP_RETURN_IF_ERROR(requeue.Bind(6, e.unit.shard).Run());
-      if (!lost) continue;
-      if (e.unit.kind == kProbeUnit) {
-        TLSWEEP_RETURN_IF_ERROR(FinishProbeUnit(
-            e.unit, absl::StrCat("no agent probed this endpoint in ", e.attempts, " lease(s)")));
-      } else {
-        TLSWEEP_RETURN_IF_ERROR(TargetShardClosed(e.unit, /*resolved=*/false));
-      }
-      TLSWEEP_RETURN_IF_ERROR(MarkScanFinishedIfDone(*db_, e.unit.scan_id, now_ms));
+    return txn.Commit();
+  }
+
+  absl::StatusOr<std::vector<LeaseRef>> ExpireLeases(int64_t now_ms) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Transaction txn(*db_);
+    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
+    TLSWEEP_ASSIGN_OR_RETURN(std::vector<TakenBack> units,
+                             FindLeased("u.lease_expiry_ms < ?1", now_ms, ""));
+    std::vector<LeaseRef> expired;
+    for (const TakenBack& unit : units) {
+      expired.push_back(unit.lease);
+      TLSWEEP_RETURN_IF_ERROR(RequeueOrLose(unit, now_ms, "completed"));
     }
     TLSWEEP_RETURN_IF_ERROR(txn.Commit());
     return expired;
@@ -989,6 +975,68 @@ class SqliteStore : public Store {
 
   static endpoint_phase::UnitKey PhaseKey(const Unit& unit) {
     return {unit.scan_id, unit.region, unit.shard};
+  }
+
+  // A leased unit the coordinator takes back (expired or released lease).
+  struct TakenBack {
+    Unit unit;
+    LeaseRef lease;
+    int64_t attempts = 0, max_attempts = 0, shard_size = 0;
+  };
+
+  // Leased units matching `where` (over units u; ?1 and ?2 bound to `a` and `b`).
+  absl::StatusOr<std::vector<TakenBack>> FindLeased(const std::string& where, int64_t a,
+                                                    absl::string_view b)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement find,
+        db_->Prepare(
+            absl::StrCat("SELECT u.scan_id, u.region, u.kind, u.shard, u.attempts, s.max_attempts, "
+                         "s.shard_size, u.lease_id, u.agent_id FROM units u JOIN scans s ON "
+                         "s.scan_id = u.scan_id WHERE u.state=1 AND ",
+                         where)));
+    find.Bind(1, a);
+    if (absl::StrContains(where, "?2")) find.Bind(2, b);
+    std::vector<TakenBack> units;
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, find.Step());
+      if (!row) break;
+      units.push_back({{find.Text(0), find.Text(1), find.Int(2), find.Int(3), kLeased},
+                       {static_cast<uint64_t>(find.Int(7)), find.Text(8)},
+                       find.Int(4),
+                       find.Int(5),
+                       find.Int(6)});
+    }
+    return units;
+  }
+
+  // Back to the queue, or, after max_attempts leases, lost: a target shard's targets get
+  // AGENT_LOST, a probe unit's endpoints too (and the shards waiting for them are joined).
+  absl::Status RequeueOrLose(const TakenBack& taken, int64_t now_ms, absl::string_view verb)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    const Unit& unit = taken.unit;
+    TLSWEEP_RETURN_IF_ERROR(ClearUnitAttempt(unit));
+    const bool lost = taken.attempts >= taken.max_attempts;
+    int64_t results = 0;
+    if (lost && unit.kind == kTargetUnit) {
+      TLSWEEP_ASSIGN_OR_RETURN(results, WriteAgentLost(unit, taken.shard_size, taken.attempts));
+    }
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement requeue,
+        db_->Prepare("UPDATE units SET state=?, lease_expiry_ms=0, results=? WHERE scan_id=? "
+                     "AND region=? AND kind=? AND shard=?"));
+    requeue.Bind(1, int64_t{lost ? kLost : kPending}).Bind(2, results);
+    requeue.Bind(3, unit.scan_id).Bind(4, unit.region).Bind(5, unit.kind);
+    TLSWEEP_RETURN_IF_ERROR(requeue.Bind(6, unit.shard).Run());
+    if (!lost) return absl::OkStatus();
+    if (unit.kind == kProbeUnit) {
+      TLSWEEP_RETURN_IF_ERROR(
+          FinishProbeUnit(unit, absl::StrCat("no agent ", verb, " this endpoint's probe unit in ",
+                                             taken.attempts, " lease(s)")));
+    } else {
+      TLSWEEP_RETURN_IF_ERROR(TargetShardClosed(unit, /*resolved=*/false));
+    }
+    return MarkScanFinishedIfDone(*db_, unit.scan_id, now_ms);
   }
 
   // Drops what an earlier lease of the unit stored.

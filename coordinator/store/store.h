@@ -127,7 +127,9 @@ class Store {
   virtual absl::StatusOr<std::vector<uint64_t>> ExtendLeases(absl::string_view agent_id,
                                                              const std::vector<uint64_t>& leases,
                                                              int64_t now_ms, int64_t lease_ms) = 0;
-  virtual absl::Status ReleaseLease(absl::string_view agent_id, uint64_t lease_id) = 0;
+  // The agent gives the lease back: queued again, or lost after max_attempts (as on expiry).
+  virtual absl::Status ReleaseLease(absl::string_view agent_id, uint64_t lease_id,
+                                    int64_t now_ms) = 0;
   // Expired leases go back to the queue, or, after max_attempts, their targets get AGENT_LOST.
   virtual absl::StatusOr<std::vector<LeaseRef>> ExpireLeases(int64_t now_ms) = 0;
   // At start-up: outstanding leases get at least `grace_ms` (their agents reconnect and go on);

@@ -25,6 +25,7 @@ agent::AgentClientOptions TestAgentOptions(int port, const std::string& agent_id
   options.agent_id = agent_id;
   options.region = "eu";
   options.capacity = 2;
+  options.runs_endpoint_units = true;  // For MakeSweepRunner.
   if (dev) {
     options.insecure = true;
   } else {

@@ -153,6 +153,7 @@ TEST(CoordinatorRestartTest, KilledCoordinatorResumesEveryScan) {
   options.agent_id = "agent-restart";
   options.region = "eu";
   options.capacity = 2;
+  options.runs_endpoint_units = true;  // SlowRunner answers both unit kinds.
   options.ca_file = pki.ca_file;
   options.cert_file = pki.agent.chain_file;
   options.key_file = pki.agent.key_file;

@@ -193,6 +193,21 @@ TEST_F(CoordinatorTest, DuplicateBatchIsCountedOnce) {
   EXPECT_EQ(results.size(), 3u);
 }
 
+TEST_F(CoordinatorTest, AgentThatCannotRunEndpointUnitsIsRefused) {
+  RawAgent old(agent_channel_, "agent-old", "eu");
+  AgentMessage hello;
+  hello.mutable_hello()->set_agent_id("agent-old");
+  hello.mutable_hello()->set_region("eu");
+  hello.mutable_hello()->set_capacity(1);
+  ASSERT_TRUE(old.Send(hello));
+  CoordinatorMessage message;
+  EXPECT_FALSE(old.Read(&message)) << "no welcome";
+  grpc::Status status = old.Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "upgrade tlsweep-agent"))
+      << status.error_message();
+}
+
 TEST_F(CoordinatorTest, AgentNeverHoldsMoreThanTwiceItsCapacity) {
   Scan scan = SubmitOk(RefusedTargets(30101, 20), /*shard_size=*/2);
   ASSERT_EQ(scan.shards(), 10u);

@@ -165,6 +165,23 @@ TEST_F(StoreTest, ExpiredLeaseIsRetriedThenReportedLost) {
   }
 }
 
+TEST_F(StoreTest, AUnitGivenBackTooOftenIsLost) {
+  const std::string scan_id = MakeScan(2, 10, /*max_attempts=*/2);
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    std::vector<ShardAssignment> leased =
+        store_->LeaseShards("agent-1", "eu", 1, 1000 * attempt, 10'000, true).value();
+    ASSERT_EQ(leased.size(), 1u) << "attempt " << attempt;
+    ASSERT_TRUE(store_->ReleaseLease("agent-1", leased[0].lease_id(), 1000 * attempt + 1).ok());
+  }
+  EXPECT_TRUE(store_->LeaseShards("agent-1", "eu", 1, 5000, 10'000, true).value().empty());
+  v1::Scan scan = store_->GetScan(scan_id, false).value();
+  EXPECT_EQ(scan.state(), v1::SCAN_DONE);
+  EXPECT_EQ(scan.progress(0).shards_lost(), 1u);
+  std::vector<ProbeResult> results = store_->Results(scan_id, "eu").value();
+  ASSERT_EQ(results.size(), 2u);
+  for (const ProbeResult& result : results) EXPECT_EQ(result.failure(), v1::AGENT_LOST);
+}
+
 TEST_F(StoreTest, CancelStopsLeasingAndRefusesResults) {
   const std::string scan_id = MakeScan(4, 2);
   ShardAssignment leased = store_->LeaseShards("agent-1", "eu", 1, 1000, 5000, true).value().at(0);
