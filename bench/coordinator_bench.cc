@@ -14,6 +14,7 @@
 //   coordinator_bench [--only ingest|upload] [--domains 200000] [--regions 2] [--agents 1,2,4]
 //                     [--batch 250] [--window 16] [--capacity 2] [--shard-size 1000]
 //                     [--lines 10000000] [--coordinator PATH] [--dir DIR] [--keep]
+//                     [--two-phase]   (agents answer with routes, then endpoint results)
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -70,6 +71,7 @@ struct Flags {
   std::string coordinator = TLSWEEP_COORDINATOR_BINARY;
   std::string dir;
   bool keep = false;
+  bool two_phase = false;
 };
 
 double Seconds(Clock::time_point start) {
@@ -233,6 +235,7 @@ void IngestRun(const Flags& flags, const SyntheticResults& results, int per_regi
       agent.capacity = flags.capacity;
       agent.batch_size = flags.batch;
       agent.window = flags.window;
+      agent.two_phase = flags.two_phase;
       agents.push_back(
           std::make_unique<SyntheticAgent>(Channel((*server)->port()), agent, results));
     }
@@ -264,7 +267,14 @@ void IngestRun(const Flags& flags, const SyntheticResults& results, int per_regi
     if (!stats.error.empty()) fprintf(stderr, "agent: %s\n", stats.error.c_str());
   }
   uint64_t stored_results = 0;
-  for (const v1::RegionProgress& progress : now.progress()) stored_results += progress.results();
+  uint64_t endpoints = 0;
+  for (const v1::RegionProgress& progress : now.progress()) {
+    stored_results += progress.results();
+    endpoints += progress.endpoints();
+  }
+  // Two-phase: routes and endpoint results go in; one joined result per target comes out.
+  const uint64_t expected_stored =
+      flags.two_phase ? flags.domains * static_cast<uint64_t>(flags.regions) : total.results;
   const size_t streams = agents.size();
   agents.clear();
   server->reset();  // Closes the store: the WAL is checkpointed into the database.
@@ -274,7 +284,13 @@ void IngestRun(const Flags& flags, const SyntheticResults& results, int per_regi
          static_cast<unsigned long long>(total.batches), wall_s, total.results / wall_s,
          total.batches / wall_s, MiB(total.bytes) / wall_s, cpu_s, total.cpu_s, MiB(closed_bytes),
          total.results > 0 ? static_cast<double>(closed_bytes) / total.results : 0.0, submit_s);
-  if (now.state() != v1::SCAN_DONE || stored_results != total.results || total.refused != 0 ||
+  if (flags.two_phase) {
+    printf(
+        "         (two-phase: %llu unique endpoints; %llu joined results stored, %.0f targets/s)\n",
+        static_cast<unsigned long long>(endpoints), static_cast<unsigned long long>(stored_results),
+        stored_results / wall_s);
+  }
+  if (now.state() != v1::SCAN_DONE || stored_results != expected_stored || total.refused != 0 ||
       total.completed != total.leases) {
     printf("         (%s; stored %llu results; %llu refused; %llu of %llu leases completed)\n",
            v1::ScanState_Name(now.state()).c_str(), static_cast<unsigned long long>(stored_results),
@@ -292,8 +308,9 @@ void Ingest(const Flags& flags) {
   std::filesystem::remove_all(pki);
   if (!results.ok()) Die(absl::StrCat("certificates: ", results.status().message()));
   printf(
-      "ingest: %llu domains x %d regions, shard size %u, %zu results a batch, window %zu, "
+      "ingest%s: %llu domains x %d regions, shard size %u, %zu results a batch, window %zu, "
       "capacity %d; a result is ~%zu bytes (2-certificate chain, DER included)\n",
+      flags.two_phase ? " (two-phase: routes, then one result per endpoint, joined)" : "",
       static_cast<unsigned long long>(flags.domains), flags.regions, flags.shard_size, flags.batch,
       flags.window, flags.capacity, results->typical_bytes());
   printf(
@@ -395,6 +412,10 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       flags.keep = true;
       continue;
     }
+    if (flag == "--two-phase") {
+      flags.two_phase = true;
+      continue;
+    }
     if (i + 1 >= argc) return false;
     const std::string value = argv[++i];
     bool ok = true;
@@ -444,7 +465,7 @@ int main(int argc, char** argv) {
     fprintf(stderr,
             "usage: coordinator_bench [--only ingest|upload] [--domains N] [--regions R] "
             "[--agents 1,2,4] [--batch N] [--window N] [--capacity N] [--shard-size N] "
-            "[--lines N] [--coordinator PATH] [--dir DIR] [--keep]\n");
+            "[--lines N] [--coordinator PATH] [--dir DIR] [--keep] [--two-phase]\n");
     return 2;
   }
   if (flags.only.empty() || flags.only == "ingest") Ingest(flags);

@@ -140,7 +140,8 @@ void SyntheticAgent::Run() {
 }
 
 int64_t SyntheticAgent::SendResults(const v1::ShardAssignment& assignment) {
-  const int total = assignment.targets_size();
+  const bool probe_unit = assignment.kind() == v1::UNIT_PROBE_ENDPOINTS;
+  const int total = probe_unit ? assignment.endpoints_size() : assignment.targets_size();
   const int batch_size = static_cast<int>(std::max<size_t>(options_.batch_size, 1));
   uint64_t seq = 0;
   for (int first = 0; first < total; first += batch_size) {
@@ -155,7 +156,13 @@ int64_t SyntheticAgent::SendResults(const v1::ShardAssignment& assignment) {
     batch->set_seq(seq);
     const int last = std::min(total, first + batch_size);
     for (int i = first; i < last; ++i) {
-      *batch->add_results() = results_.For(assignment, assignment.targets(i));
+      if (probe_unit) {
+        *batch->add_results() = results_.ForEndpoint(assignment, assignment.endpoints(i));
+      } else if (options_.two_phase) {
+        *batch->add_results() = results_.RouteFor(assignment.targets(i));
+      } else {
+        *batch->add_results() = results_.For(assignment, assignment.targets(i));
+      }
     }
     {
       // Recorded before the write: the acknowledgement may beat Write() back.

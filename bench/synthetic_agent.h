@@ -1,7 +1,8 @@
 // An agent that probes nothing: it speaks AgentService.Connect by its delivery contract (hello,
 // lease requests, ResultBatch seq 0.. per lease with a window of unacknowledged batches,
 // ShardComplete once every batch is acknowledged) and answers every target of every assignment
-// at once with one synthetic STARTTLS result, so the coordinator is the only thing measured.
+// at once with one synthetic STARTTLS result (or, in two-phase mode, a route per target and a
+// result per endpoint of a probe unit), so the coordinator is the only thing measured.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -27,6 +28,9 @@ struct SyntheticAgentOptions {
   int capacity = 2;         // Leases held at once (the next one waits while one finishes).
   size_t batch_size = 250;  // Results per ResultBatch.
   size_t window = 16;       // Unacknowledged batches before sending waits.
+  // Answer resolve units with routes and probe units with endpoint results (the coordinator's
+  // endpoint phase), rather than every target with a final result.
+  bool two_phase = false;
 };
 
 struct SyntheticAgentStats {

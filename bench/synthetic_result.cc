@@ -94,6 +94,40 @@ absl::StatusOr<SyntheticResults> SyntheticResults::Create(const std::string& dir
   return SyntheticResults(std::move(shape));
 }
 
+v1::ProbeResult SyntheticResults::RouteFor(const v1::ShardTarget& target) const {
+  v1::ShardAssignment none;
+  const v1::ProbeResult full = For(none, target);
+  v1::ProbeResult route;
+  route.set_target(full.target());
+  route.set_domain(full.domain());
+  route.set_mx_host(full.mx_host());
+  route.set_mx_preference(full.mx_preference());
+  route.set_address(full.address());
+  route.set_port(full.port());
+  route.set_provider(full.provider());
+  route.set_line_number(full.line_number());
+  route.set_probe("route");
+  return route;
+}
+
+v1::ProbeResult SyntheticResults::ForEndpoint(const v1::ShardAssignment& assignment,
+                                              const v1::ShardEndpoint& endpoint) const {
+  v1::ShardTarget target;  // A stand-in for the shape's per-target fields.
+  target.set_input(endpoint.mx_host());
+  v1::ProbeResult result = For(assignment, target);
+  result.set_target(endpoint.mx_host());
+  result.clear_domain();
+  result.clear_line_number();
+  result.set_reused(false);
+  result.set_mx_host(endpoint.mx_host());
+  result.set_address(endpoint.address());
+  result.set_port(endpoint.port());
+  result.set_provider(endpoint.provider());
+  result.mutable_banner()->set_text(absl::StrCat(endpoint.mx_host(), " ESMTP Postfix"));
+  result.mutable_tls()->mutable_verification()->set_verified_name(endpoint.mx_host());
+  return result;
+}
+
 v1::ProbeResult SyntheticResults::For(const v1::ShardAssignment& assignment,
                                       const v1::ShardTarget& target) const {
   v1::ProbeResult result = shape_;

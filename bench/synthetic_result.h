@@ -22,6 +22,13 @@ class SyntheticResults {
   tlsweep::v1::ProbeResult For(const tlsweep::v1::ShardAssignment& assignment,
                                const tlsweep::v1::ShardTarget& target) const;
 
+  // A resolve unit's answer for `target`: the route to its endpoint (one of a few thousand,
+  // the same one For() would name), nothing probed.
+  tlsweep::v1::ProbeResult RouteFor(const tlsweep::v1::ShardTarget& target) const;
+  // A probe unit's result for `endpoint`, probed with the first candidate of the profile.
+  tlsweep::v1::ProbeResult ForEndpoint(const tlsweep::v1::ShardAssignment& assignment,
+                                       const tlsweep::v1::ShardEndpoint& endpoint) const;
+
   // Serialized size of a typical result.
   size_t typical_bytes() const;
 

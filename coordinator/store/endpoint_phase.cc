@@ -265,6 +265,13 @@ absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_i
         first = pairs.Int(3) == shard && pairs.Int(4) == static_cast<int64_t>(route.line_number());
       }
       joined.set_reused(joined.reused() || !first);
+      // Copies keep the certificate summaries but not the DER (as the agent's own endpoint
+      // cache does): a provider's chain is stored once, not once per domain.
+      if (!first) {
+        for (auto& certificate : *joined.mutable_tls()->mutable_peer_chain()) {
+          certificate.clear_der();
+        }
+      }
       RETURN_IF_ERROR(InsertResultRow(insert, scan_id, region, shard, kJoinedSeq, count++, joined));
     }
     pairs.Reset();

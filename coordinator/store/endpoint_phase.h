@@ -64,6 +64,8 @@ absl::StatusOr<std::vector<int64_t>> FinishProbeUnit(SqliteDb& db, const UnitKey
 
 // For each listed target shard that is resolved and whose endpoints are all probed: stores
 // one result per (route, endpoint result), marks the shard done and adds to its result count.
+// The first target joined to an endpoint gets its results whole; the others get copies marked
+// `reused`, without certificate DER.
 // Returns how many shards were joined.
 absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_id,
                                          const std::string& region,

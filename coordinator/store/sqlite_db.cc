@@ -106,6 +106,9 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path
   if (absl::Status s = db->Exec("PRAGMA page_size=16384"); !s.ok()) return s;
   if (absl::Status s = db->Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
   if (absl::Status s = db->Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
+  // 32 MiB of page cache a connection (SQLite's default is 2 MiB): joining endpoint results
+  // back to targets re-reads recent pages, which otherwise come from the kernel each time.
+  if (absl::Status s = db->Exec("PRAGMA cache_size=-32768"); !s.ok()) return s;
   if (absl::Status s = db->Exec("PRAGMA foreign_keys=OFF"); !s.ok()) return s;
   return db;
 }

@@ -101,6 +101,7 @@ class EndpointPhaseTest : public ::testing::Test {
         result->mutable_tls_settings()->set_name(candidate);
         result->set_failure(endpoint.mx_host() == kOwn.mx_host ? v1::TLS_NO_SHARED_CIPHER
                                                                : v1::PROBE_OK);
+        result->mutable_tls()->add_peer_chain()->set_der("certificate bytes");
       }
     }
     return batch;
@@ -172,6 +173,10 @@ TEST_F(EndpointPhaseTest, EachEndpointIsProbedOnceAndJoinedToEveryTarget) {
       EXPECT_EQ(result.target(), result.domain());
     }
     fresh += result.reused() ? 0 : 1;
+    if (result.tls().peer_chain_size() > 0) {
+      EXPECT_EQ(result.tls().peer_chain(0).der().empty(), result.reused())
+          << "only the first copy keeps the DER";
+    }
   }
   for (uint64_t line = 1; line <= 4; ++line) {
     EXPECT_EQ(by_line[line],
