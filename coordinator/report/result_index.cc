@@ -456,8 +456,9 @@ absl::StatusOr<IndexStats> CatchUp(SqliteDb& db, absl::string_view scan_id) {
         db.Prepare("SELECT u.scan_id, u.region, u.shard, "
                    "u.state || ':' || u.lease_id || ':' || u.results AS sig, r.signature "
                    "FROM units u LEFT JOIN report_units r ON r.scan_id=u.scan_id AND "
-                   "r.region=u.region AND r.shard=u.shard WHERE u.kind=0 AND u.state IN (2, 3, 4) AND "
-                   "(?1='' OR u.scan_id=?1) AND (r.signature IS NULL OR r.signature != "
+                   "r.region=u.region AND r.shard=u.shard "
+                   "WHERE u.kind=0 AND u.state IN (2, 3, 4) AND (?1='' OR u.scan_id=?1) "
+                   "AND (r.signature IS NULL OR r.signature != "
                    "u.state || ':' || u.lease_id || ':' || u.results) "
                    "ORDER BY u.scan_id, u.region, u.shard"));
     find.Bind(1, scan_id);
