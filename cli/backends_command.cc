@@ -62,4 +62,14 @@ void AddBackendsCommand(CLI::App& app, const GlobalOptions& global, Action& acti
   });
 }
 
+std::optional<backends::BackendRegistry> LoadRegistry(const GlobalOptions& global) {
+  absl::StatusOr<backends::BackendRegistry> registry =
+      backends::BackendRegistry::LoadDirectory(backends::ResolvePluginDirectory(global.plugin_dir));
+  if (!registry.ok()) {
+    std::cerr << "tlsweep: " << registry.status().message() << "\n";
+    return std::nullopt;
+  }
+  return *std::move(registry);
+}
+
 }  // namespace tlsweep::cli

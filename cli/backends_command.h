@@ -3,7 +3,10 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
+
+#include "backends/plugin_loader.h"
 
 namespace tlsweep::cli {
 
@@ -15,5 +18,9 @@ struct GlobalOptions {
 using Action = std::function<int()>;
 
 void AddBackendsCommand(CLI::App& app, const GlobalOptions& global, Action& action);
+
+// The backend plugins of --plugin-dir (or its defaults). On failure, prints why and returns
+// nullopt: the command exits 1.
+std::optional<backends::BackendRegistry> LoadRegistry(const GlobalOptions& global);
 
 }  // namespace tlsweep::cli

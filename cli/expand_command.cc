@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -52,12 +53,8 @@ absl::StatusOr<backends::ClientConfig> BuildConfig(const ExpandOptions& options)
 }
 
 int RunExpand(const GlobalOptions& global, const ExpandOptions& options) {
-  absl::StatusOr<backends::BackendRegistry> registry =
-      backends::BackendRegistry::LoadDirectory(backends::ResolvePluginDirectory(global.plugin_dir));
-  if (!registry.ok()) {
-    std::cerr << "tlsweep: " << registry.status().message() << "\n";
-    return 1;
-  }
+  std::optional<backends::BackendRegistry> registry = LoadRegistry(global);
+  if (!registry) return 1;
   absl::StatusOr<backends::Backend*> backend = registry->Get(options.backend);
   absl::StatusOr<backends::ClientConfig> config = BuildConfig(options);
   if (!backend.ok() || !config.ok()) {

@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "agent/sweep/sweeper.h"
 #include "agent/target/target.h"
@@ -18,26 +19,16 @@ struct ProbeCommandOptions {
 };
 
 int RunProbe(const GlobalOptions& global, const ProbeCommandOptions& options) {
-  absl::StatusOr<backends::BackendRegistry> registry =
-      backends::BackendRegistry::LoadDirectory(backends::ResolvePluginDirectory(global.plugin_dir));
-  if (!registry.ok()) {
-    std::cerr << "tlsweep: " << registry.status().message() << "\n";
-    return 1;
-  }
+  std::optional<backends::BackendRegistry> registry = LoadRegistry(global);
+  if (!registry) return 1;
   absl::StatusOr<agent::Target> target = agent::ParseTarget(options.target, options.flags.port);
   if (!target.ok()) {
     std::cerr << "tlsweep: bad target '" << options.target << "': " << target.status().message()
               << "\n";
     return 2;
   }
-  absl::StatusOr<PreparedSweep> prepared = PrepareSweep(options.flags, *registry);
-  if (!prepared.ok()) {
-    std::cerr << "tlsweep: " << prepared.status().message() << "\n";
-    return 2;
-  }
-  for (const std::string& warning : prepared->warnings) {
-    std::cerr << "tlsweep: warning: " << warning << "\n";
-  }
+  std::optional<PreparedSweep> prepared = PrepareSweepOrReport(options.flags, *registry);
+  if (!prepared) return 2;
   prepared->options.threads = 1;
   agent::Sweeper sweeper(std::move(prepared->options));
   bool delivered = false;

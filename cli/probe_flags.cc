@@ -1,5 +1,6 @@
 #include "cli/probe_flags.h"
 
+#include <iostream>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -273,6 +274,19 @@ absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
     }
   }
   return prepared;
+}
+
+std::optional<PreparedSweep> PrepareSweepOrReport(const ProbeFlags& flags,
+                                                  const backends::BackendRegistry& registry) {
+  absl::StatusOr<PreparedSweep> prepared = PrepareSweep(flags, registry);
+  if (!prepared.ok()) {
+    std::cerr << "tlsweep: " << prepared.status().message() << "\n";
+    return std::nullopt;
+  }
+  for (const std::string& warning : prepared->warnings) {
+    std::cerr << "tlsweep: warning: " << warning << "\n";
+  }
+  return *std::move(prepared);
 }
 
 }  // namespace tlsweep::cli

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,5 +84,9 @@ absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> CollectCandidates(
 
 absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
                                            const backends::BackendRegistry& registry);
+// PrepareSweep for a command: prints its warnings, or its error and returns nullopt (the
+// command exits 2).
+std::optional<PreparedSweep> PrepareSweepOrReport(const ProbeFlags& flags,
+                                                  const backends::BackendRegistry& registry);
 
 }  // namespace tlsweep::cli

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -77,20 +78,10 @@ absl::StatusOr<tlsweep::v1::Scan> Submit(tlsweep::v1::ScanService::Stub& stub,
 }
 
 int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
-  absl::StatusOr<backends::BackendRegistry> registry =
-      backends::BackendRegistry::LoadDirectory(backends::ResolvePluginDirectory(global.plugin_dir));
-  if (!registry.ok()) {
-    std::cerr << "tlsweep: " << registry.status().message() << "\n";
-    return 1;
-  }
-  absl::StatusOr<PreparedSweep> prepared = PrepareSweep(options.flags, *registry);
-  if (!prepared.ok()) {
-    std::cerr << "tlsweep: " << prepared.status().message() << "\n";
-    return 2;
-  }
-  for (const std::string& warning : prepared->warnings) {
-    std::cerr << "tlsweep: warning: " << warning << "\n";
-  }
+  std::optional<backends::BackendRegistry> registry = LoadRegistry(global);
+  if (!registry) return 1;
+  std::optional<PreparedSweep> prepared = PrepareSweepOrReport(options.flags, *registry);
+  if (!prepared) return 2;
   std::error_code error;
   std::filesystem::create_directories(options.state_dir, error);
   if (error) {

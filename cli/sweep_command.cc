@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_format.h"
@@ -77,20 +78,10 @@ class ProgressLine {
 };
 
 int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
-  absl::StatusOr<backends::BackendRegistry> registry =
-      backends::BackendRegistry::LoadDirectory(backends::ResolvePluginDirectory(global.plugin_dir));
-  if (!registry.ok()) {
-    std::cerr << "tlsweep: " << registry.status().message() << "\n";
-    return 1;
-  }
-  absl::StatusOr<PreparedSweep> prepared = PrepareSweep(options.flags, *registry);
-  if (!prepared.ok()) {
-    std::cerr << "tlsweep: " << prepared.status().message() << "\n";
-    return 2;
-  }
-  for (const std::string& warning : prepared->warnings) {
-    std::cerr << "tlsweep: warning: " << warning << "\n";
-  }
+  std::optional<backends::BackendRegistry> registry = LoadRegistry(global);
+  if (!registry) return 1;
+  std::optional<PreparedSweep> prepared = PrepareSweepOrReport(options.flags, *registry);
+  if (!prepared) return 2;
   if (prepared->opt_out != nullptr) {
     for (const agent::BadLine& bad : prepared->opt_out->bad_lines()) {
       std::cerr << "tlsweep: warning: " << agent::FormatBadLine(bad, options.flags.opt_out_file)

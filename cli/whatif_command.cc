@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_format.h"
 #include "agent/probe/candidate_builder.h"
@@ -43,12 +44,8 @@ absl::StatusOr<std::vector<tlsweep::v1::ProbeResult>> ReadResults(const std::str
 }
 
 int RunWhatIf(const GlobalOptions& global, const WhatIfOptions& options) {
-  absl::StatusOr<backends::BackendRegistry> registry =
-      backends::BackendRegistry::LoadDirectory(backends::ResolvePluginDirectory(global.plugin_dir));
-  if (!registry.ok()) {
-    std::cerr << "tlsweep: " << registry.status().message() << "\n";
-    return 1;
-  }
+  std::optional<backends::BackendRegistry> registry = LoadRegistry(global);
+  if (!registry) return 1;
   bool enumerate = false;
   std::vector<std::string> warnings;
   absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> candidates =
