@@ -138,6 +138,15 @@ absl::Status MarkScanFinishedIfDone(SqliteDb& db, const std::string& scan_id, in
   return done.Run();
 }
 
+// The first bad lines of a submission, as stored (a Scan carrying only bad_lines).
+std::string BadLinesBlob(const SubmissionStats& stats) {
+  v1::Scan errors;
+  for (size_t i = 0; i < stats.bad_lines.size() && i < kMaxStoredBadLines; ++i) {
+    *errors.add_bad_lines() = stats.bad_lines[i];
+  }
+  return errors.SerializeAsString();
+}
+
 class SqliteSubmissionWriter : public SubmissionWriter {
  public:
   SqliteSubmissionWriter(std::unique_ptr<SqliteDb> db, std::string scan_id, ScanSpec spec)
@@ -180,10 +189,6 @@ class SqliteSubmissionWriter : public SubmissionWriter {
     Transaction txn(*db_);
     TLSWEEP_RETURN_IF_ERROR(txn.Begin());
     const uint64_t shards = (ordinal_ + spec_.shard_size - 1) / spec_.shard_size;
-    v1::Scan errors;
-    for (size_t i = 0; i < stats.bad_lines.size() && i < kMaxStoredBadLines; ++i) {
-      *errors.add_bad_lines() = stats.bad_lines[i];
-    }
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement update,
         db_->Prepare("UPDATE scans SET state=?, targets=?, lines=?, bad_line_count=?, "
@@ -192,7 +197,7 @@ class SqliteSubmissionWriter : public SubmissionWriter {
     update.Bind(1, int64_t{ordinal_ == 0 ? v1::SCAN_DONE : v1::SCAN_RUNNING});
     update.Bind(2, static_cast<int64_t>(ordinal_)).Bind(3, static_cast<int64_t>(stats.lines));
     update.Bind(4, static_cast<int64_t>(stats.bad_line_count));
-    update.Bind(5, static_cast<int64_t>(duplicates_)).BindBlob(6, errors.SerializeAsString());
+    update.Bind(5, static_cast<int64_t>(duplicates_)).BindBlob(6, BadLinesBlob(stats));
     update.Bind(7, static_cast<int64_t>(shards)).Bind(8, ordinal_ == 0 ? now_ms : int64_t{0});
     update.Bind(9, scan_id_).Bind(10, int64_t{v1::SCAN_SUBMITTING});
     TLSWEEP_RETURN_IF_ERROR(update.Run());
@@ -290,10 +295,6 @@ class SqliteTemplateWriter : public SqliteSubmissionWriter {
 
   absl::StatusOr<Scan> Finish(const SubmissionStats& stats, int64_t now_ms) override {
     if (in_transaction_) TLSWEEP_RETURN_IF_ERROR(CommitBatch());
-    v1::Scan errors;
-    for (size_t i = 0; i < stats.bad_lines.size() && i < kMaxStoredBadLines; ++i) {
-      *errors.add_bad_lines() = stats.bad_lines[i];
-    }
     const ScanSpec& scan = schedule_.scan;
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement insert,
@@ -306,7 +307,7 @@ class SqliteTemplateWriter : public SqliteSubmissionWriter {
     insert.Bind(11, now_ms).Bind(12, static_cast<int64_t>(ordinal_));
     insert.Bind(13, static_cast<int64_t>(stats.lines));
     insert.Bind(14, static_cast<int64_t>(stats.bad_line_count));
-    insert.Bind(15, static_cast<int64_t>(duplicates_)).BindBlob(16, errors.SerializeAsString());
+    insert.Bind(15, static_cast<int64_t>(duplicates_)).BindBlob(16, BadLinesBlob(stats));
     insert.Bind(17, int64_t{scan.endpoint_shard_size});
     TLSWEEP_RETURN_IF_ERROR(insert.Run());
     Scan result;
@@ -417,16 +418,7 @@ class SqliteStore : public Store {
       TLSWEEP_ASSIGN_OR_RETURN(Scan scan, LoadScan(scan_id, false));  // NotFound, or finished.
       return std::vector<LeaseRef>{};
     }
-    std::vector<LeaseRef> leases;
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement leased,
-        db_->Prepare("SELECT lease_id, agent_id FROM units WHERE scan_id=? AND state=1"));
-    leased.Bind(1, scan_id);
-    for (;;) {
-      TLSWEEP_ASSIGN_OR_RETURN(bool row, leased.Step());
-      if (!row) break;
-      leases.push_back({static_cast<uint64_t>(leased.Int(0)), leased.Text(1)});
-    }
+    TLSWEEP_ASSIGN_OR_RETURN(std::vector<LeaseRef> leases, LeasesOut(scan_id));
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement units,
         db_->Prepare("UPDATE units SET state=4 WHERE scan_id=? AND state IN (0, 1, 5)"));
@@ -977,6 +969,22 @@ class SqliteStore : public Store {
     return {unit.scan_id, unit.region, unit.shard};
   }
 
+  // The scan's leases still out, for their agents to be told to stop.
+  absl::StatusOr<std::vector<LeaseRef>> LeasesOut(const std::string& scan_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement leased,
+        db_->Prepare("SELECT lease_id, agent_id FROM units WHERE scan_id=? AND state=1"));
+    leased.Bind(1, scan_id);
+    std::vector<LeaseRef> leases;
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, leased.Step());
+      if (!row) break;
+      leases.push_back({static_cast<uint64_t>(leased.Int(0)), leased.Text(1)});
+    }
+    return leases;
+  }
+
   // A leased unit the coordinator takes back (expired or released lease).
   struct TakenBack {
     Unit unit;
@@ -1125,16 +1133,7 @@ class SqliteStore : public Store {
   // Inside a transaction. Nullopt when there is no such scan (its run row still goes).
   absl::StatusOr<std::optional<std::vector<LeaseRef>>> DeleteScanLocked(const std::string& scan_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-    std::vector<LeaseRef> leases;
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement leased,
-        db_->Prepare("SELECT lease_id, agent_id FROM units WHERE scan_id=? AND state=1"));
-    leased.Bind(1, scan_id);
-    for (;;) {
-      TLSWEEP_ASSIGN_OR_RETURN(bool row, leased.Step());
-      if (!row) break;
-      leases.push_back({static_cast<uint64_t>(leased.Int(0)), leased.Text(1)});
-    }
+    TLSWEEP_ASSIGN_OR_RETURN(std::vector<LeaseRef> leases, LeasesOut(scan_id));
     std::vector<std::string> statements = {
         "DELETE FROM batches WHERE lease_id IN (SELECT lease_id FROM units WHERE scan_id=?1 AND "
         "lease_id > 0)",
