@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "backends/negotiation/negotiation_model.h"
+#include "backends/negotiation/whatif_evaluator.h"
 
 namespace tlsweep::cli {
 namespace {
@@ -14,14 +15,6 @@ using coordinator::SqliteDb;
 using coordinator::report::WhatIfRow;
 using coordinator::report::WhatIfSection;
 using tlsweep::v1::ProbeResult;
-
-bool SameSettings(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettings b) {
-  a.clear_name();
-  a.clear_source();
-  b.clear_name();
-  b.clear_source();
-  return a.SerializeAsString() == b.SerializeAsString();
-}
 
 struct DomainState {
   bool any_endpoint = false;
@@ -82,7 +75,8 @@ coordinator::report::WhatIfProvider StoredWhatIf(std::vector<agent::TlsCandidate
           // Live probes come after every enumeration (ORDER BY probe): compare them with
           // the prediction for their endpoint, once per endpoint ("enumerate" sorts first).
           for (size_t c = 0; c < candidates.size(); ++c) {
-            if (!result.has_tls() || !SameSettings(result.tls_settings(), candidates[c].settings)) {
+            if (!result.has_tls() ||
+                !backends::SameSettings(result.tls_settings(), candidates[c].settings)) {
               continue;
             }
             auto it = predictions.find({endpoint, c});

@@ -53,4 +53,23 @@ absl::Status ReadTargetList(std::istream& in, uint16_t default_port, uint64_t ma
 // The error for a list rejected because of its bad lines (reject_bad_lines): names the first.
 absl::Status RejectionOf(const SubmissionStats& stats);
 
+// Reads the list that follows a CreateScan or AddSchedule header into `writer` (ReadTargetList)
+// and applies what every submission checks: a second header, a client that went away, and
+// `reject_bad_lines`.
+template <typename Request>
+absl::Status ReadSubmission(grpc::ServerReader<Request>* reader, grpc::ServerContext* context,
+                            uint16_t default_port, uint64_t max_lines, bool reject_bad_lines,
+                            SubmissionWriter& writer, SubmissionStats& stats) {
+  ChunkStreamBuf<Request> buffer(reader);
+  std::istream in(&buffer);
+  absl::Status failure = ReadTargetList(in, default_port, max_lines, writer, stats);
+  if (failure.ok() && buffer.protocol_error()) {
+    failure = absl::InvalidArgumentError("a header after the first message");
+  } else if (failure.ok() && context->IsCancelled()) {
+    failure = absl::CancelledError("the client cancelled the submission");
+  }
+  if (failure.ok() && reject_bad_lines && stats.bad_line_count > 0) failure = RejectionOf(stats);
+  return failure;
+}
+
 }  // namespace tlsweep::coordinator

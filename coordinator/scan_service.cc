@@ -87,19 +87,10 @@ grpc::Status ScanServiceImpl::CreateScan(grpc::ServerContext* context,
   absl::StatusOr<std::unique_ptr<SubmissionWriter>> writer = BeginWithinLimit(*spec);
   if (!writer.ok()) return ToGrpc(writer.status());
 
-  ChunkStreamBuf<CreateScanRequest> buffer(reader);
-  std::istream in(&buffer);
   SubmissionStats stats;
-  absl::Status failure = ReadTargetList(in, static_cast<uint16_t>(spec->default_port),
-                                        options.max_list_lines, **writer, stats);
-  if (failure.ok() && (buffer.protocol_error() || context->IsCancelled())) {
-    failure = buffer.protocol_error()
-                  ? absl::InvalidArgumentError("a header after the first message")
-                  : absl::CancelledError("the client cancelled the submission");
-  }
-  if (failure.ok() && header.reject_bad_lines() && stats.bad_line_count > 0) {
-    failure = RejectionOf(stats);
-  }
+  absl::Status failure =
+      ReadSubmission(reader, context, static_cast<uint16_t>(spec->default_port),
+                     options.max_list_lines, header.reject_bad_lines(), **writer, stats);
   if (!failure.ok()) {
     (*writer)->Abandon(failure.message(), NowUnixMs());
     return ToGrpc(failure);

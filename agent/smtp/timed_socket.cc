@@ -11,6 +11,20 @@ namespace {
 using asio::experimental::awaitable_operators::operator||;
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 
+// A read or write raced against the deadline timer: the timer won, or the transfer ended.
+template <typename Race>
+IoResult TransferOutcome(const Race& result) {
+  IoResult io;
+  if (result.index() == 1) {
+    io.timed_out = true;
+  } else {
+    auto [error, bytes] = std::get<0>(result);
+    io.error = error;
+    io.bytes = bytes;
+  }
+  return io;
+}
+
 }  // namespace
 
 asio::awaitable<IoResult> TimedSocket::Connect(const asio::ip::tcp::endpoint& endpoint,
@@ -34,14 +48,7 @@ asio::awaitable<IoResult> TimedSocket::ReadSome(std::string& out, size_t max_byt
   auto result =
       co_await (socket_.async_read_some(asio::buffer(out.data() + old_size, max_bytes), kNoThrow) ||
                 timer_.async_wait(kNoThrow));
-  IoResult io;
-  if (result.index() == 1) {
-    io.timed_out = true;
-  } else {
-    auto [error, bytes] = std::get<0>(result);
-    io.error = error;
-    io.bytes = bytes;
-  }
+  const IoResult io = TransferOutcome(result);
   out.resize(old_size + io.bytes);
   bytes_received_ += io.bytes;
   co_return io;
@@ -53,14 +60,7 @@ asio::awaitable<IoResult> TimedSocket::WriteAll(absl::string_view data,
   auto result =
       co_await (asio::async_write(socket_, asio::buffer(data.data(), data.size()), kNoThrow) ||
                 timer_.async_wait(kNoThrow));
-  IoResult io;
-  if (result.index() == 1) {
-    io.timed_out = true;
-  } else {
-    auto [error, bytes] = std::get<0>(result);
-    io.error = error;
-    io.bytes = bytes;
-  }
+  const IoResult io = TransferOutcome(result);
   bytes_sent_ += io.bytes;
   co_return io;
 }

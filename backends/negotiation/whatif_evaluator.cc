@@ -13,14 +13,6 @@ std::string EndpointKey(const tlsweep::v1::ProbeResult& result) {
   return absl::StrCat(result.mx_host(), "|", result.address(), "|", result.port());
 }
 
-bool SameSettings(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettings b) {
-  a.clear_name();
-  a.clear_source();
-  b.clear_name();
-  b.clear_source();
-  return a.SerializeAsString() == b.SerializeAsString();
-}
-
 std::string LiveOutcome(const tlsweep::v1::ProbeResult& live) {
   if (live.tls().success()) {
     return absl::StrCat(TlsVersionName(VersionFromProto(live.tls().version())), " ",
@@ -40,6 +32,14 @@ bool Agrees(const Prediction& prediction, const tlsweep::v1::ProbeResult& live) 
 }
 
 }  // namespace
+
+bool SameSettings(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettings b) {
+  a.clear_name();
+  a.clear_source();
+  b.clear_name();
+  b.clear_source();
+  return a.SerializeAsString() == b.SerializeAsString();
+}
 
 WhatIfSummary EvaluateWhatIf(const std::vector<tlsweep::v1::ProbeResult>& results,
                              const tlsweep::v1::TlsClientSettings& settings, const Offer& offer) {

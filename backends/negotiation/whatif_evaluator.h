@@ -37,6 +37,10 @@ struct WhatIfSummary {
   std::vector<EndpointWhatIf> endpoints_detail;  // Enumerated endpoints, in result order.
 };
 
+// True when a live probe ran with the same TLS settings as a candidate (names and the file
+// they came from aside).
+bool SameSettings(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettings b);
+
 // `results`: everything a sweep or scan stored (enumerations, live probes of any candidates).
 // `settings` names the candidate (a live result counts as a check of it when its
 // tls_settings equal `settings` apart from name and source); `offer` is its Expand.

@@ -14,14 +14,7 @@
 namespace tlsweep::coordinator::report {
 namespace {
 
-ReportOptions For(const std::string& scan_id, const std::string& against = "",
-                  std::vector<std::string> candidates = {}) {
-  ReportOptions options;
-  options.scan_id = scan_id;
-  options.against_scan_id = against;
-  options.candidates = std::move(candidates);
-  return options;
-}
+using ::tlsweep::testing::For;
 
 using ::tlsweep::testing::MakeReportStore;
 using ::tlsweep::testing::ReportStore;

@@ -222,4 +222,13 @@ absl::Status CompleteUs(ReportStore& store) {
   return absl::OkStatus();
 }
 
+coordinator::report::ReportOptions For(const std::string& scan_id, const std::string& against,
+                                       std::vector<std::string> candidates) {
+  coordinator::report::ReportOptions options;
+  options.scan_id = scan_id;
+  options.against_scan_id = against;
+  options.candidates = std::move(candidates);
+  return options;
+}
+
 }  // namespace tlsweep::testing

@@ -19,8 +19,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "coordinator/report/report_builder.h"
 #include "coordinator/store/store.h"
 
 namespace tlsweep::testing {
@@ -41,5 +43,10 @@ absl::StatusOr<ReportStore> MakeReportStore(bool complete_us);
 
 // Completes scan "current"'s us lease (when MakeReportStore left it open).
 absl::Status CompleteUs(ReportStore& store);
+
+// Report options for `scan_id`, compared with `against` when given, for `candidates` (all
+// when empty).
+coordinator::report::ReportOptions For(const std::string& scan_id, const std::string& against = "",
+                                       std::vector<std::string> candidates = {});
 
 }  // namespace tlsweep::testing
