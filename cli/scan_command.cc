@@ -111,6 +111,8 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
   ApplyPoliteness(options.politeness, runner.base);
   runner.registry = &*registry;
   runner.ca_file = options.flags.ca_file;
+  // Every "region" of an embedded scan probes from this one machine: one gate for them all.
+  runner.gate = std::make_shared<agent::PolitenessGate>(runner.base.politeness);
   std::vector<std::unique_ptr<agent::AgentClient>> agents;
   std::vector<std::thread> agent_threads;
   for (const std::string& region : regions) {

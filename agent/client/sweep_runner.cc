@@ -17,29 +17,38 @@ namespace {
 // A probe unit: the region's unique endpoints, each probed once for the whole scan.
 absl::Status ProbeEndpoints(const v1::ShardAssignment& assignment, SweepOptions sweep,
                             const ResultSink& emit, const std::atomic<bool>& cancelled) {
-  std::vector<ProbeEndpoint> endpoints;
+  std::vector<AddressEndpoint> endpoints;
   for (const v1::ShardEndpoint& shard_endpoint : assignment.endpoints()) {
-    ProbeEndpoint endpoint;
+    AddressEndpoint entry;
+    ProbeEndpoint& endpoint = entry.endpoint;
     endpoint.target = shard_endpoint.mx_host();
     endpoint.mx_host = shard_endpoint.mx_host();
     endpoint.port = static_cast<uint16_t>(shard_endpoint.port());
     endpoint.provider = shard_endpoint.provider();
+    entry.names.assign(shard_endpoint.names().begin(), shard_endpoint.names().end());
+    if (entry.names.empty()) entry.names.push_back(shard_endpoint.mx_host());
+    entry.reference_name = shard_endpoint.reference_name();
+    entry.reference_fingerprint = shard_endpoint.reference_fingerprint();
+    entry.reference_candidate = shard_endpoint.reference_candidate();
+    entry.sni_dependent = shard_endpoint.sni_dependent();
     asio::error_code error;
     endpoint.address = asio::ip::make_address(shard_endpoint.address(), error);
     if (!error) {
-      endpoints.push_back(std::move(endpoint));
+      endpoints.push_back(std::move(entry));
       continue;
     }
-    v1::ProbeResult bad;  // Emitted before the sweep starts: emit is not thread-safe.
-    bad.set_mx_host(shard_endpoint.mx_host());
-    bad.set_address(shard_endpoint.address());
-    bad.set_port(shard_endpoint.port());
-    bad.set_failure(v1::ADDRESS_NOT_ALLOWED);
-    bad.set_failure_detail("the coordinator sent an address that does not parse");
-    emit(std::move(bad));
+    for (const std::string& name : entry.names) {
+      v1::ProbeResult bad;  // Emitted before the sweep starts: emit is not thread-safe.
+      bad.set_mx_host(name);
+      bad.set_address(shard_endpoint.address());
+      bad.set_port(shard_endpoint.port());
+      bad.set_failure(v1::ADDRESS_NOT_ALLOWED);
+      bad.set_failure_detail("the coordinator sent an address that does not parse");
+      emit(std::move(bad));
+    }
   }
   size_t next = 0;
-  EndpointSource source = [&]() -> std::optional<ProbeEndpoint> {
+  EndpointSource source = [&]() -> std::optional<AddressEndpoint> {
     if (cancelled || next >= endpoints.size()) return std::nullopt;
     return endpoints[next++];  // The sweeper calls this one call at a time.
   };
@@ -50,6 +59,11 @@ absl::Status ProbeEndpoints(const v1::ShardAssignment& assignment, SweepOptions 
 }  // namespace
 
 ShardRunner MakeSweepRunner(SweepRunnerOptions options) {
+  // Politeness is per agent process, not per unit: every sweep the runner starts uses one gate.
+  if (options.gate == nullptr) {
+    options.gate = std::make_shared<PolitenessGate>(options.base.politeness);
+  }
+  options.base.gate = options.gate;
   auto shared = std::make_shared<const SweepRunnerOptions>(std::move(options));
   return [shared](const v1::ShardAssignment& assignment,
                   const std::function<void(v1::ProbeResult)>& emit,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "agent/client/agent_client.h"
@@ -15,6 +16,9 @@ struct SweepRunnerOptions {
   SweepOptions base;  // Its candidates are used when a profile names none.
   const backends::BackendRegistry* registry = nullptr;  // Outlives the runner.
   std::string ca_file;  // CA bundle for certificate verification; empty: the system bundle.
+  // One gate for every unit the runner runs at once (and, in embedded mode, for every region's
+  // agent of the process). Null: MakeSweepRunner makes one from base.politeness.
+  std::shared_ptr<PolitenessGate> gate;
   // Called with every result before it is emitted (metrics); from any thread.
   std::function<void(const tlsweep::v1::ProbeResult&)> observe;
 };

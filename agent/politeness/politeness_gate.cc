@@ -89,6 +89,15 @@ void PolitenessGate::Release(const std::string& ip, const std::string& provider)
       hosts_.erase(host);
     }
   }
+  // A host released while its spacing or back-off still ran stays behind; an agent's gate lives
+  // for the whole process, so sweep such leftovers out now and then.
+  if (++releases_ % kPurgeEvery == 0) {
+    const Clock::time_point now = Clock::now();
+    absl::erase_if(hosts_, [now](const auto& entry) {
+      const HostState& state = entry.second;
+      return state.active == 0 && state.queue.empty() && state.next_start <= now;
+    });
+  }
   if (!provider.empty()) {
     auto it = providers_.find(provider);
     if (it != providers_.end() && --it->second == 0) providers_.erase(it);

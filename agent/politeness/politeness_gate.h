@@ -1,6 +1,6 @@
 // Decides when the agent may open the next SMTP connection: a global connection rate, a
 // per-IP concurrency and spacing, a per-provider concurrency, and back-off after a 421.
-// Shared by every event loop of the agent; waiting is asynchronous (a coroutine per waiter,
+// One per agent process, shared by every unit and event loop it runs; waiting is asynchronous (a coroutine per waiter,
 // woken by a post to its own executor), never a blocked thread.
 #pragma once
 
@@ -85,6 +85,8 @@ class PolitenessGate {
   std::deque<Waiter> waiters_ ABSL_GUARDED_BY(mutex_);
   int64_t connections_started_ ABSL_GUARDED_BY(mutex_) = 0;
   uint64_t next_ticket_ ABSL_GUARDED_BY(mutex_) = 0;
+  static constexpr uint64_t kPurgeEvery = 4096;
+  uint64_t releases_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace tlsweep::agent

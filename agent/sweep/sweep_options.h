@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "agent/dns/mx_resolver.h"
@@ -29,6 +30,10 @@ struct SweepOptions {
   std::vector<backends::Backend*> enumeration_backends;
   ProbeOptions probe;
   PolitenessOptions politeness;
+  // The gate to share with every other sweep of this process (an agent runs one sweep per
+  // leased unit): its limits then hold for the process, whatever the number of units at once.
+  // Null: the sweep makes its own from `politeness`.
+  std::shared_ptr<PolitenessGate> gate;
   ResolverOptions resolver;
   MxSelection selection;
   bool allow_private = false;
