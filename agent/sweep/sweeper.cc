@@ -13,6 +13,7 @@
 #include "agent/policy/provider_key.h"
 #include "agent/probe/starttls_probe.h"
 #include "agent/sweep/endpoint_cache.h"
+#include "agent/sweep/sni_fingerprint.h"
 
 namespace tlsweep::agent {
 namespace {
@@ -58,11 +59,12 @@ class Sweeper::Impl {
         targets_(targets),
         endpoints_(endpoints),
         sink_(sink),
-        gate_(options.politeness),
+        gate_(options.gate != nullptr ? options.gate
+                                      : std::make_shared<PolitenessGate>(options.politeness)),
         cache_(options.max_cached_endpoints) {
     enumeration_.plan = plan;
     enumeration_.probe = options.probe;
-    enumeration_.gate = &gate_;
+    enumeration_.gate = gate_.get();
     enumeration_.max_attempts = options.max_attempts;
     enumeration_.rate_limit_backoff = options.rate_limit_backoff;
   }
@@ -71,7 +73,7 @@ class Sweeper::Impl {
   asio::awaitable<void> Lane(MxResolver& resolver) {
     while (true) {
       std::optional<TargetLine> line;
-      std::optional<ProbeEndpoint> endpoint;
+      std::optional<AddressEndpoint> endpoint;
       {
         std::lock_guard<std::mutex> lock(source_mutex_);
         if (targets_ != nullptr) line = (*targets_)();
@@ -174,24 +176,161 @@ class Sweeper::Impl {
     co_await ProbeEndpoints(endpoints);
   }
 
-  // A coordinator's endpoint, resolved elsewhere: the address rules still apply here.
-  asio::awaitable<void> ProcessEndpoint(ProbeEndpoint endpoint) {
+  // A coordinator's address and its names, resolved elsewhere: the address rules still apply.
+  asio::awaitable<void> ProcessEndpoint(AddressEndpoint entry) {
+    ProbeEndpoint& endpoint = entry.endpoint;
+    if (entry.names.empty()) entry.names.push_back(endpoint.mx_host);
+    endpoint.mx_host = entry.names.front();
     if (endpoint.provider.empty()) endpoint.provider = ProviderKey(endpoint.mx_host);
-    if (options_.opt_out != nullptr) {
-      if (std::optional<std::string> rule =
-              options_.opt_out->Match(endpoint.domain, endpoint.mx_host, endpoint.address)) {
-        EmitWithoutProbe(endpoint, tlsweep::v1::OPTED_OUT,
-                         absl::StrCat("opt-out rule '", *rule, "'"));
-        co_return;
-      }
-    }
     if (absl::Status allowed = CheckAddressAllowed(endpoint.address, options_.allow_private);
         !allowed.ok()) {
-      EmitWithoutProbe(endpoint, tlsweep::v1::ADDRESS_NOT_ALLOWED, allowed.message());
+      for (const std::string& name : entry.names) {
+        EmitWithoutProbe(Under(endpoint, name), tlsweep::v1::ADDRESS_NOT_ALLOWED,
+                         allowed.message());
+      }
       co_return;
     }
-    const std::vector<ProbeEndpoint> one = {endpoint};
-    co_await ProbeEndpoints(one);
+    if (options_.opt_out != nullptr) {
+      std::vector<std::string> allowed_names;
+      for (const std::string& name : entry.names) {
+        if (std::optional<std::string> rule =
+                options_.opt_out->Match(endpoint.domain, name, endpoint.address)) {
+          EmitWithoutProbe(Under(endpoint, name), tlsweep::v1::OPTED_OUT,
+                           absl::StrCat("opt-out rule '", *rule, "'"));
+        } else {
+          allowed_names.push_back(name);
+        }
+      }
+      if (allowed_names.empty()) co_return;
+      if (allowed_names.front() != entry.names.front()) {
+        // The name the address was to be probed under is opted out; the check compares with
+        // an answer under a name that is not, so start over from the first allowed name.
+        entry.reference_fingerprint.clear();
+      }
+      entry.names = std::move(allowed_names);
+      endpoint.mx_host = entry.names.front();
+    }
+    co_await ProbeAddress(entry);
+  }
+
+  static ProbeEndpoint Under(const ProbeEndpoint& endpoint, const std::string& name) {
+    ProbeEndpoint named = endpoint;
+    named.mx_host = name;
+    return named;
+  }
+
+  const TlsCandidate* CandidateNamed(const std::string& name) const {
+    for (const TlsCandidate& candidate : options_.candidates) {
+      if (candidate.name == name) return &candidate;
+    }
+    return options_.candidates.empty() ? nullptr : &options_.candidates.front();
+  }
+
+  // One probe per address, unless the server's answer depends on the name (SNI). The first
+  // name gets every candidate (and the enumeration); a second name gets one handshake with the
+  // first candidate; equal fingerprints mean the first name's results serve every name.
+  asio::awaitable<void> ProbeAddress(const AddressEndpoint& entry) {
+    const ProbeEndpoint& base = entry.endpoint;
+    const std::vector<std::string>& names = entry.names;
+    const TlsCandidate* check_candidate = CandidateNamed(entry.reference_candidate);
+    tlsweep::v1::SniSharing sharing;
+    sharing.set_names(static_cast<uint32_t>(names.size()));
+    std::vector<ProbeResult> results;
+    const auto emit_all = [&](tlsweep::v1::SniSharing::Status status) {
+      sharing.set_status(status);
+      for (ProbeResult& result : results) {
+        const bool reference = result.sni().reference();
+        *result.mutable_sni() = sharing;
+        result.mutable_sni()->set_reference(reference);
+        Emit(std::move(result));
+      }
+    };
+
+    if (entry.sni_dependent) {  // Names found after the address was found SNI-dependent.
+      sharing.set_detail("the address was found SNI-dependent earlier: every name is probed");
+      for (const std::string& name : names) {
+        for (ProbeResult& result : co_await ProbeUnder(Under(base, name), false, nullptr)) {
+          results.push_back(std::move(result));
+        }
+      }
+      emit_all(tlsweep::v1::SniSharing::SNI_DEPENDENT);
+      co_return;
+    }
+
+    std::string reference = entry.reference_fingerprint;
+    size_t next_name = 0;
+    if (reference.empty()) {
+      results = co_await ProbeUnder(Under(base, names.front()), true, nullptr);
+      next_name = 1;
+      for (ProbeResult& result : results) {
+        if (check_candidate != nullptr && result.probe() == "starttls" &&
+            result.tls_settings().name() == check_candidate->name) {
+          if (SniInconclusive(result)) break;
+          reference = SniFingerprint(result);
+          result.mutable_sni()->set_reference(true);
+          result.mutable_sni()->set_fingerprint(reference);
+          break;
+        }
+      }
+    }
+    if (check_candidate == nullptr) {
+      // Enumeration only: what a server accepts does not depend on the name it is reached by.
+      sharing.set_detail("no candidate to compare names with; enumerated once per address");
+      emit_all(tlsweep::v1::SniSharing::SNI_SHARED);
+      co_return;
+    }
+    if (next_name >= names.size() || reference.empty()) {
+      sharing.set_detail(reference.empty() ? "the probe under the first name was inconclusive"
+                                           : "only one name was known for the address");
+      emit_all(tlsweep::v1::SniSharing::SNI_UNCHECKED);
+      co_return;
+    }
+
+    const std::string& check_name = names[next_name];
+    ProbeResult check = co_await ProbeWithBackOff(Under(base, check_name), *check_candidate);
+    const std::string check_fingerprint = SniFingerprint(check);
+    sharing.set_compared_name(check_name);
+    check.mutable_sni()->set_fingerprint(check_fingerprint);
+    const bool inconclusive = SniInconclusive(check);
+    results.push_back(std::move(check));
+    if (inconclusive) {
+      sharing.set_detail(absl::StrCat("the check under ", check_name, " was inconclusive"));
+      emit_all(tlsweep::v1::SniSharing::SNI_UNCHECKED);
+      co_return;
+    }
+    if (check_fingerprint == reference) {
+      emit_all(tlsweep::v1::SniSharing::SNI_SHARED);
+      co_return;
+    }
+
+    // SNI-dependent: every name gets every candidate; the enumeration too when the negotiation
+    // (not only the certificate) differed.
+    sharing.set_detail(absl::StrCat(SniDifference(reference, check_fingerprint), " under ",
+                                    check_name, " (compared with ",
+                                    entry.reference_name.empty() ? names.front()
+                                                                 : entry.reference_name,
+                                    ")"));
+    const bool enumerate_each = SniNegotiationDiffers(reference, check_fingerprint);
+    for (size_t i = next_name; i < names.size(); ++i) {
+      const TlsCandidate* skip = i == next_name ? check_candidate : nullptr;
+      for (ProbeResult& result : co_await ProbeUnder(Under(base, names[i]), enumerate_each, skip)) {
+        results.push_back(std::move(result));
+      }
+    }
+    emit_all(tlsweep::v1::SniSharing::SNI_DEPENDENT);
+  }
+
+  // Every candidate (but `skip`) under one name, and the enumeration when `enumerate`, at once.
+  asio::awaitable<std::vector<ProbeResult>> ProbeUnder(const ProbeEndpoint& endpoint,
+                                                       bool enumerate, const TlsCandidate* skip) {
+    std::vector<asio::awaitable<ProbeResult>> probes;
+    if (enumerate && enumeration_.plan != nullptr) {
+      probes.push_back(EnumerateEndpointOnce(endpoint, /*per_name=*/true));
+    }
+    for (const TlsCandidate& candidate : options_.candidates) {
+      if (&candidate != skip) probes.push_back(ProbeWithBackOff(endpoint, candidate));
+    }
+    co_return co_await dns_internal::WhenAll(std::move(probes));
   }
 
   // Every (endpoint, candidate) at once: the politeness gate, not this loop, decides how many
@@ -199,7 +338,9 @@ class Sweeper::Impl {
   asio::awaitable<void> ProbeEndpoints(const std::vector<ProbeEndpoint>& endpoints) {
     std::vector<asio::awaitable<ProbeResult>> probes;
     for (const ProbeEndpoint& endpoint : endpoints) {
-      if (enumeration_.plan != nullptr) probes.push_back(EnumerateEndpointOnce(endpoint));
+      if (enumeration_.plan != nullptr) {
+        probes.push_back(EnumerateEndpointOnce(endpoint, /*per_name=*/false));
+      }
       for (const TlsCandidate& candidate : options_.candidates) {
         probes.push_back(ProbeEndpointOnce(endpoint, candidate));
       }
@@ -266,11 +407,14 @@ class Sweeper::Impl {
   }
 
   // Like ProbeEndpointOnce, for the enumeration of an endpoint (once per sweep).
-  asio::awaitable<ProbeResult> EnumerateEndpointOnce(const ProbeEndpoint& endpoint) {
+  asio::awaitable<ProbeResult> EnumerateEndpointOnce(const ProbeEndpoint& endpoint,
+                                                     bool per_name) {
     // Keyed by address and port only: what a server accepts does not depend on the name a
-    // domain reached it by, and implicit-MX domains name the same server many ways.
+    // domain reached it by, and implicit-MX domains name the same server many ways. A server
+    // whose negotiation differs by SNI is enumerated per name (`per_name`).
     const std::string key =
-        absl::StrCat(endpoint.address.to_string(), "|", endpoint.port, "|#enumerate");
+        absl::StrCat(endpoint.address.to_string(), "|", endpoint.port, "|#enumerate",
+                     per_name ? absl::StrCat("|", endpoint.mx_host) : std::string());
     std::optional<ProbeResult> cached = co_await cache_.Claim(key);
     if (cached) {
       counters_.results_reused.fetch_add(1);
@@ -295,7 +439,7 @@ class Sweeper::Impl {
     const std::string ip = endpoint.address.to_string();
     ProbeResult result;
     for (int attempt = 1;; ++attempt) {
-      ConnectionPermit permit = co_await gate_.Acquire(ip, endpoint.provider);
+      ConnectionPermit permit = co_await gate_->Acquire(ip, endpoint.provider);
       counters_.probes_run.fetch_add(1);
       result = co_await RunStarttlsProbe(endpoint, candidate, options_.probe);
       result.set_attempts(static_cast<uint32_t>(attempt));
@@ -307,7 +451,7 @@ class Sweeper::Impl {
         co_return result;
       }
       // Back off before the slot is released, so that no one connects in between.
-      gate_.BackOff(ip, options_.rate_limit_backoff * (1 << std::min(attempt - 1, 10)));
+      gate_->BackOff(ip, options_.rate_limit_backoff * (1 << std::min(attempt - 1, 10)));
     }
   }
 
@@ -318,7 +462,7 @@ class Sweeper::Impl {
   const ResultSink& sink_;
   std::mutex source_mutex_;
   std::mutex sink_mutex_;
-  PolitenessGate gate_;
+  const std::shared_ptr<PolitenessGate> gate_;
   EndpointCache cache_;
   EnumerationContext enumeration_;
 };

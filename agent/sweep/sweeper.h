@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "agent/probe/probe_types.h"
@@ -19,8 +21,19 @@ namespace tlsweep::agent {
 
 // Where targets come from; Next() is called from several threads, one call at a time.
 using TargetSource = std::function<std::optional<TargetLine>()>;
+// One (address, port) of a coordinator's probe unit and the MX names that reach it (see
+// ShardEndpoint in agent_stream.proto for the rule).
+struct AddressEndpoint {
+  ProbeEndpoint endpoint;          // mx_host is names.front().
+  std::vector<std::string> names;  // At least one.
+  // Names found after the address was probed: the earlier answer to compare with.
+  std::string reference_name;
+  std::string reference_fingerprint;
+  std::string reference_candidate;
+  bool sni_dependent = false;  // Known SNI-dependent: probe every name, compare nothing.
+};
 // Already-resolved endpoints to probe (a coordinator's probe unit); same calling rules.
-using EndpointSource = std::function<std::optional<ProbeEndpoint>()>;
+using EndpointSource = std::function<std::optional<AddressEndpoint>()>;
 // Where results go; called from several threads, one call at a time (the sweeper serialises).
 using ResultSink = std::function<void(tlsweep::v1::ProbeResult)>;
 
@@ -41,8 +54,9 @@ class Sweeper {
   // Blocks until every target from `source` has its results. InvalidArgument for options
   // that cannot work (no candidate, resolver address unusable).
   absl::Status Run(const TargetSource& source, const ResultSink& sink);
-  // Probes each endpoint with every candidate (and enumerates it when asked); no DNS. The
-  // address policy and opt-out list still apply.
+  // Probes each address with every candidate (and enumerates it when asked) under its first
+  // name, checks with a second name whether the answer depends on SNI, and probes every name
+  // only if it does; no DNS. The address policy and opt-out list still apply.
   absl::Status RunEndpoints(const EndpointSource& source, const ResultSink& sink);
 
   const SweepCounters& counters() const { return counters_; }

@@ -1,8 +1,10 @@
 // The endpoint phase of a region's scan (see UnitKind in agent_stream.proto). Resolve units
-// report routes (target -> MX endpoint); the region's unique endpoints are cut into probe
-// units; once every endpoint a target shard uses has been probed, the endpoint results are
-// joined back to each of its targets and stored as the shard's results, so that reports read
-// per-target results whether or not a target shared its endpoints with others.
+// report routes (target -> MX name -> address); the region's unique (address, port) endpoints,
+// each with the MX names that reach it, are cut into probe units; once every name a target
+// shard uses is covered (probed itself, or shared from its address's probe because the server
+// does not depend on SNI), the endpoint results are joined back to each of its targets and
+// stored as the shard's results, so that reports read per-target results whether or not a
+// target shared its endpoints with others.
 //
 // Every function runs inside the caller's transaction on the store's connection.
 #pragma once
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -30,42 +33,59 @@ struct UnitKey {
   int64_t shard = 0;
 };
 
-// What identifies an endpoint within a region: MX host (it is the SNI and the name verified),
-// address and port.
+// What identifies a probed endpoint within a region: address and port. The MX names that reach
+// it share its probes unless the server's answer depends on SNI.
 std::string EndpointKey(const tlsweep::v1::ProbeResult& result);
+
+// Names of one address sent in one probe unit entry; the rest wait for a later unit. Only two
+// are needed unless the address is SNI-dependent (then each is probed).
+constexpr int64_t kMaxNamesPerEntry = 64;
 
 // Stores one batch of a resolve unit: routes (probe "route") go to the route table and name
 // their endpoint (added once per region); the rest are final results of their targets.
 // Returns how many final results were stored.
 absl::StatusOr<int64_t> AddResolveBatch(SqliteDb& db, const UnitKey& unit, int64_t seq,
                                         const tlsweep::v1::ResultBatch& batch);
-// Stores one batch of a probe unit: results of its endpoints.
-absl::Status AddProbeBatch(SqliteDb& db, const UnitKey& unit, int64_t seq,
-                           const tlsweep::v1::ResultBatch& batch);
+// Stores one batch of a probe unit: results of its endpoints, and what they found about SNI.
+// Returns the connections the batch's probes made.
+absl::StatusOr<int64_t> AddProbeBatch(SqliteDb& db, const UnitKey& unit, int64_t seq,
+                                      const tlsweep::v1::ResultBatch& batch);
 
 // Drops what an earlier lease of the unit stored, before it is leased again.
 absl::Status ClearResolveAttempt(SqliteDb& db, const UnitKey& unit);
 absl::Status ClearProbeAttempt(SqliteDb& db, const UnitKey& unit);
 
-// Cuts the region's endpoints not yet in a probe unit into pending probe units of `size`
-// endpoints: only full units, unless `all` (no resolve unit of the region is still open).
+// Cuts the region's addresses with waiting names into pending probe units of `size` addresses:
+// only full units, unless `all` (no resolve unit of the region is still open). An address is
+// in at most one open unit of a scan: names found while a unit of it runs wait for it to end
+// (then they are covered at once if the address proved SNI-independent).
 absl::Status CutProbeUnits(SqliteDb& db, const std::string& scan_id, const std::string& region,
                            int64_t size, bool all);
 
-// The endpoints of a probe unit, in the order they were found.
+// The endpoints of a probe unit, in the order they were found, each with its names.
 absl::StatusOr<std::vector<tlsweep::v1::ShardEndpoint>> ProbeUnitEndpoints(SqliteDb& db,
                                                                            const UnitKey& unit);
 
-// A probe unit is over: its endpoints count as probed. An endpoint without any result (the
-// unit was lost, or its agent skipped it) gets one AGENT_LOST result saying `why`. Returns the
-// resolved target shards that use one of its endpoints (candidates for JoinTargetShards).
+// A probe unit is over: its names are covered (and the waiting names of an address that proved
+// SNI-independent). An endpoint without any result (the unit was lost, or its agent skipped
+// it) gets an AGENT_LOST result per name saying `why`. Returns the resolved target shards that
+// use one of its endpoints (candidates for JoinTargetShards).
 absl::StatusOr<std::vector<int64_t>> FinishProbeUnit(SqliteDb& db, const UnitKey& unit,
                                                      absl::string_view why);
 
-// For each listed target shard that is resolved and whose endpoints are all probed: stores
+// True when another probe unit of the region (of any scan) that is leased now, or an address in
+// `also_busy`, shares an address with `unit`: a region never probes one address from two
+// agents at once.
+absl::StatusOr<bool> AddressBusy(SqliteDb& db, const UnitKey& unit,
+                                 const absl::flat_hash_set<std::string>& also_busy);
+absl::StatusOr<std::vector<std::string>> UnitAddresses(SqliteDb& db, const UnitKey& unit);
+
+// For each listed target shard that is resolved and whose names are all covered: stores
 // one result per (route, endpoint result), marks the shard done and adds to its result count.
-// The first target joined to an endpoint gets its results whole; the others get copies marked
-// `reused`, without certificate DER.
+// Each route takes, per probe (kind and candidate), the result probed under its own MX name,
+// else the one probed under its address's first name, with the certificate name check made
+// for its own name. The first target joined to a result gets it whole; the others get copies
+// marked `reused`, without certificate DER.
 // Returns how many shards were joined.
 absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_id,
                                          const std::string& region,

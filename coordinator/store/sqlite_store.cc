@@ -45,7 +45,7 @@ constexpr size_t kMaxStoredBadLines = 1000;
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER);
 INSERT OR IGNORE INTO meta VALUES('next_lease_id', 1);
-INSERT OR IGNORE INTO meta VALUES('schema_version', 2);
+INSERT OR IGNORE INTO meta VALUES('schema_version', 3);
 CREATE TABLE IF NOT EXISTS scans(
   scan_id TEXT PRIMARY KEY, name TEXT, profile BLOB, regions TEXT, state INTEGER,
   detail TEXT DEFAULT '', targets INTEGER DEFAULT 0, lines INTEGER DEFAULT 0,
@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS units(
   scan_id TEXT, region TEXT, kind INTEGER, shard INTEGER, state INTEGER,
   attempts INTEGER DEFAULT 0, lease_id INTEGER DEFAULT 0, agent_id TEXT DEFAULT '',
   lease_expiry_ms INTEGER DEFAULT 0, targets INTEGER, results INTEGER DEFAULT 0,
-  PRIMARY KEY(scan_id, region, kind, shard)) WITHOUT ROWID;
+  connections INTEGER DEFAULT 0, PRIMARY KEY(scan_id, region, kind, shard)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS units_queue ON units(scan_id, region, state, kind, shard);
 CREATE INDEX IF NOT EXISTS units_open ON units(scan_id, state);
 CREATE INDEX IF NOT EXISTS units_agent ON units(agent_id, state);
@@ -461,13 +461,14 @@ class SqliteStore : public Store {
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement pick,
         db_->Prepare("SELECT kind, shard, attempts FROM units WHERE scan_id=? AND region=? AND "
-                     "state=0 AND kind <= ? ORDER BY kind DESC, shard LIMIT ?"));
+                     "state=0 AND kind <= ? ORDER BY kind DESC, shard"));
     struct Picked {
       Unit unit;
       int64_t shard_size = 0;
       ShardAssignment assignment;
     };
     std::vector<Picked> picked;
+    absl::flat_hash_set<std::string> busy_addresses;  // Of the probe units picked so far.
     while (static_cast<int>(picked.size()) < max) {
       TLSWEEP_ASSIGN_OR_RETURN(bool scan_row, scans.Step());
       if (!scan_row) break;
@@ -477,12 +478,21 @@ class SqliteStore : public Store {
       }
       pick.Bind(1, scans.Text(0)).Bind(2, region);
       pick.Bind(3, int64_t{probe_units ? kProbeUnit : kTargetUnit});
-      pick.Bind(4, int64_t{max - static_cast<int>(picked.size())});
-      for (;;) {
+      while (static_cast<int>(picked.size()) < max) {
         TLSWEEP_ASSIGN_OR_RETURN(bool row, pick.Step());
         if (!row) break;
+        const Unit unit = {scans.Text(0), std::string(region), pick.Int(0), pick.Int(1), kPending};
+        if (unit.kind == kProbeUnit) {
+          // Region-wide politeness: one agent at a time per address (docs/ARCHITECTURE.md).
+          TLSWEEP_ASSIGN_OR_RETURN(
+              bool busy, endpoint_phase::AddressBusy(*db_, PhaseKey(unit), busy_addresses));
+          if (busy) continue;
+          TLSWEEP_ASSIGN_OR_RETURN(std::vector<std::string> addresses,
+                                   endpoint_phase::UnitAddresses(*db_, PhaseKey(unit)));
+          busy_addresses.insert(addresses.begin(), addresses.end());
+        }
         Picked& next = picked.emplace_back();
-        next.unit = {scans.Text(0), std::string(region), pick.Int(0), pick.Int(1), kPending};
+        next.unit = unit;
         next.shard_size = scans.Int(1);
         ShardAssignment& assignment = next.assignment;
         assignment.set_scan_id(next.unit.scan_id);
@@ -584,15 +594,19 @@ class SqliteStore : public Store {
     // A target shard counts its final results (routes are joined later); a probe unit counts
     // its endpoint results.
     int64_t stored = batch.results_size();
+    int64_t connections = 0;
     if (unit->kind == kProbeUnit) {
-      TLSWEEP_RETURN_IF_ERROR(endpoint_phase::AddProbeBatch(*db_, PhaseKey(*unit), seq, batch));
+      TLSWEEP_ASSIGN_OR_RETURN(connections,
+                               endpoint_phase::AddProbeBatch(*db_, PhaseKey(*unit), seq, batch));
     } else {
       TLSWEEP_ASSIGN_OR_RETURN(stored,
                                endpoint_phase::AddResolveBatch(*db_, PhaseKey(*unit), seq, batch));
     }
-    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement count,
-                             db_->Prepare("UPDATE units SET results=results+? WHERE lease_id=?"));
-    count.Bind(1, stored).Bind(2, static_cast<int64_t>(batch.lease_id()));
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement count,
+        db_->Prepare("UPDATE units SET results=results+?, connections=connections+? WHERE "
+                     "lease_id=?"));
+    count.Bind(1, stored).Bind(2, connections).Bind(3, static_cast<int64_t>(batch.lease_id()));
     TLSWEEP_RETURN_IF_ERROR(count.Run());
     TLSWEEP_RETURN_IF_ERROR(txn.Commit());
     return BatchOutcome::kAccepted;
@@ -952,6 +966,18 @@ class SqliteStore : public Store {
                        " was written by an earlier tlsweep (store schema 1); start a "
                        "new store file"));
     }
+    // Schema 2 keyed endpoints by MX name; schema 3 probes each address once (SNI checked).
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement schema2,
+        db_->Prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='endpoints' AND "
+                     "sql NOT LIKE '%waiting INTEGER%'"));
+    TLSWEEP_ASSIGN_OR_RETURN(bool is_schema2, schema2.Step());
+    if (is_schema2) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path_,
+          " was written by an earlier tlsweep (store schema 2, one probe per MX name); read its "
+          "reports with that version, and give this one a new --store file"));
+    }
     TLSWEEP_RETURN_IF_ERROR(db_->Exec(kSchema));
     return db_->Exec(endpoint_phase::kSchema);
   }
@@ -1063,6 +1089,25 @@ class SqliteStore : public Store {
   // endpoints are all probed already is joined at once.
   absl::Status TargetShardClosed(const Unit& unit, bool resolved)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_RETURN_IF_ERROR(CutProbeUnits(unit));
+    if (!resolved) return absl::OkStatus();
+    return endpoint_phase::JoinTargetShards(*db_, unit.scan_id, unit.region, {unit.shard}).status();
+  }
+
+  // A probe unit is done or lost: the target shards that waited for it are joined, and names
+  // found while it ran go into a new unit (at once if the region's resolution is over).
+  absl::Status FinishProbeUnit(const Unit& unit, absl::string_view why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    TLSWEEP_ASSIGN_OR_RETURN(std::vector<int64_t> waiting,
+                             endpoint_phase::FinishProbeUnit(*db_, PhaseKey(unit), why));
+    TLSWEEP_RETURN_IF_ERROR(
+        endpoint_phase::JoinTargetShards(*db_, unit.scan_id, unit.region, waiting).status());
+    return CutProbeUnits(unit);
+  }
+
+  // Cuts the region's waiting names into probe units: full ones only while target shards of
+  // the region are still open, all of them after.
+  absl::Status CutProbeUnits(const Unit& unit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement open,
         db_->Prepare("SELECT (SELECT COUNT(*) FROM units WHERE scan_id=?1 AND region=?2 AND "
@@ -1074,18 +1119,7 @@ class SqliteStore : public Store {
     if (!row) return absl::DataLossError("unit count query returned nothing");
     const bool last = open.Int(0) == 0;
     const int64_t size = open.Int(1);
-    TLSWEEP_RETURN_IF_ERROR(
-        endpoint_phase::CutProbeUnits(*db_, unit.scan_id, unit.region, size, last));
-    if (!resolved) return absl::OkStatus();
-    return endpoint_phase::JoinTargetShards(*db_, unit.scan_id, unit.region, {unit.shard}).status();
-  }
-
-  // A probe unit is done or lost: the target shards that waited for it are joined.
-  absl::Status FinishProbeUnit(const Unit& unit, absl::string_view why)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-    TLSWEEP_ASSIGN_OR_RETURN(std::vector<int64_t> waiting,
-                             endpoint_phase::FinishProbeUnit(*db_, PhaseKey(unit), why));
-    return endpoint_phase::JoinTargetShards(*db_, unit.scan_id, unit.region, waiting).status();
+    return endpoint_phase::CutProbeUnits(*db_, unit.scan_id, unit.region, size, last);
   }
 
   // The unit a lease belongs to, if the lease is this agent's and still counts (leased, or
@@ -1291,8 +1325,12 @@ class SqliteStore : public Store {
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement endpoints,
         db_->Prepare("SELECT (SELECT COUNT(*) FROM endpoints WHERE scan_id=?1 AND region=?2), "
-                     "COUNT(*), SUM(state IN (2, 3)), SUM(results), SUM(attempts) FROM units "
-                     "WHERE scan_id=?1 AND region=?2 AND kind=1"));
+                     "COUNT(*), SUM(state IN (2, 3)), SUM(results), SUM(attempts), "
+                     "(SELECT COUNT(*) FROM endpoint_names WHERE scan_id=?1 AND region=?2), "
+                     "SUM(connections), (SELECT COUNT(*) FROM endpoints WHERE scan_id=?1 AND "
+                     "region=?2 AND sni=?3), (SELECT COUNT(*) FROM endpoint_results WHERE "
+                     "scan_id=?1 AND region=?2 AND seq >= 0) FROM units WHERE scan_id=?1 AND "
+                     "region=?2 AND kind=1"));
     for (const std::string& region : scan.regions()) {
       progress.Bind(1, scan_id).Bind(2, region);
       TLSWEEP_ASSIGN_OR_RETURN(bool progress_row, progress.Step());
@@ -1311,6 +1349,7 @@ class SqliteStore : public Store {
       }
       progress.Reset();
       endpoints.Bind(1, scan_id).Bind(2, region);
+      endpoints.Bind(3, int64_t{v1::SniSharing::SNI_DEPENDENT});
       TLSWEEP_ASSIGN_OR_RETURN(bool endpoint_row, endpoints.Step());
       if (endpoint_row) {
         p->set_endpoints(endpoints.Int(0));
@@ -1318,6 +1357,10 @@ class SqliteStore : public Store {
         p->set_endpoint_shards_done(endpoints.Int(2));
         p->set_endpoint_results(endpoints.Int(3));
         p->set_lease_attempts(p->lease_attempts() + endpoints.Int(4));
+        p->set_names(endpoints.Int(5));
+        p->set_connections(endpoints.Int(6));
+        p->set_sni_dependent(endpoints.Int(7));
+        p->set_probes(endpoints.Int(8));
       }
       endpoints.Reset();
     }
