@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -28,6 +29,8 @@ struct HostileSmtpServer::Impl {
   Behaviour behaviour;
   Options options;
   std::atomic<int> accepted{0};
+  std::mutex accept_mutex;
+  std::vector<std::chrono::steady_clock::time_point> accept_times;
   std::atomic<int64_t> sent{0};
   std::atomic<int64_t> received{0};
   // Declared after the counters: destroying io destroys the suspended sessions, which must not
@@ -288,6 +291,10 @@ asio::awaitable<void> AcceptLoop(HostileSmtpServer::Impl* impl) {
       continue;
     }
     ++impl->accepted;
+    {
+      std::lock_guard<std::mutex> lock(impl->accept_mutex);
+      impl->accept_times.push_back(std::chrono::steady_clock::now());
+    }
     asio::co_spawn(impl->io, Serve(impl, std::move(socket)), asio::detached);
   }
 }
@@ -343,6 +350,11 @@ std::string HostileSmtpServer::endpoint() const {
   return absl::StrCat(impl_->options.address, ":", impl_->port);
 }
 int HostileSmtpServer::connections_accepted() const { return impl_->accepted.load(); }
+
+std::vector<std::chrono::steady_clock::time_point> HostileSmtpServer::accept_times() const {
+  std::lock_guard<std::mutex> lock(impl_->accept_mutex);
+  return impl_->accept_times;
+}
 int64_t HostileSmtpServer::bytes_sent() const { return impl_->sent.load(); }
 int64_t HostileSmtpServer::bytes_received() const { return impl_->received.load(); }
 

@@ -3,7 +3,9 @@
 // number of concurrent connections, all with the behaviour chosen at Start.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -50,6 +52,8 @@ class HostileSmtpServer {
   const std::string& address() const;
   std::string endpoint() const;  // "127.0.0.1:PORT".
   int connections_accepted() const;
+  // When each connection was accepted, in order: what a server-side politeness check reads.
+  std::vector<std::chrono::steady_clock::time_point> accept_times() const;
   int64_t bytes_sent() const;      // Total over all connections so far.
   int64_t bytes_received() const;  // Including ClientHello bytes read after STARTTLS.
 
