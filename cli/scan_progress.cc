@@ -68,11 +68,13 @@ std::string ScanProgressView::Render() const {
                                           p.shards(), p.targets_done(), targets, per_second, eta));
     if (p.shards_lost() > 0) absl::StrAppend(&out, absl::StrFormat("  (%d lost)", p.shards_lost()));
     absl::StrAppend(&out, "\n");
-    absl::StrAppend(&out,
-                    absl::StrFormat("       resolved %d targets, %d unique endpoints, %d/%d probe "
-                                    "units done, %d results\n",
-                                    p.targets_resolved(), p.endpoints(), p.endpoint_shards_done(),
-                                    p.endpoint_shards(), p.results()));
+    absl::StrAppend(
+        &out, absl::StrFormat("       resolved %d targets, %d MX names on %d unique "
+                              "endpoints (%d SNI-dependent), %d/%d probe units done, %d "
+                              "probes, %d connections, %d results\n",
+                              p.targets_resolved(), p.names(), p.endpoints(), p.sni_dependent(),
+                              p.endpoint_shards_done(), p.endpoint_shards(), p.probes(),
+                              p.connections(), p.results()));
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Decides when the agent may open the next SMTP connection: a global connection rate, a
 // per-IP concurrency and spacing, a per-provider concurrency, and back-off after a 421.
-// One per agent process, shared by every unit and event loop it runs; waiting is asynchronous (a coroutine per waiter,
-// woken by a post to its own executor), never a blocked thread.
+// One per agent process, shared by every unit and event loop it runs; waiting is asynchronous (a
+// coroutine per waiter, woken by a post to its own executor), never a blocked thread.
 #pragma once
 
 #include <chrono>

@@ -22,8 +22,8 @@ std::vector<std::string> Split(const std::string& fingerprint) {
 std::string SniFingerprint(const v1::ProbeResult& result) {
   const v1::TlsHandshake& tls = result.tls();
   const std::string leaf = tls.peer_chain_size() > 0 ? tls.peer_chain(0).sha256_fingerprint() : "";
-  return absl::StrCat(static_cast<int>(result.failure()), "|", static_cast<int>(tls.version()),
-                      "|", tls.suite().code_point(), "|", leaf);
+  return absl::StrCat(static_cast<int>(result.failure()), "|", static_cast<int>(tls.version()), "|",
+                      tls.suite().code_point(), "|", leaf);
 }
 
 bool SniInconclusive(const v1::ProbeResult& result) {

@@ -305,11 +305,9 @@ class Sweeper::Impl {
 
     // SNI-dependent: every name gets every candidate; the enumeration too when the negotiation
     // (not only the certificate) differed.
-    sharing.set_detail(absl::StrCat(SniDifference(reference, check_fingerprint), " under ",
-                                    check_name, " (compared with ",
-                                    entry.reference_name.empty() ? names.front()
-                                                                 : entry.reference_name,
-                                    ")"));
+    sharing.set_detail(absl::StrCat(
+        SniDifference(reference, check_fingerprint), " under ", check_name, " (compared with ",
+        entry.reference_name.empty() ? names.front() : entry.reference_name, ")"));
     const bool enumerate_each = SniNegotiationDiffers(reference, check_fingerprint);
     for (size_t i = next_name; i < names.size(); ++i) {
       const TlsCandidate* skip = i == next_name ? check_candidate : nullptr;
@@ -407,8 +405,7 @@ class Sweeper::Impl {
   }
 
   // Like ProbeEndpointOnce, for the enumeration of an endpoint (once per sweep).
-  asio::awaitable<ProbeResult> EnumerateEndpointOnce(const ProbeEndpoint& endpoint,
-                                                     bool per_name) {
+  asio::awaitable<ProbeResult> EnumerateEndpointOnce(const ProbeEndpoint& endpoint, bool per_name) {
     // Keyed by address and port only: what a server accepts does not depend on the name a
     // domain reached it by, and implicit-MX domains name the same server many ways. A server
     // whose negotiation differs by SNI is enumerated per name (`per_name`).

@@ -406,9 +406,32 @@ std::string RenderHtml(const Report& report) {
     }
     absl::StrAppend(&h, "</tbody></table></section>\n");
   }
+  if (!scan.load.empty()) {
+    absl::StrAppend(&h,
+                    "<section><h2>Load on the servers</h2><p class=\"note\">Each shared "
+                    "address is probed once per region and candidate, and its answer serves "
+                    "every MX name that reaches it, unless a second name got a different answer "
+                    "(SNI-dependent: then each name is probed).</p><table><thead><tr><th>Region"
+                    "</th><th>Domains</th><th>MX names</th><th>Addresses</th><th>SNI-dependent"
+                    "</th><th>Probes</th><th>Connections</th><th>Connections per provider</th>"
+                    "</tr></thead><tbody>");
+    for (const RegionLoad& load : scan.load) {
+      std::vector<std::string> providers;
+      for (const ProviderLoad& provider : load.providers) {
+        providers.push_back(absl::StrCat(HtmlEscape(provider.provider), " ", provider.connections));
+      }
+      absl::StrAppend(&h, "<tr><td>", HtmlEscape(load.region), "</td><td class=\"n\">",
+                      load.domains, "</td><td class=\"n\">", load.names, "</td><td class=\"n\">",
+                      load.addresses, "</td><td class=\"n\">", load.sni_dependent,
+                      "</td><td class=\"n\">", load.probes, "</td><td class=\"n\">",
+                      load.connections, "</td><td>", absl::StrJoin(providers, ", "), "</td></tr>");
+    }
+    absl::StrAppend(&h, "</tbody></table></section>\n");
+  }
   absl::StrAppend(&h, "<footer class=\"note\"><p>tlsweep report schema ", Report::kSchemaVersion,
-                  ". Endpoints are (MX host, address, port); each was probed once per region and "
-                  "candidate.</p></footer></body></html>\n");
+                  ". Endpoints are (MX host, address, port); each address was probed once per "
+                  "region and candidate unless its answer depended on SNI.</p></footer></body>"
+                  "</html>\n");
   return h;
 }
 

@@ -158,6 +158,20 @@ std::string RenderJson(const Report& report) {
     j.FieldInt("shards_indexed", static_cast<int64_t>(p.shards_indexed));
     j.FieldInt("targets_done", static_cast<int64_t>(p.targets_done)).Close('}');
   }
+  j.Close(']');
+  j.Key("load").Open('[');
+  for (const RegionLoad& load : scan.load) {
+    j.Open('{').Field("region", load.region).FieldInt("domains", load.domains);
+    j.FieldInt("names", load.names).FieldInt("addresses", load.addresses);
+    j.FieldInt("sni_dependent", load.sni_dependent).FieldInt("probes", load.probes);
+    j.FieldInt("connections", load.connections).Key("providers").Open('[');
+    for (const ProviderLoad& provider : load.providers) {
+      j.Open('{').Field("provider", provider.provider).FieldInt("addresses", provider.addresses);
+      j.FieldInt("names", provider.names).FieldInt("connections", provider.connections);
+      j.Close('}');
+    }
+    j.Close(']').Close('}');
+  }
   j.Close(']').Close('}');
   j.FieldBool("complete", report.complete).FieldBool("weighted", report.weighted);
 

@@ -180,6 +180,29 @@ std::string RenderText(const Report& report) {
                       "\n");
     }
   }
+  if (!report.scan.load.empty()) {
+    absl::StrAppend(&out,
+                    "\nLOAD ON THE SERVERS  (one probe per shared address unless its "
+                    "answer depends on SNI)\n");
+    absl::StrAppendFormat(&out, "%-8s %9s %9s %9s %13s %9s %11s\n", "region", "domains", "MX names",
+                          "addresses", "SNI-dependent", "probes", "connections");
+    for (const RegionLoad& load : report.scan.load) {
+      absl::StrAppendFormat(&out, "%-8s %9d %9d %9d %13d %9d %11d\n", Clip(load.region, 8),
+                            load.domains, load.names, load.addresses, load.sni_dependent,
+                            load.probes, load.connections);
+    }
+    for (const RegionLoad& load : report.scan.load) {
+      std::vector<std::string> providers;
+      for (const ProviderLoad& provider : load.providers) {
+        providers.push_back(absl::StrCat(provider.provider.empty() ? "(none)" : provider.provider,
+                                         " ", provider.connections, " (", provider.addresses,
+                                         " addr, ", provider.names, " names)"));
+      }
+      if (providers.empty()) continue;
+      absl::StrAppend(&out, "  connections per provider, ", load.region, ": ",
+                      absl::StrJoin(providers, "; "), "\n");
+    }
+  }
   return out;
 }
 

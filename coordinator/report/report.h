@@ -32,6 +32,26 @@ struct RegionProgressInfo {
   uint64_t targets_done = 0;
 };
 
+// What the scan cost the servers it probed, per region: the figures an operator checks before
+// and after a scan (one probe per shared address, politeness per provider).
+struct ProviderLoad {
+  std::string provider;  // Registrable domain of the MX names.
+  int64_t addresses = 0;
+  int64_t names = 0;
+  int64_t connections = 0;
+};
+
+struct RegionLoad {
+  std::string region;
+  int64_t domains = 0;                  // Targets of the region's resolved shards.
+  int64_t names = 0;                    // Distinct (MX name, address, port).
+  int64_t addresses = 0;                // Distinct (address, port): what is probed.
+  int64_t sni_dependent = 0;            // Addresses probed per name: their answer depends on SNI.
+  int64_t probes = 0;                   // Probe and enumeration results the agents sent.
+  int64_t connections = 0;              // SMTP connections those probes made, retries included.
+  std::vector<ProviderLoad> providers;  // Most connections first, capped.
+};
+
 struct ScanInfo {
   std::string scan_id;
   std::string name;
@@ -41,6 +61,7 @@ struct ScanInfo {
   uint64_t targets = 0;
   std::vector<std::string> regions;
   std::vector<RegionProgressInfo> progress;
+  std::vector<RegionLoad> load;
 };
 
 // The first screen: one per (candidate, region).

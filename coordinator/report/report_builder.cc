@@ -46,6 +46,55 @@ std::string DiffVersion(int64_t version) {
   return version == v1::TLS_VERSION_UNSPECIFIED ? "-" : VersionName(static_cast<int>(version));
 }
 
+// The load the scan put on the servers, from the endpoint phase's tables (a store of the
+// coordinator; report-only databases have none of them).
+absl::Status ReadLoad(SqliteDb& db, const std::string& scan_id, ScanInfo& scan) {
+  ASSIGN_OR_RETURN(SqliteStatement has_phase,
+                   db.Prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND "
+                              "name='endpoint_names'"));
+  ASSIGN_OR_RETURN(bool phase, has_phase.Step());
+  if (!phase) return absl::OkStatus();
+  ASSIGN_OR_RETURN(
+      SqliteStatement totals,
+      db.Prepare("SELECT (SELECT COALESCE(SUM(targets), 0) FROM units WHERE scan_id=?1 AND "
+                 "region=?2 AND kind=0 AND state IN (2, 3, 5)), (SELECT COUNT(*) FROM "
+                 "endpoint_names WHERE scan_id=?1 AND region=?2), COUNT(*), "
+                 "COALESCE(SUM(sni=3), 0), COALESCE(SUM(connections), 0), (SELECT COUNT(*) FROM "
+                 "endpoint_results WHERE scan_id=?1 AND region=?2 AND seq >= 0) FROM endpoints "
+                 "WHERE scan_id=?1 AND region=?2"));
+  ASSIGN_OR_RETURN(
+      SqliteStatement providers,
+      db.Prepare("SELECT e.provider, COUNT(*), SUM((SELECT COUNT(*) FROM endpoint_names n WHERE "
+                 "n.scan_id=e.scan_id AND n.region=e.region AND n.key=e.key)), "
+                 "SUM(e.connections) FROM endpoints e WHERE e.scan_id=?1 AND e.region=?2 GROUP "
+                 "BY e.provider ORDER BY 4 DESC, 1 LIMIT 20"));
+  for (const std::string& region : scan.regions) {
+    RegionLoad load;
+    load.region = region;
+    totals.Bind(1, scan_id).Bind(2, region);
+    ASSIGN_OR_RETURN(bool row, totals.Step());
+    if (row) {
+      load.domains = totals.Int(0);
+      load.names = totals.Int(1);
+      load.addresses = totals.Int(2);
+      load.sni_dependent = totals.Int(3);
+      load.connections = totals.Int(4);
+      load.probes = totals.Int(5);
+    }
+    totals.Reset();
+    providers.Bind(1, scan_id).Bind(2, region);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool provider_row, providers.Step());
+      if (!provider_row) break;
+      load.providers.push_back(
+          {providers.Text(0), providers.Int(1), providers.Int(2), providers.Int(3)});
+    }
+    providers.Reset();
+    scan.load.push_back(std::move(load));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report) {
   ASSIGN_OR_RETURN(SqliteStatement select,
                    db.Prepare("SELECT name, profile, regions, state, targets, created_ms, "
@@ -122,7 +171,7 @@ absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report
     scan.progress.push_back(info);
   }
   report.complete = complete && scan.state != "running" && scan.state != "submitting";
-  return absl::OkStatus();
+  return ReadLoad(db, options.scan_id, scan);
 }
 
 Count* HeadlineField(Headline& h, const std::string& dimension, const std::string& key) {

@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS endpoints(
   id INTEGER PRIMARY KEY, scan_id TEXT, region TEXT, key TEXT, mx_host TEXT, address TEXT,
   port INTEGER, provider TEXT, probe_shard INTEGER DEFAULT -1, probed INTEGER DEFAULT 0,
   waiting INTEGER DEFAULT 1, sni INTEGER DEFAULT 0, ref_name TEXT DEFAULT '',
-  ref_fingerprint TEXT DEFAULT '', ref_candidate TEXT DEFAULT '');
+  ref_fingerprint TEXT DEFAULT '', ref_candidate TEXT DEFAULT '', connections INTEGER DEFAULT 0);
 CREATE UNIQUE INDEX IF NOT EXISTS endpoints_key ON endpoints(scan_id, region, key);
 CREATE INDEX IF NOT EXISTS endpoints_waiting ON endpoints(scan_id, region, waiting);
 CREATE TABLE IF NOT EXISTS endpoint_names(
@@ -141,6 +141,9 @@ absl::StatusOr<int64_t> AddProbeBatch(SqliteDb& db, const UnitKey& unit, int64_t
   ASSIGN_OR_RETURN(SqliteStatement reference,
                    db.Prepare("UPDATE endpoints SET ref_name=?, ref_fingerprint=?, "
                               "ref_candidate=? WHERE scan_id=? AND region=? AND key=?"));
+  ASSIGN_OR_RETURN(SqliteStatement load,
+                   db.Prepare("UPDATE endpoints SET connections=connections+? WHERE scan_id=? "
+                              "AND region=? AND key=?"));
   int64_t connections = 0;
   for (int i = 0; i < batch.results_size(); ++i) {
     const ProbeResult& result = batch.results(i);
@@ -149,6 +152,10 @@ absl::StatusOr<int64_t> AddProbeBatch(SqliteDb& db, const UnitKey& unit, int64_t
     insert.Bind(5, int64_t{i}).Bind(6, key).Bind(7, result.mx_host());
     RETURN_IF_ERROR(insert.BindBlob(8, result.SerializeAsString()).Run());
     connections += result.attempts();
+    if (result.attempts() > 0) {
+      load.Bind(1, int64_t{result.attempts()}).Bind(2, unit.scan_id).Bind(3, unit.region);
+      RETURN_IF_ERROR(load.Bind(4, key).Run());
+    }
     if (result.sni().status() == SniSharing::SNI_STATUS_UNSPECIFIED) continue;
     sni.Bind(1, int64_t{result.sni().status()}).Bind(2, unit.scan_id).Bind(3, unit.region);
     RETURN_IF_ERROR(sni.Bind(4, key).Run());
@@ -457,8 +464,7 @@ absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_i
     // (endpoint, probed name) joined for the first time by this shard, and the route that took
     // them: that target keeps the full results, the others get `reused` copies.
     // Value: the route's ordinal in this shard and its line number.
-    absl::flat_hash_map<std::pair<std::string, std::string>, std::pair<int64_t, uint64_t>>
-        claimed;
+    absl::flat_hash_map<std::pair<std::string, std::string>, std::pair<int64_t, uint64_t>> claimed;
     int64_t route_ordinal = 0;
     for (;;) {
       ASSIGN_OR_RETURN(bool route_row, routes.Step());

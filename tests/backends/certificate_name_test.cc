@@ -47,17 +47,23 @@ TEST(CertificateNameTest, AgreesWithOpensslOnHostedProviderCertificates) {
       {"*.test"},
   };
   const std::vector<std::string> hosts = {
-      "a.mail.protection.hosted.test", "A.MAIL.protection.hosted.test",
-      "mail.protection.hosted.test",   "x.y.mail.protection.hosted.test",
-      "mx.hosted.test",                "mx0a-1234.hosted.test",
-      "hosted.test",                   "c1.sni.test",
-      "c2.sni.test",                   "example.test",
-      "other.example",                 "c1.sni.test.",
+      "a.mail.protection.hosted.test",
+      "A.MAIL.protection.hosted.test",
+      "mail.protection.hosted.test",
+      "x.y.mail.protection.hosted.test",
+      "mx.hosted.test",
+      "mx0a-1234.hosted.test",
+      "hosted.test",
+      "c1.sni.test",
+      "c2.sni.test",
+      "example.test",
+      "other.example",
+      "c1.sni.test.",
   };
   int index = 0;
   for (const std::vector<std::string>& names : certificates) {
-    auto issued = factory->Issue("leaf" + std::to_string(index++), names,
-                                 testing::KeyKind::kEcdsaP256);
+    auto issued =
+        factory->Issue("leaf" + std::to_string(index++), names, testing::KeyKind::kEcdsaP256);
     ASSERT_TRUE(issued.ok()) << issued.status();
     const Leaf leaf = LoadLeaf(issued->chain_file);
     for (const std::string& host : hosts) {

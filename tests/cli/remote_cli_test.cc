@@ -58,7 +58,9 @@ TEST_F(RemoteCliTest, SubmitStatusWatchCancel) {
   EXPECT_TRUE(absl::StrContains(watched.output, scan_id + "  done")) << watched.output;
   EXPECT_TRUE(absl::StrContains(watched.output, "[####################]  3/3 shards  5/5 targets"))
       << watched.output;
-  EXPECT_TRUE(absl::StrContains(watched.output, "5 unique endpoints, 1/1 probe units done"))
+  EXPECT_TRUE(absl::StrContains(watched.output,
+                                "5 MX names on 5 unique endpoints (0 SNI-dependent), 1/1 probe "
+                                "units done, 5 probes, 5 connections"))
       << watched.output;
 
   CommandResult status = Tlsweep(absl::StrCat("status ", scan_id, " --json"));

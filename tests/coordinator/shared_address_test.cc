@@ -285,8 +285,8 @@ TEST_F(SharedAddressTest, AnSniDependentAddressIsNeverMerged) {
   ResultBatch batch;
   for (int i = 0; i < endpoint.names_size(); ++i) {
     for (const char* candidate : {"a", "b"}) {
-      ProbeResult result = Probed(endpoint, endpoint.names(i), candidate,
-                                  SniSharing::SNI_DEPENDENT);
+      ProbeResult result =
+          Probed(endpoint, endpoint.names(i), candidate, SniSharing::SNI_DEPENDENT);
       // Each name has its own certificate.
       result.mutable_tls()->mutable_peer_chain(0)->set_sha256_fingerprint(absl::StrCat("cert", i));
       *batch.add_results() = result;

@@ -53,12 +53,12 @@ std::map<std::string, int> ConnectionsByListener(const std::string& maillog) {
 // What a verdict is made of: outcome, version, suite, certificate and its checks.
 std::string Verdict(const v1::ProbeResult& result) {
   const v1::TlsHandshake& tls = result.tls();
-  return absl::StrCat(v1::ProbeFailure_Name(result.failure()), " ", tls.version(), " ",
-                      tls.suite().iana_name(), " leaf=",
-                      tls.peer_chain_size() > 0 ? tls.peer_chain(0).sha256_fingerprint() : "-",
-                      " trusted=", tls.verification().trusted(),
-                      " name_match=", tls.verification().hostname_match(),
-                      " name=", tls.verification().verified_name());
+  return absl::StrCat(
+      v1::ProbeFailure_Name(result.failure()), " ", tls.version(), " ", tls.suite().iana_name(),
+      " leaf=", tls.peer_chain_size() > 0 ? tls.peer_chain(0).sha256_fingerprint() : "-",
+      " trusted=", tls.verification().trusted(),
+      " name_match=", tls.verification().hostname_match(),
+      " name=", tls.verification().verified_name());
 }
 
 std::string VerdictKey(const v1::ProbeResult& result) {
@@ -105,25 +105,26 @@ class SharedAddressScanTest : public ::testing::Test {
     };
     PostfixListener sni = listener("sni", kSni, *sni_default);
     sni.extra_options.push_back(absl::StrCat("tls_server_sni_maps=hash:", table));
-    auto postfix = PostfixFixture::Start({listener("hosted", kHosted, *hosted),
-                                          listener("hosted2", kHostedSecond, *hosted), sni});
+    auto postfix = PostfixFixture::Start(
+        {listener("hosted", kHosted, *hosted), listener("hosted2", kHostedSecond, *hosted), sni});
     ASSERT_TRUE(postfix.ok()) << postfix.status();
     postfix_ = *std::move(postfix);
 
     std::vector<std::string> records;
     for (int i = 1; i <= kHostedDomains; ++i) {
-      records.push_back(absl::StrCat("h", i, ".example.test. 300 IN MX 10 c", i,
-                                     ".mail.hosted.example.test."));
+      records.push_back(
+          absl::StrCat("h", i, ".example.test. 300 IN MX 10 c", i, ".mail.hosted.example.test."));
       records.push_back(absl::StrCat("c", i, ".mail.hosted.example.test. 300 IN A ", kHosted));
       domains_.push_back(absl::StrCat("h", i, ".example.test"));
     }
     for (int i = 1; i <= 3; ++i) {
-      records.push_back(absl::StrCat("e", i, ".example.test. 300 IN MX 10 s", i, ".sni.example.test."));
+      records.push_back(
+          absl::StrCat("e", i, ".example.test. 300 IN MX 10 s", i, ".sni.example.test."));
       records.push_back(absl::StrCat("s", i, ".sni.example.test. 300 IN A ", kSni));
       domains_.push_back(absl::StrCat("e", i, ".example.test"));
     }
     // A name with two addresses: each address is probed (once), under that name. The hosted
-  // certificate does not name it: its own name check says so.
+    // certificate does not name it: its own name check says so.
     records.push_back("m.example.test. 300 IN MX 10 multi.hosted.example.test.");
     records.push_back(absl::StrCat("multi.hosted.example.test. 300 IN A ", kHosted));
     records.push_back(absl::StrCat("multi.hosted.example.test. 300 IN A ", kHostedSecond));
@@ -197,7 +198,8 @@ TEST_F(SharedAddressScanTest, VerdictsEqualPerNameProbingWithOneProbePerSharedAd
   run.join();
   ASSERT_EQ(done.state(), v1::SCAN_DONE);
   std::map<std::string, int> scan_connections = ConnectionsByListener(postfix_->maillog_path());
-  for (auto& [listener, count] : scan_connections) count -= before.count(listener) ? before.at(listener) : 0;
+  for (auto& [listener, count] : scan_connections)
+    count -= before.count(listener) ? before.at(listener) : 0;
 
   // Two candidates: the hosted address costs 2 probes + 1 SNI check, and the multi-address
   // name one more each on hosted2 (probed there under its own name, alone: 2 probes).
@@ -229,13 +231,14 @@ TEST_F(SharedAddressScanTest, VerdictsEqualPerNameProbingWithOneProbePerSharedAd
   size_t next = 0;
   std::map<std::string, std::string> per_name;
   ASSERT_TRUE(sweeper
-                  .Run([&]() -> std::optional<agent::TargetLine> {
-                    if (next >= lines.size()) return std::nullopt;
-                    return lines[next++];
-                  },
-                       [&](v1::ProbeResult result) {
-                         per_name.emplace(VerdictKey(result), Verdict(result));
-                       })
+                  .Run(
+                      [&]() -> std::optional<agent::TargetLine> {
+                        if (next >= lines.size()) return std::nullopt;
+                        return lines[next++];
+                      },
+                      [&](v1::ProbeResult result) {
+                        per_name.emplace(VerdictKey(result), Verdict(result));
+                      })
                   .ok());
   EXPECT_EQ(per_name.size(), (domains_.size() + 1) * 2) << "m.example.test has two addresses";
   EXPECT_EQ(scanned, per_name);
@@ -243,7 +246,8 @@ TEST_F(SharedAddressScanTest, VerdictsEqualPerNameProbingWithOneProbePerSharedAd
   // What the lab shape shows: the wildcard names match, s3 got s1's certificate.
   const std::string s3 = scanned.at("e3.example.test s3.sni.example.test 127.0.7.2 default");
   EXPECT_TRUE(absl::StrContains(s3, "name_match=0")) << s3;
-  const std::string h7 = scanned.at("h7.example.test c7.mail.hosted.example.test 127.0.7.1 default");
+  const std::string h7 =
+      scanned.at("h7.example.test c7.mail.hosted.example.test 127.0.7.1 default");
   EXPECT_TRUE(absl::StrContains(h7, "PROBE_OK") && absl::StrContains(h7, "name_match=1")) << h7;
 }
 

@@ -22,8 +22,8 @@ TEST(SweepRunnerTest, UnitsRunAtOnceShareTheAgentsConnectionRate) {
   // Eight listeners on their own addresses, so that only the global rate can space them.
   std::vector<std::unique_ptr<testing::HostileSmtpServer>> servers;
   for (int i = 1; i <= 8; ++i) {
-    auto server = testing::HostileSmtpServer::Start(Behaviour::kNoStarttls,
-                                                    absl::StrCat("127.0.5.", i));
+    auto server =
+        testing::HostileSmtpServer::Start(Behaviour::kNoStarttls, absl::StrCat("127.0.5.", i));
     ASSERT_TRUE(server.ok()) << server.status();
     servers.push_back(*std::move(server));
   }
