@@ -2,15 +2,23 @@
 """Generates the lab's DNS zone and domain list (deterministic: same seed, same files).
 
 Writes, next to this script:
-  zone.test     the zone "test." that the lab's unbound serves (MX/A/AAAA of ~3000 domains)
+  zone.test     the zone "test." that the lab's unbound serves (MX/A/AAAA of ~5000 domains)
   domains.txt   the lab domain list, "domain,weight" lines (weights are mail volume, skewed)
-  expected.csv  ground truth: domain,kind,mx_hosts (kind says what a scan should find)
+  expected.csv  ground truth: domain,kind,mx_hosts,listeners (kind says what a scan should find;
+                listeners names the lab.sh listener behind each MX host, in the same order)
+  sni.txt       the SNI table of the hosted_sni listener: "name certificate" lines, read by `up`
 
 The files are committed; run this again only to change the world, then `deploy/lab/down` and
-`deploy/lab/up`. Customer domains are dNNNN.lab.test; each provider's MX hosts live under a
-name of their own (mx.bigmail.test ...), so that "provider = registrable domain of the MX"
-groups them as it would on the Internet. Addresses come from lab.sh's layout (198.18.0.0/24 and
-2001:2::/64 inside the tw-inet namespace).
+`deploy/lab/up`. Two shapes of the Internet live side by side:
+- dNNNN.lab.test: each provider's MX hosts live under a name of their own (mx.bigmail.test ...),
+  so that "provider = registrable domain of the MX" groups them as it would on the Internet.
+- hNNNN.lab.test: customers of hosted providers, each with an MX name of its own
+  (hNNNN.mail.protection.hosted-a.test, mx0a-NNNN.hosted-b.test, sNN.sni-host.test) that
+  resolves to one shared address per provider, so that a scanner can probe each (address, port)
+  once, except where the answer depends on SNI (hosted_sni gives each name its own certificate).
+Addresses come from lab.sh's layout (198.18.0.0/24 and 2001:2::/64 inside the tw-inet
+namespace). The dNNNN part is what seed 2544 always made; the hosted part draws from a random
+generator of its own, so adding it changed none of the dNNNN domains, kinds or weights.
 """
 
 import argparse
@@ -31,6 +39,18 @@ HOSTS = {
     "mx.mismatch.test": ("198.18.0.17", None),             # certificate for another name
     "mx.geofenced.test": ("198.18.0.18", None),            # defaults; filtered from eu
     "mx.dead.test": ("198.18.0.19", None),                 # nothing listens: refused
+    # Hosted providers' own names (the listener's myhostname; customers' MX names are below).
+    "mail.protection.hosted-a.test": ("198.18.0.20", None),  # hosted_a: defaults, wildcard
+    "mx.hosted-b.test": ("198.18.0.21", None),               # hosted_b: TLS 1.2 ECDHE+AESGCM
+    "mx.sni-host.test": ("198.18.0.22", None),               # hosted_sni: certificate per SNI
+}
+LISTENER_OF = {  # MX host -> lab.sh listener name
+    "mx.bigmail.test": "modern", "mx.midhost.test": "defaults", "mx.oldcorp.test": "legacy",
+    "mx.rsaonly.test": "rsakx", "mx.plaintext.test": "nostarttls",
+    "mx.brokentls.test": "brokentls", "mx.expired.test": "expired",
+    "mx.mismatch.test": "mismatch", "mx.geofenced.test": "geofenced", "mx.dead.test": "dead",
+    "mail.protection.hosted-a.test": "hosted_a", "mx.hosted-b.test": "hosted_b",
+    "mx.sni-host.test": "hosted_sni",
 }
 
 # kind -> (share of the zone's domains, MX records as (preference, host)). Skewed like real
@@ -55,6 +75,73 @@ FIXED = {  # kind -> count, taken out of the total before the shares apply
     "implicit_mx": 10,      # no MX, an A record (RFC 5321 implicit MX) -> midhost
 }
 NXDOMAIN = 20               # names in the list that the zone does not have
+
+# The hosted part: hNNNN.lab.test, one MX name per customer, all on the provider's one address.
+HOSTED_SEED_SALT = "hosted"   # its own random generator: the dNNNN part stays as it was
+HOSTED_A = 1160               # hNNNN.mail.protection.hosted-a.test, wildcard cert: all match
+HOSTED_B = 770                # mx0a-NNNN.hosted-b.test, wildcard *.hosted-b.test: all match
+HOSTED_B_VANITY = 30          # mail.hNNNN.lab.test on hosted_b's address: name_mismatch
+# hosted_sni: sNN.sni-host.test, what each name's SNI gets (sni.txt), in name order.
+#   own      its own certificate (SAN = the name)          -> kind hosted_sni (TLS ok, name ok)
+#   expired  its own certificate, expired 2021-01-01       -> kind expired_cert
+#   other    a certificate for another SNI name (s01's)    -> kind name_mismatch
+#   default  not in the SNI table: the listener's default certificate (mx.sni-host.test)
+#                                                          -> kind name_mismatch
+SNI_MIX = [("own", 28), ("expired", 3), ("other", 2), ("default", 3)]
+SNI_DOMAINS = 40              # more domains than names: a few names serve two customers
+# Mail volume of the hosted domains: Zipf as for dNNNN, over their own ranking, with the ranks
+# shifted by this much so that the top hosted customer is not the world's biggest sender.
+# Gives the hosted part about a fifth of the volume for two fifths of the domains.
+HOSTED_RANK_OFFSET = 100
+
+
+def zipf(rank, offset=0):
+    return max(1, int(1_000_000 / ((rank + offset) ** 1.1)))
+
+
+def hosted_world(seed):
+    """The hosted domains: [(domain, kind, [mx hosts], {host: address})], sni.txt lines."""
+    rng = random.Random(f"{seed}-{HOSTED_SEED_SALT}")
+    a4, b4, sni4 = (HOSTS[h][0] for h in ("mail.protection.hosted-a.test", "mx.hosted-b.test",
+                                          "mx.sni-host.test"))
+    sni_names = []
+    for certificate, count in SNI_MIX:
+        sni_names += [certificate] * count
+    names = [f"s{i:02d}.sni-host.test" for i in range(1, len(sni_names) + 1)]
+    sni_lines = ["# hosted_sni's SNI table (gen_world.py): name certificate",
+                 "# own | expired: a certificate of its own; other NAME: NAME's certificate;",
+                 "# default: not in the table (the listener's default certificate)"]
+    sni_kind = {}
+    for name, certificate in zip(names, sni_names):
+        if certificate == "other":
+            sni_lines.append(f"{name} other {names[0]}")
+        else:
+            sni_lines.append(f"{name} {certificate}")
+        sni_kind[name] = {"own": "hosted_sni", "expired": "expired_cert"}.get(
+            certificate, "name_mismatch")
+    # Every name gets a customer; the rest of the customers share a random few.
+    sni_of = names + rng.sample(names, SNI_DOMAINS - len(names))
+
+    shapes = (["a"] * HOSTED_A + ["b"] * HOSTED_B + ["vanity"] * HOSTED_B_VANITY
+              + ["sni"] * SNI_DOMAINS)
+    rng.shuffle(shapes)
+    world = []
+    sni_next = iter(rng.sample(sni_of, len(sni_of)))
+    for i, shape in enumerate(shapes, start=1):
+        domain = f"h{i:04d}.lab.test"
+        if shape == "a":
+            host = f"h{i:04d}.mail.protection.hosted-a.test"
+            world.append((domain, "hosted_a", host, a4, "hosted_a"))
+        elif shape == "b":
+            host = f"mx0a-{i:04d}.hosted-b.test"
+            world.append((domain, "hosted_b", host, b4, "hosted_b"))
+        elif shape == "vanity":
+            host = f"mail.{domain}"  # the customer's own name for the provider's address
+            world.append((domain, "name_mismatch", host, b4, "hosted_b"))
+        else:
+            host = next(sni_next)
+            world.append((domain, sni_kind[host], host, sni4, "hosted_sni"))
+    return world, sni_lines, rng
 
 
 def main():
@@ -90,39 +177,64 @@ def main():
         zone.append(f"{host}. IN A {v4}")
         if v6:
             zone.append(f"{host}. IN AAAA {v6}")
-    expected = ["domain,kind,mx_hosts"]
+    expected = {}  # domain -> its expected.csv line
     for domain, kind in domains:
         if kind == "null_mx":
             zone.append(f"{domain}. IN MX 0 .")
-            expected.append(f"{domain},{kind},.")
+            expected[domain] = f"{domain},{kind},.,-"
         elif kind == "no_address":
             zone.append(f"{domain}. IN MX 10 mx.{domain}.")
             zone.append(f"mx.{domain}. IN TXT \"no address here\"")
-            expected.append(f"{domain},{kind},mx.{domain}")
+            expected[domain] = f"{domain},{kind},mx.{domain},-"
         elif kind == "implicit_mx":
             zone.append(f"{domain}. IN A {HOSTS['mx.midhost.test'][0]}")
-            expected.append(f"{domain},{kind},{domain}")
+            expected[domain] = f"{domain},{kind},{domain},defaults"
         else:
             for preference, host in mx_of[kind]:
                 zone.append(f"{domain}. IN MX {preference} {host}.")
-            expected.append(f"{domain},{kind}," + " ".join(h for _, h in mx_of[kind]))
+            expected[domain] = (f"{domain},{kind}," + " ".join(h for _, h in mx_of[kind]) + ","
+                                + " ".join(LISTENER_OF[h] for _, h in mx_of[kind]))
     for domain in nx:
-        expected.append(f"{domain},nxdomain,")
+        expected[domain] = f"{domain},nxdomain,,"
 
     # Mail volume: Zipf over a random ranking, so a few domains carry most of the mail.
     listed = [d for d, _ in domains] + nx
     ranking = listed[:]
     rng.shuffle(ranking)
-    weight = {d: max(1, int(1_000_000 / (rank ** 1.1))) for rank, d in enumerate(ranking, 1)}
+    weight = {d: zipf(rank) for rank, d in enumerate(ranking, 1)}
+
+    hosted, sni_lines, hosted_rng = hosted_world(args.seed)
+    zone.append("; Hosted providers' customers: one MX name each, a few shared addresses.")
+    seen = set()
+    for domain, kind, host, address, listener in hosted:
+        zone.append(f"{domain}. IN MX 10 {host}.")
+        if host not in seen:  # hosted_sni names can serve several customers
+            seen.add(host)
+            zone.append(f"{host}. IN A {address}")
+        expected[domain] = f"{domain},{kind},{host},{listener}"
+    hosted_names = [d for d, *_ in hosted]
+    ranking = hosted_names[:]
+    hosted_rng.shuffle(ranking)
+    weight.update({d: zipf(rank, HOSTED_RANK_OFFSET) for rank, d in enumerate(ranking, 1)})
+    # Hosted customers sit among the others (keeping both orders), as in a real list: every
+    # shard then holds names of the shared addresses.
+    slots = set(hosted_rng.sample(range(len(listed) + len(hosted_names)), len(hosted_names)))
+    rest, customers, order = iter(listed), iter(hosted_names), []
+    for slot in range(len(listed) + len(hosted_names)):
+        order.append(next(customers) if slot in slots else next(rest))
+
     lines = ["# tlsweep lab domain list: domain,weight (mail volume). Generated by gen_world.py."]
-    lines += [f"{d},{weight[d]}" for d in listed]
+    lines += [f"{d},{weight[d]}" for d in order]
+    rows = ["domain,kind,mx_hosts,listeners"] + [expected[d] for d in order]
 
     for name, content in (("zone.test", zone), ("domains.txt", lines),
-                          ("expected.csv", expected)):
+                          ("expected.csv", rows), ("sni.txt", sni_lines)):
         with open(os.path.join(args.out, name), "w") as out:
             out.write("\n".join(content) + "\n")
-    print(f"{len(domains)} domains in the zone, {len(nx)} NXDOMAIN names, "
-          f"{len(listed)} in domains.txt")
+    hosted_weight = sum(weight[d] for d in hosted_names)
+    print(f"{len(domains)} + {len(hosted)} hosted domains in the zone, {len(nx)} NXDOMAIN "
+          f"names, {len(order)} in domains.txt; hosted volume share "
+          f"{hosted_weight / sum(weight.values()):.1%}")
 
 
 if __name__ == "__main__":

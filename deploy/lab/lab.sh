@@ -23,8 +23,11 @@ LAB_PREFIX6=2001:2::/64
 LAB_RESOLVER=198.18.0.53
 declare -A REGION_INDEX=([eu]=1 [us]=2)
 
-# Listeners: name address policy host-name (the certificate's name) [ipv6].
-# Keep in step with HOSTS in gen_world.py.
+# Listeners: name address policy host-name (myhostname, and the certificate's name) [ipv6].
+# Keep in step with HOSTS in gen_world.py. Names are shell words (env variables, syslog names).
+# The hosted_* listeners are hosted providers: many customer MX names share each address
+# (hNNNN.mail.protection.hosted-a.test, mx0a-NNNN.hosted-b.test, sNN.sni-host.test); hosted_a
+# and hosted_b hold one wildcard certificate, hosted_sni picks a certificate by SNI (sni.txt).
 LISTENERS=(
   "modern     198.18.0.10 modern     mx.bigmail.test    2001:2::10"
   "defaults   198.18.0.11 defaults   mx.midhost.test    2001:2::11"
@@ -35,7 +38,11 @@ LISTENERS=(
   "expired    198.18.0.16 expired    mx.expired.test    -"
   "mismatch   198.18.0.17 mismatch   mx.mismatch.test   -"
   "geofenced  198.18.0.18 defaults   mx.geofenced.test  -"
+  "hosted_a   198.18.0.20 defaults   mail.protection.hosted-a.test -"
+  "hosted_b   198.18.0.21 tls12gcm   mx.hosted-b.test   -"
+  "hosted_sni 198.18.0.22 sni        mx.sni-host.test   -"
 )
+LAB_SNI_ADDRESS=198.18.0.22      # hosted_sni; its table: $LAB_DIR/sni.txt (gen_world.py)
 LAB_DEAD_ADDRESS=198.18.0.19     # on tw-inet's lo, nothing listens: connections are refused
 LAB_FILTERED_REGION=eu           # drops TCP to port 25 of the geofenced listener
 LAB_FILTERED_ADDRESS=198.18.0.18
@@ -189,9 +196,21 @@ lab_check() {
   check "geofenced filtered from $LAB_FILTERED_REGION" \
     bash -c "! ip netns exec tw-$LAB_FILTERED_REGION timeout 2 bash -c 'exec 3<>/dev/tcp/$LAB_FILTERED_ADDRESS/25'"
   check "geofenced reachable from us" banner tw-us "$LAB_FILTERED_ADDRESS"
+  check "hosted_sni: s01.sni-host.test gets its own certificate" \
+    bash -c "[[ \$(sni_subject s01.sni-host.test) == *'CN = s01.sni-host.test' ]]"
+  check "hosted_sni: a name not in its table gets the default certificate" \
+    bash -c "[[ \$(sni_subject unknown.sni-host.test) == *'CN = mx.sni-host.test' ]]"
   unset -f check
   return "$failed"
 }
+
+# sni_subject NAME: the certificate subject hosted_sni shows a client sending SNI NAME (tw-inet).
+sni_subject() {
+  ns_exec "$NS_INET" timeout 5 openssl s_client -starttls smtp -connect "$LAB_SNI_ADDRESS:25" \
+    -servername "$1" </dev/null 2>/dev/null | openssl x509 -noout -subject 2>/dev/null
+}
+export -f sni_subject ns_exec
+export NS_INET LAB_SNI_ADDRESS
 
 # banner_root ADDRESS: from the root namespace, only through the lab's own link (never by the
 # host's default route, e.g. while the lab is half-built).

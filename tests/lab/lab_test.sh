@@ -45,8 +45,12 @@ probe() {
   ip netns exec "tw-$region" "$TLSWEEP" probe "$target" $LAB_PROBE_FLAGS --json "$@" 2>&1
 }
 
-# domain_of KIND: the first lab domain of that kind (deploy/lab/expected.csv).
-domain_of() { awk -F, -v k="$1" '$2 == k { print $1; exit }' "$LAB/expected.csv"; }
+# domain_of KIND [LISTENER]: the first lab domain of that kind (deploy/lab/expected.csv), on
+# that listener if given (name_mismatch, for one, is on several).
+domain_of() {
+  awk -F, -v k="$1" -v l="${2:-}" '$2 == k && (l == "" || $4 == l) { print $1; exit }' \
+    "$LAB/expected.csv"
+}
 
 # ---- up, twice ---------------------------------------------------------------------------------
 echo "== deploy/lab/up"
@@ -126,6 +130,29 @@ out=$(probe eu "$(domain_of rsa_kx)")
 out=$(probe eu "$(domain_of legacy)" --legacy)
 [[ $(field "$out" 'r.get("tls",{}).get("version","")') == TLSV1_1 ]] \
   && pass "legacy (--legacy): TLS 1.1" || fail "legacy: $out"
+
+# ---- hosted providers: many MX names on one address; hosted_sni picks a certificate by SNI ------
+# kind listener version name_match expired: what the customer's own MX name gets.
+for want in "hosted_a hosted_a TLSV1_3 True False" \
+            "hosted_b hosted_b TLSV1_2 True False" \
+            "name_mismatch hosted_b TLSV1_2 False False" \
+            "hosted_sni hosted_sni TLSV1_3 True False" \
+            "expired_cert hosted_sni TLSV1_3 True True" \
+            "name_mismatch hosted_sni TLSV1_3 False False"; do
+  read -r kind listener version match expired <<<"$want"
+  domain=$(domain_of "$kind" "$listener")
+  for region in $LAB_REGIONS; do
+    out=$(probe "$region" "$domain")
+    got=$(field "$out" '" ".join(str(x) for x in (r.get("address"), r.get("tls",{}).get("version"),
+      r.get("tls",{}).get("verification",{}).get("hostname_match",False),
+      r.get("tls",{}).get("verification",{}).get("expired",False)))')
+    address_var=LAB_LISTENER_$listener
+    [[ "$got" == "${!address_var} $version $match $expired" ]] \
+      && pass "$region: $domain ($kind on $listener): $version, name match $match," \
+        "expired $expired" \
+      || fail "$region: $domain ($kind on $listener) gave '$got': $out"
+  done
+done
 
 # ---- down, twice, and nothing left ----------------------------------------------------------------
 lab_pids=$(for ns in tw-inet tw-eu tw-us; do ip netns pids "$ns" 2>/dev/null; done
