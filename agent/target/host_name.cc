@@ -22,6 +22,10 @@ struct FreeDeleter {
 };
 
 absl::StatusOr<std::string> ToALabels(const std::string& name) {
+  // libidn2 reads a C string: a NUL would cut the name short and pass what precedes it.
+  if (name.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("invalid character 0x00");
+  }
   char* raw = nullptr;
   int rc = idn2_to_ascii_8z(name.c_str(), &raw, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
   if (rc != IDN2_OK) {

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "agent/target/line_bytes.h"
 
 namespace tlsweep::agent {
 namespace {
@@ -70,7 +71,8 @@ void BadLineLog::Add(uint64_t line_number, absl::string_view text, absl::string_
   ++count_;
   if (lines_.size() >= capacity_) return;
   if (text.size() > kMaxStoredTextLength) text = text.substr(0, kMaxStoredTextLength);
-  lines_.push_back(BadLine{line_number, std::string(text), std::string(reason)});
+  // Escaped: the text goes to terminals, proto strings (valid UTF-8 only) and reports.
+  lines_.push_back(BadLine{line_number, EscapeLineBytes(text), std::string(reason)});
 }
 
 std::string FormatBadLine(const BadLine& bad, absl::string_view file_name, absl::string_view what) {

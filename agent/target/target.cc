@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/target/host_name.h"
+#include "agent/target/line_bytes.h"
 
 namespace tlsweep::agent {
 namespace {
@@ -24,6 +25,10 @@ absl::StatusOr<double> ParseWeight(absl::string_view text) {
   // SimpleAtod accepts "nan" and "inf"; a volume is neither.
   if (!std::isfinite(weight)) return absl::InvalidArgumentError("weight is not a finite number");
   if (weight < 0) return absl::InvalidArgumentError("weight is negative");
+  // A day's mail to one domain; a larger number is a typo, and sums of such numbers overflow.
+  if (weight > kMaxWeight) {
+    return absl::InvalidArgumentError(absl::StrCat("weight is larger than ", kMaxWeight));
+  }
   return weight == 0 ? 0.0 : weight;  // no -0 in results
 }
 
@@ -148,6 +153,7 @@ absl::StatusOr<Target> ParseUnweighted(absl::string_view text, uint16_t default_
 
 absl::StatusOr<Target> ParseTarget(absl::string_view text, uint16_t default_port) {
   text = absl::StripAsciiWhitespace(text);
+  if (absl::Status bytes = CheckLineBytes(text); !bytes.ok()) return bytes;
   absl::string_view spec = text;
   double weight = 1;
   // Names and addresses never contain ',', so the first one starts the weight.

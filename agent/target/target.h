@@ -11,6 +11,9 @@
 
 namespace tlsweep::agent {
 
+// The largest weight a line may carry.
+inline constexpr double kMaxWeight = 1e12;
+
 // Accepted spellings (surrounding whitespace ignored, any of them may end in ",weight"):
 //
 //   example.com              kDomain: a mail domain, delivered to via its MX records.
@@ -20,7 +23,8 @@ namespace tlsweep::agent {
 //   192.0.2.1, 2001:db8::1   kAddress on the default port (a bare IPv6 address is always the
 //                            whole address: write [2001:db8::1]:587 to give a port).
 //   192.0.2.1:465, [192.0.2.1]:25, [2001:db8::1]:587   kAddress with a port.
-//   example.com,1234.5       any of the above with a weight (mail volume, finite, >= 0).
+//   example.com,1234.5       any of the above with a weight (mail volume, finite, 0 to
+//                            kMaxWeight).
 //
 // A bare name is therefore always a mail domain; a name with a port or in brackets is a host.
 struct Target {

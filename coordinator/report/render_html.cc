@@ -187,7 +187,13 @@ std::string RenderHtml(const Report& report) {
   absl::StrAppend(
       &h, absl::StrJoin(coverage, ", "),
       report.complete ? " &middot; complete" : " &middot; <b>partial</b>: finished shards only",
-      " &middot; shares are ", share_of, "</p></header>\n");
+      " &middot; shares are ", share_of, "</p>",
+      report.unreadable_rows == 0
+          ? std::string()
+          : absl::StrCat("<p class=\"fails\"><b>Warning:</b> ", report.unreadable_rows,
+                         " stored result row(s) did not parse and are left out (",
+                         HtmlEscape(absl::StrJoin(report.unreadable_examples, ", ")), ")</p>"),
+      "</header>\n");
 
   // 1. The answer.
   absl::StrAppend(&h, "<section><h2>Who would fail</h2>",

@@ -174,6 +174,9 @@ std::string RenderJson(const Report& report) {
   }
   j.Close(']').Close('}');
   j.FieldBool("complete", report.complete).FieldBool("weighted", report.weighted);
+  j.FieldInt("unreadable_rows", report.unreadable_rows).Key("unreadable_examples").Open('[');
+  for (const std::string& example : report.unreadable_examples) j.Str(example);
+  j.Close(']');
 
   j.Key("candidates").Open('[');
   for (const CandidateInfo& c : report.candidates) {

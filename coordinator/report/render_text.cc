@@ -84,7 +84,13 @@ std::string RenderText(const Report& report) {
                   report.complete ? " (complete)" : " (partial: finished shards only)",
                   report.weighted ? "; shares are of mail volume (list weights)"
                                   : "; no weights in the list: shares are of domains",
-                  "\n\n");
+                  "\n");
+  if (report.unreadable_rows > 0) {
+    absl::StrAppend(&out, "WARNING: ", report.unreadable_rows,
+                    " stored result row(s) did not parse and are left out (region/shard/seq/idx: ",
+                    absl::StrJoin(report.unreadable_examples, ", "), ")\n");
+  }
+  absl::StrAppend(&out, "\n");
 
   absl::StrAppend(&out,
                   "WHO WOULD FAIL  (TLS required: fails = every MX fails, 451 4.7.5; "

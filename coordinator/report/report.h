@@ -186,6 +186,10 @@ struct Report {
   int64_t generated_unix_ms = 0;
   bool weighted = false;  // The list carried weights (some weight other than 1).
   bool complete = false;  // Every (shard, region) of the scan is final and indexed.
+  // Stored result rows that did not parse (damaged store): left out of every table, counted
+  // and named ("region/shard/seq/idx", the first few) so that the rest is still read.
+  int64_t unreadable_rows = 0;
+  std::vector<std::string> unreadable_examples;
   std::vector<CandidateInfo> candidates;
   std::vector<Headline> headlines;
   std::vector<FailingDomain> failing_domains;  // Worst first by volume, capped.

@@ -171,6 +171,20 @@ absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report
     scan.progress.push_back(info);
   }
   report.complete = complete && scan.state != "running" && scan.state != "submitting";
+  ASSIGN_OR_RETURN(SqliteStatement unreadable,
+                   db.Prepare("SELECT region, shard, seq, idx FROM report_unreadable WHERE "
+                              "scan_id=? ORDER BY region, shard, seq, idx"));
+  unreadable.Bind(1, options.scan_id);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, unreadable.Step());
+    if (!row) break;
+    if (report.unreadable_examples.size() < 10) {
+      report.unreadable_examples.push_back(absl::StrCat(unreadable.Text(0), "/", unreadable.Int(1),
+                                                        "/", unreadable.Int(2), "/",
+                                                        unreadable.Int(3)));
+    }
+    ++report.unreadable_rows;
+  }
   return ReadLoad(db, options.scan_id, scan);
 }
 

@@ -21,6 +21,9 @@ using ::tlsweep::v1::ProbeResult;
 constexpr int64_t kExpirySoonSeconds = 30 * 24 * 3600;
 
 constexpr const char* kReportSchema = R"sql(
+CREATE TABLE IF NOT EXISTS report_unreadable(
+  scan_id TEXT, region TEXT, shard INTEGER, seq INTEGER, idx INTEGER,
+  PRIMARY KEY(scan_id, region, shard, seq, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS report_units(
   scan_id TEXT, region TEXT, shard INTEGER, signature TEXT,
   PRIMARY KEY(scan_id, region, shard)) WITHOUT ROWID;
@@ -131,6 +134,8 @@ class UnitIndexer {
                                            "ordinal<?"));
     ASSIGN_OR_RETURN(results_, db_.Prepare("SELECT seq, idx, result FROM results WHERE "
                                            "scan_id=? AND region=? AND shard=?"));
+    ASSIGN_OR_RETURN(unreadable_,
+                     db_.Prepare("INSERT OR IGNORE INTO report_unreadable VALUES(?,?,?,?,?)"));
     ASSIGN_OR_RETURN(insert_fact_,
                      db_.Prepare("INSERT OR REPLACE INTO report_facts VALUES(?,?,?,?,?,?,?,?,?,?,"
                                  "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
@@ -172,9 +177,17 @@ class UnitIndexer {
       if (!row) break;
       keys.emplace_back(results_.Int(0), results_.Int(1));
       if (!parsed.emplace_back().ParseFromString(results_.Blob(2))) {
-        results_.Reset();
-        return absl::DataLossError(
-            absl::StrCat("stored result does not parse (scan ", scan_id, ", shard ", shard, ")"));
+        // One damaged row must not make the whole report unreadable: it is skipped, counted
+        // and named in the report (report_unreadable).
+        parsed.pop_back();
+        unreadable_.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Bind(4, keys.back().first);
+        absl::Status noted = unreadable_.Bind(5, keys.back().second).Run();
+        keys.pop_back();
+        if (!noted.ok()) {
+          results_.Reset();
+          return noted;
+        }
+        ++stats.unreadable;
       }
     }
     results_.Reset();
@@ -382,7 +395,7 @@ class UnitIndexer {
   }
 
   SqliteDb& db_;
-  SqliteStatement targets_, results_, insert_fact_, insert_domain_, upsert_endpoint_,
+  SqliteStatement targets_, results_, unreadable_, insert_fact_, insert_domain_, upsert_endpoint_,
       insert_rollup_, mark_unit_;
 };
 
@@ -398,7 +411,8 @@ absl::Status RemoveUnit(SqliteDb& db, const std::string& scan_id, const std::str
                  "WHERE e.scan_id=?1 AND e.region=?2 AND e.mx_host=f.mx_host AND "
                  "e.address=f.address AND e.port=f.port AND e.candidate=f.candidate"));
   RETURN_IF_ERROR(subtract.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Run());
-  for (const char* table : {"report_facts", "report_domains", "report_rollup", "report_units"}) {
+  for (const char* table :
+       {"report_facts", "report_domains", "report_rollup", "report_units", "report_unreadable"}) {
     ASSIGN_OR_RETURN(SqliteStatement del,
                      db.Prepare(absl::StrCat("DELETE FROM ", table,
                                              " WHERE scan_id=? AND region=? AND shard=?")));
@@ -426,8 +440,8 @@ absl::Status EnsureReportSchema(SqliteDb& db) { return db.Exec(kReportSchema); }
 
 absl::Status DropIndex(SqliteDb& db, absl::string_view scan_id) {
   RETURN_IF_ERROR(db.Begin());
-  for (const char* table :
-       {"report_facts", "report_domains", "report_rollup", "report_units", "report_endpoints"}) {
+  for (const char* table : {"report_facts", "report_domains", "report_rollup", "report_units",
+                            "report_endpoints", "report_unreadable"}) {
     auto del = db.Prepare(absl::StrCat("DELETE FROM ", table, " WHERE scan_id=?"));
     if (!del.ok()) {
       db.Rollback();

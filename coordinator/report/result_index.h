@@ -23,9 +23,10 @@
 namespace tlsweep::coordinator::report {
 
 struct IndexStats {
-  int64_t units = 0;    // Units indexed by this call.
-  int64_t results = 0;  // Result rows parsed.
-  int64_t domains = 0;  // Domain verdicts written.
+  int64_t units = 0;       // Units indexed by this call.
+  int64_t results = 0;     // Result rows parsed.
+  int64_t domains = 0;     // Domain verdicts written.
+  int64_t unreadable = 0;  // Stored rows that did not parse: skipped and named in the report.
 };
 
 // Creates the report tables and indexes if missing. Idempotent.

@@ -736,9 +736,9 @@ class SqliteStore : public Store {
     for (;;) {
       TLSWEEP_ASSIGN_OR_RETURN(bool row, select.Step());
       if (!row) break;
-      if (!results.emplace_back().ParseFromString(select.Blob(0))) {
-        return absl::DataLossError("stored result does not parse");
-      }
+      // A damaged row is left out rather than failing every reader of the scan (the report
+      // counts and names such rows).
+      if (!results.emplace_back().ParseFromString(select.Blob(0))) results.pop_back();
     }
     return results;
   }

@@ -112,6 +112,35 @@ TEST_F(CoordinatorTest, LinesAreValidatedNormalisedAndDeduplicated) {
   EXPECT_TRUE(absl::StrContains(status.error_message(), "list:7:")) << status.error_message();
 }
 
+// Bytes that are not UTF-8, NUL and terminal escapes: bad lines, reported escaped (proto3
+// strings must be valid UTF-8, or the call breaks), and the rest of the list goes on.
+TEST_F(CoordinatorTest, BinaryAndLatin1LinesAreBadLinesAndTheScanGoesOn) {
+  using namespace std::string_literals;
+  const std::string list =
+      "ok1.example\n"
+      "m\xfcnchen.lab.test\n"
+      "b\xc3\xbc"
+      "cher.lab.test\0\xff\xfe\n"s
+      "\x1b]0;owned\x07\n"
+      "\x89PNG\r\n\x1a\n"
+      "ok2.example\n";
+  Scan scan = SubmitOk(list, 10);
+  EXPECT_EQ(scan.targets(), 2u);
+  ASSERT_EQ(scan.bad_lines_size(), 5);  // The PNG signature's CRLF splits it in two lines.
+  EXPECT_EQ(scan.bad_lines(0).line_number(), 2u);
+  EXPECT_EQ(scan.bad_lines(0).text(), "m\\xfcnchen.lab.test");
+  EXPECT_EQ(scan.bad_lines(1).text(),
+            "b\xc3\xbc"
+            "cher.lab.test\\x00\\xff\\xfe");
+  EXPECT_EQ(scan.bad_lines(2).text(), "\\x1b]0;owned\\x07");
+  for (const v1::LineError& bad : scan.bad_lines()) {
+    EXPECT_FALSE(bad.reason().empty()) << bad.text();
+  }
+  Scan again;
+  ASSERT_TRUE(GetScan(*channel_, scan.scan_id(), &again).ok()) << "the stored scan reads back";
+  EXPECT_EQ(again.bad_lines_size(), 5);
+}
+
 TEST_F(CoordinatorTest, InputLimitsAreRefusedWithAClearStatus) {
   Start(10'000, /*max_active_scans=*/1, /*max_list_lines=*/5);
   ScanHeader header;
