@@ -31,17 +31,6 @@ sigset_t BlockStopSignals() {
   return signals;
 }
 
-// The first token of a token file (one a line): the web pages accept it like the API does.
-std::string FirstToken(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const std::string token(absl::StripAsciiWhitespace(line));
-    if (!token.empty() && token[0] != '#') return token;
-  }
-  return "";
-}
-
 // Reports, downloads, /healthz, /readyz and /metrics over HTTP, plus the indexer that keeps
 // report tables current as shards finish (so a report never has to catch up on a whole scan).
 class HttpSide {
@@ -57,8 +46,17 @@ class HttpSide {
     options.host = listen.substr(0, colon);
     options.port = port;
     options.db_path = server.store_path;
-    options.token = server.token_file.empty() ? "" : FirstToken(server.token_file);
-    options.allow_unauthenticated = server.dev && options.token.empty();
+    if (server.dev && !tlsweep::coordinator::IsLoopbackListen(listen)) {
+      return absl::InvalidArgumentError(
+          "--dev (no TLS, no authentication) serves HTTP on loopback addresses only");
+    }
+    if (!server.token_file.empty()) {
+      absl::StatusOr<std::vector<std::string>> tokens =
+          tlsweep::coordinator::ReadTokens(server.token_file);
+      if (!tokens.ok()) return tokens.status();
+      options.tokens = *std::move(tokens);
+    }
+    options.allow_unauthenticated = server.dev && options.tokens.empty();
     const std::string store_path = server.store_path;
     options.metrics = [store_path]() -> absl::StatusOr<std::string> {
       absl::StatusOr<std::unique_ptr<tlsweep::coordinator::SqliteDb>> db =

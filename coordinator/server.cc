@@ -1,15 +1,22 @@
 #include "coordinator/server.h"
 
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "asio/ip/address.hpp"
 #include "coordinator/agent_service.h"
 #include "coordinator/scan_service.h"
 #include "coordinator/schedule/schedule_service.h"
@@ -24,19 +31,52 @@ struct CoordinatorServer::Services {
   std::unique_ptr<ScheduleServiceImpl> schedules;
 };
 
-absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+bool IsLoopbackListen(absl::string_view listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == absl::string_view::npos) return false;
+  absl::string_view host = listen.substr(0, colon);
+  if (host == "localhost") return true;
+  const bool bracketed = absl::ConsumePrefix(&host, "[");
+  if (bracketed && !absl::ConsumeSuffix(&host, "]")) return false;
+  if (!bracketed && absl::StrContains(host, ':')) return false;  // IPv6 needs its brackets.
+  asio::error_code error;
+  const asio::ip::address address = asio::ip::make_address(std::string(host), error);
+  return !error && address.is_loopback();
 }
 
-namespace {
+absl::StatusOr<StoreLock> StoreLock::Take(const std::string& store_path) {
+  const std::string path = store_path + ".lock";
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  }
+  StoreLock lock;
+  lock.fd_ = fd;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {0};
+    const ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+    return absl::FailedPreconditionError(absl::StrCat(
+        store_path, " is in use by another tlsweep-coordinator",
+        n > 0 ? absl::StrCat(" (pid ", absl::StripAsciiWhitespace(pid), ")") : "",
+        ": two coordinators on one store would both lease and schedule; stop it or use another "
+        "--store"));
+  }
+  const std::string mine = absl::StrCat(getpid(), "\n");
+  if (ftruncate(fd, 0) == 0) (void)!pwrite(fd, mine.data(), mine.size(), 0);
+  return lock;
+}
 
-bool IsLoopbackListen(absl::string_view listen) {
-  return absl::StartsWith(listen, "127.") || absl::StartsWith(listen, "[::1]:") ||
-         absl::StartsWith(listen, "localhost:");
+StoreLock& StoreLock::operator=(StoreLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+StoreLock::~StoreLock() {
+  if (fd_ >= 0) close(fd_);  // Closing the descriptor releases the flock.
 }
 
 absl::StatusOr<std::vector<std::string>> ReadTokens(const std::string& path) {
@@ -52,7 +92,13 @@ absl::StatusOr<std::vector<std::string>> ReadTokens(const std::string& path) {
   return tokens;
 }
 
-}  // namespace
+absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(ServerOptions options) {
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -87,9 +133,13 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Serv
     }
   }
 
+  // One coordinator per store: taken before the store is opened, held until the server ends.
+  absl::StatusOr<StoreLock> lock = StoreLock::Take(options.store_path);
+  if (!lock.ok()) return lock.status();
   absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options.store_path);
   if (!store.ok()) return store.status();
   std::unique_ptr<CoordinatorServer> server(new CoordinatorServer());
+  server->store_lock_ = *std::move(lock);
   server->coordinator_ = std::make_unique<Coordinator>(*std::move(store), options.coordinator);
   if (absl::Status status = server->coordinator_->Start(); !status.ok()) return status;
   server->services_ = std::make_unique<Services>();
@@ -102,6 +152,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Serv
       *server->coordinator_, auth, server->services_->scheduler.get());
 
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default: a second coordinator on a busy port would start and take
+  // half the clients. Without it, the second one fails to bind.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->services_->agents.get());
   builder.RegisterService(server->services_->scans.get());
@@ -116,7 +169,8 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Serv
   builder.SetResourceQuota(quota);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen, " (in use, or not an address here)"));
   }
   if (options.coordinator.run_scheduler) server->services_->scheduler->Start();
   return server;

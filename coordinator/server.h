@@ -3,9 +3,11 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "coordinator/coordinator.h"
 
 namespace grpc {
@@ -32,6 +34,21 @@ struct ServerOptions {
   CoordinatorOptions coordinator;
 };
 
+// An exclusive lock on STORE.lock (flock, with the holder's pid in it), so that a second
+// coordinator on the same store fails at once instead of leasing and scheduling beside the
+// first. Released when the holder exits, however it exits.
+class StoreLock {
+ public:
+  static absl::StatusOr<StoreLock> Take(const std::string& store_path);
+  StoreLock() = default;
+  StoreLock(StoreLock&& other) noexcept { *this = std::move(other); }
+  StoreLock& operator=(StoreLock&& other) noexcept;
+  ~StoreLock();
+
+ private:
+  int fd_ = -1;
+};
+
 class CoordinatorServer {
  public:
   static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(ServerOptions options);
@@ -49,10 +66,18 @@ class CoordinatorServer {
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<grpc::Server> server_;
+  StoreLock store_lock_;
   int port_ = 0;
   bool shut_down_ = false;
 };
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+
+// True for "127.x.y.z:PORT", "[::1]:PORT" and "localhost:PORT": the address is parsed, so
+// "127.0.0.1.nip.io:PORT" is not loopback. What --dev allows for every listener.
+bool IsLoopbackListen(absl::string_view listen);
+
+// The tokens of a --token-file: one a line, blank lines and '#' comments skipped; at least one.
+absl::StatusOr<std::vector<std::string>> ReadTokens(const std::string& path);
 
 }  // namespace tlsweep::coordinator

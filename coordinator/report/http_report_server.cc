@@ -88,7 +88,7 @@ absl::StatusOr<std::vector<ScanRow>> ListScans(SqliteDb& db, int64_t limit) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOptions options) {
-  if (options.token.empty() && !options.allow_unauthenticated) {
+  if (options.tokens.empty() && !options.allow_unauthenticated) {
     return absl::InvalidArgumentError("the report server needs a token");
   }
   if (options.db_path.empty()) return absl::InvalidArgumentError("no store path");
@@ -105,13 +105,16 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
   auto build_mutex = std::make_shared<std::mutex>();
 
   auto authorized = [opts](const httplib::Request& req) {
-    if (opts->token.empty()) return true;
+    if (opts->tokens.empty()) return true;
     const std::string header = req.get_header_value("Authorization");
-    if (absl::StartsWith(header, "Bearer ") &&
-        SameSecret(absl::string_view(header).substr(7), opts->token)) {
-      return true;
+    const bool bearer = absl::StartsWith(header, "Bearer ");
+    const std::string param = req.has_param("token") ? req.get_param_value("token") : "";
+    bool ok = false;
+    for (const std::string& token : opts->tokens) {  // Every one compared: no early exit.
+      ok |= bearer && SameSecret(absl::string_view(header).substr(7), token);
+      ok |= !param.empty() && SameSecret(param, token);
     }
-    return req.has_param("token") && SameSecret(req.get_param_value("token"), opts->token);
+    return ok;
   };
   auto deny = [](httplib::Response& res) {
     res.status = 401;
@@ -238,6 +241,12 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
       R"(/scans/([A-Za-z0-9_.-]+)/report\.csv)",
       [=](const httplib::Request& req, httplib::Response& res) { serve_report(req, res, "csv"); });
 
+  server.set_payload_max_length(self->options_.max_request_body_bytes);
+  server.set_read_timeout(self->options_.read_timeout_seconds, 0);
+  server.set_write_timeout(30, 0);
+  server.set_keep_alive_max_count(20);
+  const int threads = std::max(self->options_.threads, 2);
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   if (self->options_.port == 0) {
     self->port_ = server.bind_to_any_port(self->options_.host);
   } else {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "coordinator/report/report_builder.h"
@@ -30,13 +31,19 @@ struct ReportServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;         // 0: a free port (see ReportServer::port()).
   std::string db_path;  // The coordinator's SQLite store.
-  std::string token;    // Required unless allow_unauthenticated.
+  // Any of them is accepted (a --token-file may hold several, e.g. during a rotation); at
+  // least one unless allow_unauthenticated.
+  std::vector<std::string> tokens;
   bool allow_unauthenticated = false;
   WhatIfProvider what_if;    // Optional.
   size_t max_domains = 200;  // Failing domains listed on a page.
   // Prometheus text for /metrics (served without a token, like the health checks: it holds
   // only counts); not served when empty.
   std::function<absl::StatusOr<std::string>()> metrics;
+  // Limits against slow or greedy clients (a Kubernetes probe must still get /healthz).
+  size_t max_request_body_bytes = 64 << 10;  // Requests are GETs: nothing needs a body.
+  int read_timeout_seconds = 2;              // Per read while a request arrives.
+  int threads = 32;                          // Requests served at once.
 };
 
 class ReportServer {

@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "tests/coordinator/report/report_fixture.h"
@@ -20,7 +26,7 @@ class ReportServerTest : public ::testing::Test {
     store_ = std::move(*store);
     ReportServerOptions options;
     options.db_path = store_.path;
-    options.token = kToken;
+    options.tokens = {"an-older-token", kToken};
     auto server = ReportServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -38,6 +44,50 @@ class ReportServerTest : public ::testing::Test {
   std::unique_ptr<ReportServer> server_;
   std::unique_ptr<httplib::Client> client_;
 };
+
+TEST_F(ReportServerTest, EveryTokenOfTheFileIsAccepted) {
+  httplib::Headers older = {{"Authorization", "Bearer an-older-token"}};
+  auto res = client_->Get("/", older);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  httplib::Headers wrong = {{"Authorization", "Bearer an-older-tokenX"}};
+  res = client_->Get("/", wrong);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+}
+
+// A 300 MB body to /healthz took the coordinator from 28 to 554 MB: bodies are capped.
+TEST_F(ReportServerTest, ABigRequestBodyIsRefusedNotRead) {
+  const std::string body(4 << 20, 'x');
+  auto res = client_->Post("/healthz", body, "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+}
+
+// Twenty clients trickling their headers must not starve the health check (a Kubernetes
+// liveness probe would restart the pod).
+TEST_F(ReportServerTest, SlowClientsDoNotStarveTheHealthCheck) {
+  std::vector<int> sockets;
+  for (int i = 0; i < 20; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    ASSERT_EQ(send(fd, "GET /hea", 8, 0), 8);
+    sockets.push_back(fd);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  httplib::Client probe("127.0.0.1", server_->port());
+  probe.set_read_timeout(5, 0);
+  auto res = probe.Get("/healthz");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  for (int fd : sockets) close(fd);
+  ASSERT_TRUE(res) << "no answer while 20 clients trickle";
+  EXPECT_EQ(res->status, 200);
+  EXPECT_LT(waited, std::chrono::seconds(1));
+}
 
 TEST_F(ReportServerTest, HealthNeedsNoToken) {
   EXPECT_EQ(Status("/healthz", false), 200);
