@@ -1,5 +1,12 @@
 #include "agent/client/spool.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 
 namespace tlsweep::agent {
@@ -15,9 +22,29 @@ struct Statement {
   ~Statement() { sqlite3_finalize(stmt); }
 };
 
+// Stores and spools hold scan results and targets: a new one is readable by its owner only,
+// whatever the umask (SQLite gives the -wal and -shm files the database file's mode). An
+// existing file keeps the mode its owner gave it.
+absl::Status MakeOwnerOnly(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    const int rc = fchmod(fd, 0600);  // O_CREAT's mode is masked by the umask too.
+    close(fd);
+    if (rc != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot make ", path, " private: ", std::strerror(errno)));
+    }
+  } else if (errno != EEXIST) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(const std::string& path) {
+  if (absl::Status s = MakeOwnerOnly(path); !s.ok()) return s;
   sqlite3* db = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);

@@ -3,6 +3,7 @@
 #include "coordinator/store/store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
 #include "tests/testing/cert_factory.h"
@@ -206,6 +207,19 @@ TEST_F(StoreTest, InterruptedSubmissionFailsAtRecovery) {
   v1::Scan scan = store_->GetScan(scan_id, false).value();
   EXPECT_EQ(scan.state(), v1::SCAN_FAILED);
   EXPECT_NE(scan.detail(), "");
+}
+
+TEST(StoreFileTest, ANewStoreIsReadableByItsOwnerOnly) {
+  const std::string path = testing::MakeTempDirectory("tlsweep-store-mode") + "/store.db";
+  const mode_t old = umask(022);
+  auto store = OpenSqliteStore(path);
+  umask(old);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (const std::string& file : {path, path + "-wal"}) {
+    struct stat info;
+    ASSERT_EQ(stat(file.c_str(), &info), 0) << file;
+    EXPECT_EQ(info.st_mode & 0777, 0600u) << file;
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "agent/client/spool.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "tests/testing/cert_factory.h"
 
@@ -38,6 +39,18 @@ TEST(SpoolTest, SurvivesReopeningAndForgetsWhatWasAcknowledged) {
   ASSERT_TRUE(spool->RemoveLease(7).ok());
   EXPECT_EQ(spool->PendingBatches().value().size(), 1u);
   EXPECT_TRUE(spool->PendingCompletions().value().empty());
+}
+
+// Spooled results stay on the agent's disk: its owner's only, whatever the umask.
+TEST(SpoolTest, ANewSpoolIsReadableByItsOwnerOnly) {
+  const std::string path = testing::MakeTempDirectory("tlsweep-spool-mode") + "/spool.db";
+  const mode_t old = umask(022);
+  auto spool = Spool::Open(path);
+  umask(old);
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  struct stat info;
+  ASSERT_EQ(stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
 }
 
 }  // namespace
