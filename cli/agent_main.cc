@@ -27,7 +27,9 @@ int main(int argc, char** argv) {
   int threads = 1;
   app.add_option("--coordinator", options.coordinator, "Coordinator host:port")->required();
   app.add_option("--region", options.region, "Region this agent scans from")->required();
-  app.add_option("--capacity", options.capacity, "Shards run at once")->capture_default_str();
+  app.add_option("--capacity", options.capacity, "Shards run at once")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   app.add_option("--agent-id", options.agent_id, "Stable agent name (default: host-region)");
   app.add_option("--tls-ca", options.ca_file,
                  "CA that signed the coordinator's certificate (PEM; --ca-file is the probes')");
@@ -41,16 +43,21 @@ int main(int argc, char** argv) {
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen,
                  "HOST:PORT for /healthz, /readyz and Prometheus /metrics; empty: off");
-  app.add_option("--batch-size", options.batch_size, "Results per batch")->capture_default_str();
+  app.add_option("--batch-size", options.batch_size, "Results per batch")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   app.add_option("--plugin-dir", plugin_dir, "Directory of TLS backend plugins");
-  app.add_option("--threads", threads, "Event loops per shard")->capture_default_str();
+  app.add_option("--threads", threads, "Event loops per shard")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
   tlsweep::cli::PolitenessFlags politeness;
   tlsweep::cli::AddPolitenessFlags(app, politeness);
   tlsweep::cli::AddProbeFlags(app, flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // CLI11's own codes (105, 106, 109...) are not ours: a usage error exits 2, --help 0.
+    return app.exit(error) == 0 ? 0 : 2;
   }
   if (options.agent_id.empty()) {
     char host[256] = {};

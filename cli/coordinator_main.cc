@@ -125,8 +125,10 @@ int main(int argc, char** argv) {
                  "HOST:PORT for the web pages (scan list, reports, JSON/CSV downloads, same token "
                  "as the API), /healthz, /readyz and Prometheus /metrics; empty: off");
   app.add_option("--lease-ms", core.lease_ms, "Lease lifetime without a heartbeat")
+      ->check(CLI::Range(1000, 86400000))
       ->capture_default_str();
   app.add_option("--heartbeat-ms", core.heartbeat_ms, "Heartbeat interval agents are told")
+      ->check(CLI::Range(100, 3600000))
       ->capture_default_str();
   app.add_option("--endpoint-shard-size", core.default_endpoint_shard_size,
                  "Default unique MX endpoints per probe unit (each endpoint is probed once per "
@@ -134,33 +136,41 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1u, 100'000u));
   app.add_option("--shard-size", core.default_shard_size, "Default targets per shard")
+      ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   app.add_option("--max-attempts", core.default_max_attempts,
                  "Default leases of a shard before its targets are reported agent_lost")
+      ->check(CLI::Range(1, 100))
       ->capture_default_str();
   app.add_option("--max-active-scans", core.max_active_scans,
                  "Scans submitting or running at once; more are refused (RESOURCE_EXHAUSTED)")
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--max-list-lines", core.max_list_lines,
                  "Lines in one submitted list; a longer list is refused")
+      ->check(CLI::Range(1, 2000000000))
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   size_t grpc_memory_mb = options.grpc_memory_bytes >> 20;
   app.add_option("--grpc-memory-mb", grpc_memory_mb,
                  "Memory gRPC may use for connection buffers; past it, senders are slowed down")
+      ->check(CLI::Range(16, 1048576))
       ->capture_default_str()
       ->check(CLI::Range(size_t{16}, size_t{1} << 20));
   app.add_option("--restart-grace-ms", core.restart_grace_ms,
                  "After a restart, leases live at least this long (agents reconnect)")
+      ->check(CLI::Range(0, 86400000))
       ->capture_default_str();
   app.add_option("--schedule-check-ms", core.schedule_check_ms,
                  "Scheduled scans: look for due schedules at least this often")
+      ->check(CLI::Range(100, 3600000))
       ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // CLI11's own codes (105, 106, 109...) are not ours: a usage error exits 2, --help 0.
+    return app.exit(error) == 0 ? 0 : 2;
   }
   options.grpc_memory_bytes = grpc_memory_mb << 20;
   sigset_t signals = BlockStopSignals();

@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // CLI11's own codes (105, 106, 109...) are not ours: a usage error exits 2, --help 0.
+    return app.exit(error) == 0 ? 0 : 2;
   }
   return action ? action() : 0;
 }

@@ -59,6 +59,7 @@ void AddProbeFlags(CLI::App& command, ProbeFlags& flags) {
                 "Also enumerate the suites, versions and groups each endpoint accepts")
       ->group("Candidates");
   command.add_option("--port", flags.port, "SMTP port for domains and hosts without one")
+      ->check(CLI::Range(1, 65535))
       ->capture_default_str()
       ->group("SMTP and DNS");
   command
@@ -68,20 +69,25 @@ void AddProbeFlags(CLI::App& command, ProbeFlags& flags) {
   command.add_option("--ehlo", flags.ehlo, "EHLO name (default: this machine's host name)")
       ->group("SMTP and DNS");
   command.add_option("--connect-timeout", flags.connect_timeout_ms, "TCP connect timeout, ms")
+      ->check(CLI::Range(1, 3600000))
       ->capture_default_str()
       ->group("SMTP and DNS");
   command.add_option("--banner-timeout", flags.banner_timeout_ms, "220 banner timeout, ms")
+      ->check(CLI::Range(1, 3600000))
       ->capture_default_str()
       ->group("SMTP and DNS");
   command
       .add_option("--command-timeout", flags.command_timeout_ms, "EHLO/STARTTLS reply timeout, ms")
+      ->check(CLI::Range(1, 3600000))
       ->capture_default_str()
       ->group("SMTP and DNS");
   command
       .add_option("--handshake-timeout", flags.handshake_timeout_ms, "TLS handshake timeout, ms")
+      ->check(CLI::Range(1, 3600000))
       ->capture_default_str()
       ->group("SMTP and DNS");
   command.add_option("--dns-timeout", flags.dns_timeout_ms, "DNS timeout per try, ms")
+      ->check(CLI::Range(1, 3600000))
       ->capture_default_str()
       ->group("SMTP and DNS");
   command.add_option("--mx", flags.mx, "Which MX hosts: all (up to --max-mx) or primary")
@@ -89,6 +95,7 @@ void AddProbeFlags(CLI::App& command, ProbeFlags& flags) {
       ->capture_default_str()
       ->group("Endpoints");
   command.add_option("--max-mx", flags.max_mx, "At most this many MX hosts per domain")
+      ->check(CLI::Range(1, 100))
       ->capture_default_str()
       ->group("Endpoints");
   command
@@ -156,22 +163,27 @@ absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> CollectCandidates(
 
 void AddPolitenessFlags(CLI::App& command, PolitenessFlags& flags) {
   command.add_option("--concurrency", flags.concurrency, "Targets in flight")
+      ->check(CLI::Range(1, 1000000))
       ->capture_default_str()
       ->group("Politeness");
   command.add_option("--rate", flags.rate, "New connections per second, all hosts (0: no cap)")
+      ->check(CLI::Range(0.0, 1000000.0))
       ->capture_default_str()
       ->group("Politeness");
   command.add_option("--per-ip", flags.per_ip, "Concurrent connections per IP")
+      ->check(CLI::Range(1, 1024))
       ->capture_default_str()
       ->group("Politeness");
   command
       .add_option("--per-ip-spacing", flags.per_ip_spacing_ms,
                   "Minimum ms between connections to one IP")
+      ->check(CLI::Range(0, 3600000))
       ->capture_default_str()
       ->group("Politeness");
   command
       .add_option("--per-provider", flags.per_provider,
                   "Concurrent connections per provider (registrable domain of the MX)")
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str()
       ->group("Politeness");
 }

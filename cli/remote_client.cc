@@ -1,6 +1,7 @@
 #include "cli/remote_client.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -55,6 +56,7 @@ void AddRemoteFlags(CLI::App& command, RemoteFlags& flags) {
   command.add_flag("--insecure-dev", flags.insecure_dev,
                    "Plain text, no authentication: a --dev coordinator on a loopback address");
   command.add_option("--timeout-ms", flags.timeout_ms, "Deadline of each call")
+      ->check(CLI::Range(1, 86400000))
       ->capture_default_str();
 }
 
@@ -162,6 +164,17 @@ absl::StatusOr<v1::ProbeProfile> BuildProfile(const ProfileFlags& flags) {
     *profile.add_candidates() = std::move(settings);
   }
   return profile;
+}
+
+absl::Status CheckListFile(const std::string& path) {
+  if (path == "-") return absl::OkStatus();
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' is a directory, not a list"));
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
+  return absl::OkStatus();
 }
 
 absl::Status StreamFile(const std::string& path, size_t chunk_bytes,

@@ -56,6 +56,11 @@ absl::StatusOr<tlsweep::v1::ProbeProfile> BuildProfile(const ProfileFlags& flags
 
 // Calls `send(chunk)` for each piece of `path` ("-": standard input), at most `chunk_bytes`
 // at a time; stops early (returning Ok) when send returns false.
+// NotFound / InvalidArgument when `path` (not "-") cannot be read as a list: missing, a
+// directory, not readable. Checked before a call starts, so that a bad path leaves nothing
+// behind on the coordinator.
+absl::Status CheckListFile(const std::string& path);
+
 absl::Status StreamFile(const std::string& path, size_t chunk_bytes,
                         const std::function<bool(std::string)>& send);
 

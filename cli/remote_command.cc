@@ -117,6 +117,7 @@ int RunSubmit(const RemoteCommandFlags& flags) {
   if (!profile.ok()) return Fail("submit", profile.status());
   const std::vector<std::string> regions = SplitRegions(flags.regions);
   if (regions.empty()) return Fail("submit", absl::InvalidArgumentError("give --regions"));
+  if (absl::Status list = CheckListFile(flags.domains); !list.ok()) return Fail("submit", list);
   RemoteConnection connection;
   auto stub = Stub(flags, &connection);
   if (!stub.ok()) return Fail("submit", stub.status());
@@ -273,12 +274,18 @@ void AddSubmit(CLI::App& parent, const Flags& flags, Action& action) {
   submit->add_option("--name", flags->name, "Name for people (need not be unique)");
   AddProfileFlags(*submit, flags->profile);
   submit->add_option("--regions", flags->regions, "Regions to scan from, e.g. eu,us")->required();
-  submit->add_option("--shard-size", flags->shard_size, "Targets per shard (0: coordinator's)");
-  submit->add_option("--endpoint-shard-size", flags->endpoint_shard_size,
-                     "Unique MX endpoints per probe unit (0: coordinator's)");
-  submit->add_option("--port", flags->port, "SMTP port for targets without one (0: 25)");
-  submit->add_option("--max-attempts", flags->max_attempts,
-                     "Leases of a shard before agent_lost (0: coordinator's)");
+  submit->add_option("--shard-size", flags->shard_size, "Targets per shard (0: coordinator's)")
+      ->check(CLI::Range(0, 1000000));
+  submit
+      ->add_option("--endpoint-shard-size", flags->endpoint_shard_size,
+                   "Unique MX endpoints per probe unit (0: coordinator's)")
+      ->check(CLI::Range(0, 100000));
+  submit->add_option("--port", flags->port, "SMTP port for targets without one (0: 25)")
+      ->check(CLI::Range(0, 65535));
+  submit
+      ->add_option("--max-attempts", flags->max_attempts,
+                   "Leases of a shard before agent_lost (0: coordinator's)")
+      ->check(CLI::Range(0, 100));
   submit->add_flag("--reject-bad-lines", flags->reject_bad_lines,
                    "Refuse the whole list when any line is bad");
   submit->add_flag("--watch", flags->watch, "Then show progress until the scan ends");
@@ -315,7 +322,9 @@ void AddRemoteCommand(CLI::App& app, const GlobalOptions& global, Action& action
   AddSubmit(*remote, flags, action);
 
   CLI::App* list = remote->add_subcommand("list", "Scans, newest first");
-  list->add_option("--limit", flags->limit, "At most this many")->capture_default_str();
+  list->add_option("--limit", flags->limit, "At most this many")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   list->add_flag("--json", flags->json, "JSON (ListScansResponse, proto field names)");
   AddRemoteFlags(*list, flags->remote);
   list->callback([flags, &action] { action = [flags] { return RunList(*flags); }; });
@@ -335,7 +344,9 @@ void AddRemoteCommand(CLI::App& app, const GlobalOptions& global, Action& action
   CLI::App* status = app.add_subcommand(
       "status", "Scans on a coordinator, newest first; with SCAN, that scan's progress");
   status->add_option("scan", top->scan_id, "Scan id (default: list the scans)");
-  status->add_option("--limit", top->limit, "At most this many scans")->capture_default_str();
+  status->add_option("--limit", top->limit, "At most this many scans")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   status->add_flag("--json", top->json, "JSON (proto field names)");
   AddRemoteFlags(*status, top->remote);
   status->callback([top, &action] {

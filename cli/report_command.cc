@@ -143,6 +143,7 @@ void AddReportCommand(CLI::App& app, const GlobalOptions& global, Action& action
   command->add_option("--store", options->store,
                       "The coordinator's SQLite store (embedded mode reads it directly)");
   command->add_option("--top", options->top, "Failing domains listed (worst first by volume)")
+      ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   command->callback([options, &global, &action] {
     options->plugin_dir = global.plugin_dir;

@@ -19,6 +19,7 @@
 #include "agent/client/sweep_runner.h"
 #include "backends/outcome_proto.h"
 #include "cli/probe_flags.h"
+#include "cli/remote_client.h"
 #include "cli/scan_progress.h"
 #include "coordinator/report/render.h"
 #include "coordinator/report/report_builder.h"
@@ -53,6 +54,7 @@ tlsweep::v1::ProbeProfile ProfileOf(const agent::SweepOptions& options, bool enu
 absl::StatusOr<tlsweep::v1::Scan> Submit(tlsweep::v1::ScanService::Stub& stub,
                                          const std::string& file,
                                          const tlsweep::v1::ScanHeader& header) {
+  if (absl::Status list = CheckListFile(file); !list.ok()) return list;
   std::ifstream in(file, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read domain list '", file, "'"));
   grpc::ClientContext context;
@@ -265,6 +267,7 @@ void AddScanCommand(CLI::App& app, const GlobalOptions& global, Action& action) 
                    "Report file: .html (default), .json or .txt; empty: none")
       ->capture_default_str();
   command->add_option("--shard-size", options->shard_size, "Targets per shard")
+      ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   AddPolitenessFlags(*command, options->politeness);
   AddProbeFlags(*command, options->flags);

@@ -57,6 +57,7 @@ int RunAdd(const ScheduleFlags& flags) {
   const std::vector<std::string> regions = SplitRegions(flags.regions);
   if (regions.empty()) return Fail("add", absl::InvalidArgumentError("give --regions"));
   RemoteConnection connection;
+  if (absl::Status list = CheckListFile(flags.domains); !list.ok()) return Fail("add", list);
   auto stub = Stub(flags, &connection);
   if (!stub.ok()) return Fail("add", stub.status());
   grpc::ClientContext context;
@@ -195,12 +196,16 @@ void AddScheduleCommand(CLI::App& app, const GlobalOptions& global, Action& acti
   add->add_option("--retention", flags->retention, "Runs kept (older runs' scans are deleted)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  add->add_option("--shard-size", flags->shard_size, "Targets per shard (0: coordinator's)");
+  add->add_option("--shard-size", flags->shard_size, "Targets per shard (0: coordinator's)")
+      ->check(CLI::Range(0, 1000000));
   add->add_option("--endpoint-shard-size", flags->endpoint_shard_size,
-                  "Unique MX endpoints per probe unit (0: coordinator's)");
-  add->add_option("--port", flags->port, "SMTP port for targets without one (0: 25)");
+                  "Unique MX endpoints per probe unit (0: coordinator's)")
+      ->check(CLI::Range(0, 100000));
+  add->add_option("--port", flags->port, "SMTP port for targets without one (0: 25)")
+      ->check(CLI::Range(0, 65535));
   add->add_option("--max-attempts", flags->max_attempts,
-                  "Leases of a shard before agent_lost (0: coordinator's)");
+                  "Leases of a shard before agent_lost (0: coordinator's)")
+      ->check(CLI::Range(0, 100));
   add->add_flag("--reject-bad-lines", flags->reject_bad_lines,
                 "Refuse the whole list when any line is bad");
   add->add_flag("--json", flags->json, "Print the stored schedule as JSON");

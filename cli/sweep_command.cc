@@ -18,6 +18,7 @@
 #include "agent/target/target_list_reader.h"
 #include "cli/probe_flags.h"
 #include "cli/proto_json.h"
+#include "cli/remote_client.h"
 #include "cli/result_printer.h"
 
 namespace tlsweep::cli {
@@ -88,6 +89,10 @@ int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
                 << "\n";
     }
   }
+  if (absl::Status list = CheckListFile(options.targets_file); !list.ok()) {
+    std::cerr << "tlsweep: " << list.message() << "\n";
+    return 2;
+  }
   std::ifstream file;
   std::istream* in = &std::cin;
   if (options.targets_file != "-") {
@@ -149,9 +154,8 @@ int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
     std::cerr << "tlsweep: " << status.message() << "\n";
     return 2;
   }
-  if (absl::Status read = reader.status(); !read.ok()) {
-    std::cerr << "tlsweep: " << read.message() << "\n";
-  }
+  const absl::Status read = reader.status();
+  if (!read.ok()) std::cerr << "tlsweep: " << read.message() << "\n";
   const agent::SweepCounters& counters = sweeper.counters();
   std::cerr << absl::StrFormat(
       "sweep: %d targets (%d bad lines, %d duplicates skipped), %d results, %d probes in "
@@ -162,7 +166,7 @@ int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
   for (const auto& [name, count] : by_class) {
     std::cerr << absl::StrFormat("  %-24s %d\n", name, count);
   }
-  return 0;
+  return read.ok() ? 0 : 2;  // A list cut short by a read error is not a finished sweep.
 }
 
 }  // namespace
@@ -178,15 +182,18 @@ void AddSweepCommand(CLI::App& app, const GlobalOptions& global, Action& action)
       ->required();
   command->add_option("--out", options->out_file, "JSON Lines output file (default: stdout)");
   command->add_option("--threads", options->threads, "Event loops (0: one per core)")
+      ->check(CLI::Range(0, 256))
       ->capture_default_str();
   command
       ->add_option("--max-attempts", options->max_attempts,
                    "Connections per endpoint when it answers 421 (rate limited)")
+      ->check(CLI::Range(1, 100))
       ->capture_default_str()
       ->group("Politeness");
   command
       ->add_option("--backoff", options->backoff_ms,
                    "First back-off after a 421, ms (doubles each time)")
+      ->check(CLI::Range(0, 86400000))
       ->capture_default_str()
       ->group("Politeness");
   AddPolitenessFlags(*command, options->politeness);

@@ -110,3 +110,28 @@ TEST(CliTest, HelpExplainsTheSubcommands) {
 
 }  // namespace
 }  // namespace tlsweep
+
+namespace tlsweep {
+namespace {
+
+// Numbers out of range are usage errors (exit 2) naming the flag: "--concurrency -5" used to
+// become 4294967291 lanes and an OOM kill.
+TEST(CliTest, NumericFlagsOutOfRangeAreUsageErrors) {
+  for (const char* arguments :
+       {"sweep --targets /dev/null --concurrency -5", "sweep --targets /dev/null --rate -1",
+        "sweep --targets /dev/null --per-ip 0", "probe x.example --connect-timeout 0",
+        "sweep --targets /dev/null --port 70000"}) {
+    testing::CommandResult result = Tlsweep(absl::StrCat(arguments, " 2>&1"));
+    EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.output;
+    EXPECT_TRUE(absl::StrContains(result.output, "not in range")) << arguments << result.output;
+  }
+}
+
+TEST(CliTest, ADirectoryIsNotATargetList) {
+  testing::CommandResult result = Tlsweep("sweep --targets / 2>&1");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "'/' is a directory")) << result.output;
+}
+
+}  // namespace
+}  // namespace tlsweep

@@ -32,6 +32,18 @@ class RemoteCliTest : public DevCoordinatorCliTest {
   std::string domains_;
 };
 
+// A list that cannot be read is refused before the call: no failed placeholder scan is left.
+TEST_F(RemoteCliTest, SubmitOfAMissingListLeavesNoScanBehind) {
+  CommandResult missing = Tlsweep("submit --domains /nonexistent/list.txt --regions eu");
+  EXPECT_EQ(missing.exit_code, 2) << stderr_;
+  EXPECT_TRUE(absl::StrContains(stderr_, "cannot read '/nonexistent/list.txt'")) << stderr_;
+  CommandResult directory = Tlsweep("submit --domains / --regions eu");
+  EXPECT_NE(directory.exit_code, 0) << stderr_;
+  CommandResult listed = Tlsweep("status --json");
+  ASSERT_EQ(listed.exit_code, 0) << stderr_;
+  EXPECT_FALSE(absl::StrContains(listed.output, "scan_id")) << listed.output;
+}
+
 TEST_F(RemoteCliTest, SubmitStatusWatchCancel) {
   CommandResult submitted = Tlsweep(absl::StrCat("submit --domains ", ShellQuote(domains_),
                                                  " --regions eu --shard-size 2 --name nightly"));
