@@ -15,17 +15,38 @@ std::string Normalise(absl::string_view name) {
   return absl::AsciiStrToLower(name);
 }
 
+bool WildcardCharacter(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-';
+}
+
+// As OpenSSL's X509_check_host with no flags, which MTAs use: one '*' in the left-most label,
+// whole ("*.example.com", matching one or more characters) or partial ("mx*.example.com"),
+// with at least two labels after it; what it stands for is letters, digits and hyphens within
+// one label; a partial wildcard never matches an IDNA ("xn--") label.
 bool DnsNameMatches(absl::string_view pattern_in, const std::string& host) {
   const std::string pattern = Normalise(pattern_in);
   if (pattern.empty() || host.empty()) return false;
-  if (!absl::StartsWith(pattern, "*.")) return pattern == host;
-  // The wildcard stands for exactly one non-empty label, and the rest must have two labels
-  // at least (no "*.com").
-  const absl::string_view suffix = absl::string_view(pattern).substr(1);  // ".example.com"
-  if (absl::string_view(suffix).substr(1).find('.') == absl::string_view::npos) return false;
-  if (!absl::EndsWith(host, suffix)) return false;
-  const absl::string_view label = absl::string_view(host).substr(0, host.size() - suffix.size());
-  return !label.empty() && label.find('.') == absl::string_view::npos;
+  const size_t star = pattern.find('*');
+  const size_t first_dot = pattern.find('.');
+  const bool valid_star =
+      star != std::string::npos && pattern.find('*', star + 1) == std::string::npos &&
+      first_dot != std::string::npos && star < first_dot &&
+      pattern.find('.', first_dot + 1) != std::string::npos && !absl::StartsWith(pattern, "xn--");
+  if (!valid_star) return pattern == host;
+  const absl::string_view prefix = absl::string_view(pattern).substr(0, star);
+  const absl::string_view suffix = absl::string_view(pattern).substr(star + 1);
+  if (host.size() < prefix.size() + suffix.size()) return false;
+  if (!absl::StartsWith(host, prefix) || !absl::EndsWith(host, suffix)) return false;
+  const absl::string_view matched =
+      absl::string_view(host).substr(prefix.size(), host.size() - prefix.size() - suffix.size());
+  const bool whole_label = prefix.empty() && absl::StartsWith(suffix, ".");
+  if (whole_label && matched.empty()) return false;
+  if (!whole_label && absl::StartsWith(host, "xn--")) return false;
+  if (matched == "*") return true;
+  for (char c : matched) {
+    if (!WildcardCharacter(c)) return false;
+  }
+  return true;
 }
 
 // The CN of an RFC 2253 subject ("CN=mx.example.com,O=Example"); empty when there is none.

@@ -73,6 +73,7 @@ void SyntheticAgent::Run() {
   // Its results are final (no routes), so no probe unit ever exists; one would be completed
   // empty.
   hello.mutable_hello()->set_runs_endpoint_units(true);
+  hello.mutable_hello()->set_shares_addresses(true);
   bool ok = Write(hello);
   if (ok) {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -143,6 +143,11 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
             "this coordinator needs agents that run endpoint units (resolve, then probe "
             "unique endpoints); upgrade tlsweep-agent");
       }
+      if (!hello.shares_addresses()) {
+        return absl::FailedPreconditionError(
+            "this coordinator probes each shared address once for all its MX names, which this "
+            "agent does not know how to do; upgrade tlsweep-agent");
+      }
       hello_ = hello;
       hello_.clear_held_leases();
       if (absl::Status s = store.RecordAgent(hello_, peer_, true, now); !s.ok()) return s;

@@ -173,6 +173,8 @@ class AgentClient::Impl {
       h->set_region(options_.region);
       h->set_capacity(options_.capacity);
       h->set_runs_endpoint_units(options_.runs_endpoint_units);
+      // The sweep runner of this version probes each address once with its names.
+      h->set_shares_addresses(options_.runs_endpoint_units);
       for (const v1::BackendInfo& backend : options_.backends) *h->add_backends() = backend;
       h->set_version(options_.version);
       for (const auto& [id, lease] : leases_) h->add_held_leases(id);

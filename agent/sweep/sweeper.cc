@@ -182,14 +182,6 @@ class Sweeper::Impl {
     if (entry.names.empty()) entry.names.push_back(endpoint.mx_host);
     endpoint.mx_host = entry.names.front();
     if (endpoint.provider.empty()) endpoint.provider = ProviderKey(endpoint.mx_host);
-    if (absl::Status allowed = CheckAddressAllowed(endpoint.address, options_.allow_private);
-        !allowed.ok()) {
-      for (const std::string& name : entry.names) {
-        EmitWithoutProbe(Under(endpoint, name), tlsweep::v1::ADDRESS_NOT_ALLOWED,
-                         allowed.message());
-      }
-      co_return;
-    }
     if (options_.opt_out != nullptr) {
       std::vector<std::string> allowed_names;
       for (const std::string& name : entry.names) {
@@ -202,13 +194,17 @@ class Sweeper::Impl {
         }
       }
       if (allowed_names.empty()) co_return;
-      if (allowed_names.front() != entry.names.front()) {
-        // The name the address was to be probed under is opted out; the check compares with
-        // an answer under a name that is not, so start over from the first allowed name.
-        entry.reference_fingerprint.clear();
-      }
       entry.names = std::move(allowed_names);
       endpoint.mx_host = entry.names.front();
+    }
+    // After the opt-out list, as on the resolve path: an opted-out target says so first.
+    if (absl::Status allowed = CheckAddressAllowed(endpoint.address, options_.allow_private);
+        !allowed.ok()) {
+      for (const std::string& name : entry.names) {
+        EmitWithoutProbe(Under(endpoint, name), tlsweep::v1::ADDRESS_NOT_ALLOWED,
+                         allowed.message());
+      }
+      co_return;
     }
     co_await ProbeAddress(entry);
   }
@@ -233,6 +229,10 @@ class Sweeper::Impl {
     const ProbeEndpoint& base = entry.endpoint;
     const std::vector<std::string>& names = entry.names;
     const TlsCandidate* check_candidate = CandidateNamed(entry.reference_candidate);
+    // A reference taken with a candidate this agent does not have compares nothing.
+    const bool usable_reference = !entry.reference_fingerprint.empty() &&
+                                  check_candidate != nullptr &&
+                                  check_candidate->name == entry.reference_candidate;
     tlsweep::v1::SniSharing sharing;
     sharing.set_names(static_cast<uint32_t>(names.size()));
     std::vector<ProbeResult> results;
@@ -257,7 +257,7 @@ class Sweeper::Impl {
       co_return;
     }
 
-    std::string reference = entry.reference_fingerprint;
+    std::string reference = usable_reference ? entry.reference_fingerprint : std::string();
     size_t next_name = 0;
     if (reference.empty()) {
       results = co_await ProbeUnder(Under(base, names.front()), true, nullptr);
@@ -301,6 +301,27 @@ class Sweeper::Impl {
     if (check_fingerprint == reference) {
       emit_all(tlsweep::v1::SniSharing::SNI_SHARED);
       co_return;
+    }
+    if (next_name == 0 && !entry.reference_name.empty()) {
+      // The reference was taken earlier, maybe by another agent: the server may have changed
+      // since (a renewed certificate, an upgrade). Ask the reference name again before taking
+      // the whole provider for SNI-dependent and probing each of its names.
+      ProbeResult again =
+          co_await ProbeWithBackOff(Under(base, entry.reference_name), *check_candidate);
+      const std::string again_fingerprint = SniFingerprint(again);
+      again.mutable_sni()->set_fingerprint(again_fingerprint);
+      const bool same = !SniInconclusive(again) && again_fingerprint == check_fingerprint;
+      if (same) {
+        again.mutable_sni()->set_reference(true);  // The answer names found later compare with.
+        reference = again_fingerprint;
+      }
+      results.push_back(std::move(again));
+      if (same) {
+        sharing.set_detail(absl::StrCat("the server's answer changed since the reference; ",
+                                        entry.reference_name, " and ", check_name, " now agree"));
+        emit_all(tlsweep::v1::SniSharing::SNI_SHARED);
+        co_return;
+      }
     }
 
     // SNI-dependent: every name gets every candidate; the enumeration too when the negotiation

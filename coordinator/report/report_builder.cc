@@ -57,11 +57,11 @@ absl::Status ReadLoad(SqliteDb& db, const std::string& scan_id, ScanInfo& scan) 
   ASSIGN_OR_RETURN(
       SqliteStatement totals,
       db.Prepare("SELECT (SELECT COALESCE(SUM(targets), 0) FROM units WHERE scan_id=?1 AND "
-                 "region=?2 AND kind=0 AND state IN (2, 3, 5)), (SELECT COUNT(*) FROM "
-                 "endpoint_names WHERE scan_id=?1 AND region=?2), COUNT(*), "
-                 "COALESCE(SUM(sni=3), 0), COALESCE(SUM(connections), 0), (SELECT COUNT(*) FROM "
-                 "endpoint_results WHERE scan_id=?1 AND region=?2 AND seq >= 0) FROM endpoints "
-                 "WHERE scan_id=?1 AND region=?2"));
+                 "region=?2 AND kind=0 AND state IN (2, 3, 5)), (SELECT COALESCE(SUM(names), 0) "
+                 "FROM phase_counts WHERE scan_id=?1 AND region=?2), COUNT(*), "
+                 "COALESCE(SUM(sni=3), 0), COALESCE(SUM(connections), 0), (SELECT "
+                 "COALESCE(SUM(probes), 0) FROM phase_counts WHERE scan_id=?1 AND region=?2) "
+                 "FROM endpoints WHERE scan_id=?1 AND region=?2"));
   ASSIGN_OR_RETURN(
       SqliteStatement providers,
       db.Prepare("SELECT e.provider, COUNT(*), SUM((SELECT COUNT(*) FROM endpoint_names n WHERE "

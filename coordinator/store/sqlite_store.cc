@@ -1326,11 +1326,11 @@ class SqliteStore : public Store {
         SqliteStatement endpoints,
         db_->Prepare("SELECT (SELECT COUNT(*) FROM endpoints WHERE scan_id=?1 AND region=?2), "
                      "COUNT(*), SUM(state IN (2, 3)), SUM(results), SUM(attempts), "
-                     "(SELECT COUNT(*) FROM endpoint_names WHERE scan_id=?1 AND region=?2), "
-                     "SUM(connections), (SELECT COUNT(*) FROM endpoints WHERE scan_id=?1 AND "
-                     "region=?2 AND sni=?3), (SELECT COUNT(*) FROM endpoint_results WHERE "
-                     "scan_id=?1 AND region=?2 AND seq >= 0) FROM units WHERE scan_id=?1 AND "
-                     "region=?2 AND kind=1"));
+                     "(SELECT COALESCE(SUM(names), 0) FROM phase_counts WHERE scan_id=?1 AND "
+                     "region=?2), SUM(connections), (SELECT COUNT(*) FROM endpoints WHERE "
+                     "scan_id=?1 AND region=?2 AND sni=?3), (SELECT COALESCE(SUM(probes), 0) "
+                     "FROM phase_counts WHERE scan_id=?1 AND region=?2) FROM units WHERE "
+                     "scan_id=?1 AND region=?2 AND kind=1"));
     for (const std::string& region : scan.regions()) {
       progress.Bind(1, scan_id).Bind(2, region);
       TLSWEEP_ASSIGN_OR_RETURN(bool progress_row, progress.Step());

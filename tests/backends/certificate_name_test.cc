@@ -45,6 +45,8 @@ TEST(CertificateNameTest, AgreesWithOpensslOnHostedProviderCertificates) {
       {"mx.hosted.test", "*.hosted.test"},
       {"c1.sni.test"},
       {"*.test"},
+      {"mx*.partial.test", "*x.partial.test"},
+      {"xn--*.idna.test", "*.idna.test"},
   };
   const std::vector<std::string> hosts = {
       "a.mail.protection.hosted.test",

@@ -191,6 +191,7 @@ bool RawAgent::Hello(int capacity) {
   message.mutable_hello()->set_capacity(capacity);
   message.mutable_hello()->add_backends()->set_name("openssl");
   message.mutable_hello()->set_runs_endpoint_units(true);
+  message.mutable_hello()->set_shares_addresses(true);
   tlsweep::v1::CoordinatorMessage welcome;
   return Send(message) && ReadUntil(tlsweep::v1::CoordinatorMessage::kWelcome, &welcome);
 }

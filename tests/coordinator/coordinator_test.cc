@@ -237,6 +237,24 @@ TEST_F(CoordinatorTest, AgentThatCannotRunEndpointUnitsIsRefused) {
       << status.error_message();
 }
 
+// An agent of the previous version runs endpoint units but probes only each entry's first
+// name: its answer would be given to every other name unchecked.
+TEST_F(CoordinatorTest, AgentThatDoesNotShareAddressesIsRefused) {
+  RawAgent old(agent_channel_, "agent-v1", "eu");
+  AgentMessage hello;
+  hello.mutable_hello()->set_agent_id("agent-v1");
+  hello.mutable_hello()->set_region("eu");
+  hello.mutable_hello()->set_capacity(1);
+  hello.mutable_hello()->set_runs_endpoint_units(true);
+  ASSERT_TRUE(old.Send(hello));
+  CoordinatorMessage message;
+  EXPECT_FALSE(old.Read(&message)) << "no welcome";
+  grpc::Status status = old.Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "each shared address once"))
+      << status.error_message();
+}
+
 TEST_F(CoordinatorTest, AgentNeverHoldsMoreThanTwiceItsCapacity) {
   Scan scan = SubmitOk(RefusedTargets(30101, 20), /*shard_size=*/2);
   ASSERT_EQ(scan.shards(), 10u);

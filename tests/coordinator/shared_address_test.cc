@@ -276,6 +276,29 @@ TEST_F(SharedAddressTest, LaterNamesOfAnUncheckedAddressAreComparedWithTheStored
   }
 }
 
+// The follow-up unit of two late names comes back empty: they get AGENT_LOST of their own, not
+// the first name's answer re-checked for them.
+TEST_F(SharedAddressTest, ANameWhoseOwnProbeWasLostBorrowsNothing) {
+  names_ = {{1, "c1.hosted.example"}, {2, "c1.hosted.example"}};
+  const std::string scan_id = MakeScan(4, /*endpoint_shard_size=*/1);
+  Resolve(Lease(1)[0]);
+  std::vector<ShardAssignment> first = Lease(1);
+  ASSERT_EQ(first.size(), 1u);
+  Complete(first[0], SharedAnswer(first[0]));                    // c1 alone: SNI_UNCHECKED.
+  for (const ShardAssignment& shard : Lease(5)) Resolve(shard);  // c3, c4
+  std::vector<ShardAssignment> follow_up = Lease(5);
+  ASSERT_EQ(follow_up.size(), 1u);
+  Complete(follow_up[0], ResultBatch());  // The agent skipped the entry.
+  std::map<uint64_t, std::vector<ProbeResult>> by_line = ResultsByLine(scan_id);
+  ASSERT_EQ(by_line.size(), 4u);
+  for (uint64_t line : {3u, 4u}) {
+    ASSERT_EQ(by_line[line].size(), 1u) << "line " << line;
+    EXPECT_EQ(by_line[line][0].failure(), v1::AGENT_LOST);
+  }
+  EXPECT_EQ(by_line[1].size(), 2u);
+  EXPECT_EQ(by_line[1][0].failure(), v1::PROBE_OK);
+}
+
 TEST_F(SharedAddressTest, AnSniDependentAddressIsNeverMerged) {
   const std::string scan_id = MakeScan(3, /*endpoint_shard_size=*/10);
   for (const ShardAssignment& shard : Lease(5)) Resolve(shard);
