@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", metrics_listen,
                  "HOST:PORT for /healthz, /readyz and Prometheus /metrics; empty: off");
   app.add_option("--batch-size", options.batch_size, "Results per batch")
-      ->check(CLI::Range(1, 100000))
+      ->check(CLI::Range(1, 10000))
       ->capture_default_str();
   app.add_option("--plugin-dir", plugin_dir, "Directory of TLS backend plugins");
   app.add_option("--threads", threads, "Event loops per shard")

@@ -11,6 +11,8 @@
 namespace tlsweep::coordinator {
 namespace {
 
+constexpr int kMaxBatchResults = 10'000;
+
 using ::tlsweep::v1::AgentMessage;
 using ::tlsweep::v1::CoordinatorMessage;
 
@@ -195,6 +197,14 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
         return absl::OkStatus();
       }
       case AgentMessage::kResults: {
+        // One batch is one store transaction under the store's mutex: a huge one would stall
+        // every other agent's leases and heartbeats. Agents flush long before this.
+        if (message.results().results_size() > kMaxBatchResults) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("a batch of ", message.results().results_size(),
+                           " results is above the coordinator's ", kMaxBatchResults,
+                           "; lower tlsweep-agent --batch-size"));
+        }
         absl::StatusOr<BatchOutcome> outcome = store.IngestBatch(agent_id_, message.results());
         if (!outcome.ok()) return outcome.status();
         CoordinatorMessage out;

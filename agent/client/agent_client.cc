@@ -22,6 +22,9 @@
 namespace tlsweep::agent {
 namespace {
 
+constexpr int kMaxAssignmentBytes = 64 << 20;
+constexpr size_t kMaxBatchBytes = 4 << 20;
+
 using ::tlsweep::v1::AgentMessage;
 using ::tlsweep::v1::CoordinatorMessage;
 using Clock = std::chrono::steady_clock;
@@ -147,6 +150,9 @@ class AgentClient::Impl {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, options_.backoff_max_ms);
+    // The coordinator accepts shards of up to 100,000 targets (about 32 MB of assignment with
+    // the longest names); gRPC's default 4 MB receive limit broke the stream on such a shard.
+    args.SetMaxReceiveMessageSize(kMaxAssignmentBytes);
     std::shared_ptr<grpc::Channel> channel =
         grpc::CreateCustomChannel(options_.coordinator, credentials_, args);
     // Connect first, polling while the TLS handshake runs: a call that fails fast on a
@@ -413,12 +419,16 @@ class AgentClient::Impl {
   void RunLease(const std::shared_ptr<Lease>& lease) {
     const uint64_t id = lease->assignment.lease_id();
     std::vector<v1::ProbeResult> pending;
+    size_t pending_bytes = 0;
     Clock::time_point last_flush = Clock::now();
     auto emit = [&](v1::ProbeResult result) {
+      pending_bytes += result.ByteSizeLong();
       pending.push_back(std::move(result));
-      if (pending.size() >= options_.batch_size ||
+      // Batches stay small in bytes too (results with certificate chains are ~3 KB each).
+      if (pending.size() >= options_.batch_size || pending_bytes >= kMaxBatchBytes ||
           Clock::now() - last_flush >= std::chrono::milliseconds(options_.flush_ms)) {
         Flush(*lease, pending);
+        pending_bytes = 0;
         last_flush = Clock::now();
       }
     };

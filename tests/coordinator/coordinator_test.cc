@@ -255,6 +255,46 @@ TEST_F(CoordinatorTest, AgentThatDoesNotShareAddressesIsRefused) {
       << status.error_message();
 }
 
+// The largest shard the coordinator accepts (100,000 targets) with the longest names (253
+// characters) reaches a real agent: gRPC's default 4 MB receive limit used to break the stream,
+// and every target ended agent_lost with nothing probed.
+TEST_F(CoordinatorTest, TheLargestShardReachesTheAgent) {
+  constexpr int kTargets = 100'000;
+  std::string list;
+  const std::string tail = absl::StrCat(".", std::string(63, 'b'), ".", std::string(63, 'c'), ".",
+                                        std::string(55, 'd'), ".example");
+  for (int i = 0; i < kTargets; ++i) {
+    std::string head = absl::StrCat("t", i);
+    head.resize(61, 'a');
+    absl::StrAppend(&list, head, tail, "\n");
+  }
+  ASSERT_EQ(list.find('\n'), 253u) << "the longest name";
+  ScanHeader header;
+  header.add_regions("eu");
+  header.set_shard_size(kTargets);
+  Scan scan;
+  ASSERT_TRUE(Submit(*channel_, header, list, &scan, kToken, 1 << 20).ok());
+  ASSERT_EQ(scan.targets(), static_cast<uint64_t>(kTargets));
+
+  std::atomic<int> received{-1};
+  agent::ShardRunner runner = [&](const v1::ShardAssignment& assignment,
+                                  const std::function<void(v1::ProbeResult)>&,
+                                  const std::atomic<bool>&) {
+    received = assignment.targets_size();
+    return absl::OkStatus();
+  };
+  auto client = agent::AgentClient::Create(TestAgentOptions(server_->port(), "agent-big"), runner);
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::thread run([&] { (*client)->Run(); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (received < 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  (*client)->Stop();
+  run.join();
+  EXPECT_EQ(received.load(), kTargets);
+}
+
 TEST_F(CoordinatorTest, AgentNeverHoldsMoreThanTwiceItsCapacity) {
   Scan scan = SubmitOk(RefusedTargets(30101, 20), /*shard_size=*/2);
   ASSERT_EQ(scan.shards(), 10u);
