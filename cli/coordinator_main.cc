@@ -147,6 +147,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--upload-idle-ms", core.upload_idle_ms,
+                 "A list upload that sends nothing this long is dropped (frees its place)")
+      ->check(CLI::Range(1000, 3600000))
+      ->capture_default_str();
   app.add_option("--max-list-lines", core.max_list_lines,
                  "Lines in one submitted list; a longer list is refused")
       ->check(CLI::Range(1, 2000000000))

@@ -36,7 +36,8 @@ struct CoordinatorOptions {
   // with RESOURCE_EXHAUSTED beyond it; scheduled runs are not counted), and lines in one list.
   int64_t max_active_scans = 20;
   uint64_t max_list_lines = 50'000'000;
-  int workers = 2;  // Threads running store work for agent streams.
+  int64_t upload_idle_ms = 30'000;  // An upload silent this long is dropped.
+  int workers = 2;                  // Threads running store work for agent streams.
   // Scheduled scans: the scheduler wakes at the earliest next run, and at least this often.
   int64_t schedule_check_ms = 5'000;
   bool run_scheduler = true;

@@ -39,6 +39,7 @@ absl::Status ReadTargetList(std::istream& in, uint16_t default_port, uint64_t ma
     row.weight = target->weight;
     absl::StatusOr<bool> added = writer.AddTarget(row);
     if (!added.ok()) return added.status();
+    if (*added) ++stats.targets;
   }
   stats.lines = lines.lines_read();
   stats.bad_line_count = bad_lines.count();

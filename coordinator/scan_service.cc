@@ -88,9 +88,9 @@ grpc::Status ScanServiceImpl::CreateScan(grpc::ServerContext* context,
   if (!writer.ok()) return ToGrpc(writer.status());
 
   SubmissionStats stats;
-  absl::Status failure =
-      ReadSubmission(reader, context, static_cast<uint16_t>(spec->default_port),
-                     options.max_list_lines, header.reject_bad_lines(), **writer, stats);
+  absl::Status failure = ReadSubmission(reader, context, static_cast<uint16_t>(spec->default_port),
+                                        options.max_list_lines, header.reject_bad_lines(),
+                                        options.upload_idle_ms, **writer, stats);
   if (!failure.ok()) {
     (*writer)->Abandon(failure.message(), NowUnixMs());
     return ToGrpc(failure);

@@ -44,7 +44,9 @@ absl::Status MakeOwnerOnly(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(const std::string& path) {
-  if (absl::Status s = MakeOwnerOnly(path); !s.ok()) return s;
+  if (path != ":memory:") {
+    if (absl::Status s = MakeOwnerOnly(path); !s.ok()) return s;
+  }
   sqlite3* db = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);

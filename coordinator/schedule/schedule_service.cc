@@ -58,9 +58,9 @@ grpc::Status ScheduleServiceImpl::AddSchedule(grpc::ServerContext* context,
   if (!writer.ok()) return ToGrpc(writer.status());
 
   SubmissionStats stats;
-  absl::Status failure =
-      ReadSubmission(reader, context, static_cast<uint16_t>(spec.scan.default_port),
-                     options.max_list_lines, header.reject_bad_lines(), **writer, stats);
+  absl::Status failure = ReadSubmission(
+      reader, context, static_cast<uint16_t>(spec.scan.default_port), options.max_list_lines,
+      header.reject_bad_lines(), options.upload_idle_ms, **writer, stats);
   if (failure.ok() && stats.lines > 0 && stats.bad_line_count == stats.lines) {
     failure = absl::InvalidArgumentError("no valid target in the list");
   }

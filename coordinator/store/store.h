@@ -40,6 +40,7 @@ struct TargetRow {
 
 struct SubmissionStats {
   uint64_t lines = 0;
+  uint64_t targets = 0;  // Distinct valid targets written.
   uint64_t bad_line_count = 0;
   std::vector<tlsweep::v1::LineError> bad_lines;  // The first ones.
 };

@@ -31,12 +31,13 @@ class CoordinatorTest : public ::testing::Test {
   }
 
   void Start(int64_t lease_ms = 10'000, int64_t max_active_scans = 20,
-             uint64_t max_list_lines = 1'000'000) {
+             uint64_t max_list_lines = 1'000'000, int64_t upload_idle_ms = 30'000) {
     server_.reset();
     coordinator::ServerOptions options = TlsServerOptions(directory_ + "/store.db");
     options.coordinator.lease_ms = lease_ms;
     options.coordinator.max_active_scans = max_active_scans;
     options.coordinator.max_list_lines = max_list_lines;
+    options.coordinator.upload_idle_ms = upload_idle_ms;
     options.coordinator.heartbeat_ms = 200;
     absl::StatusOr<std::unique_ptr<coordinator::CoordinatorServer>> server =
         coordinator::CoordinatorServer::Start(options);
@@ -139,6 +140,39 @@ TEST_F(CoordinatorTest, BinaryAndLatin1LinesAreBadLinesAndTheScanGoesOn) {
   Scan again;
   ASSERT_TRUE(GetScan(*channel_, scan.scan_id(), &again).ok()) << "the stored scan reads back";
   EXPECT_EQ(again.bad_lines_size(), 5);
+}
+
+// A client that sends a header and goes silent must not hold a place of --max-active-scans.
+TEST_F(CoordinatorTest, ASilentUploadIsDroppedAndFreesItsPlace) {
+  Start(10'000, /*max_active_scans=*/1, 1'000'000, /*upload_idle_ms=*/500);
+  auto stub = v1::ScanService::NewStub(channel_);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  Scan silent;
+  auto writer = stub->CreateScan(&context, &silent);
+  v1::CreateScanRequest header;
+  header.mutable_header()->add_regions("eu");
+  ASSERT_TRUE(writer->Write(header));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  Scan next;
+  ScanHeader next_header;
+  next_header.add_regions("eu");
+  grpc::Status status = Submit(*channel_, next_header, "a.example\n", &next);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  writer->WritesDone();
+  grpc::Status dropped = writer->Finish();
+  EXPECT_FALSE(dropped.ok());
+}
+
+TEST_F(CoordinatorTest, AListWithoutAnyValidTargetIsRefused) {
+  ScanHeader header;
+  header.add_regions("eu");
+  Scan scan;
+  grpc::Status empty = Submit(*channel_, header, "# only a comment\n\n", &scan);
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(empty.error_message(), "no valid target")) << empty.error_message();
+  grpc::Status bad = Submit(*channel_, header, "bad..name\n", &scan);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(CoordinatorTest, InputLimitsAreRefusedWithAClearStatus) {

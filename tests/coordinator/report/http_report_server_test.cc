@@ -86,7 +86,9 @@ TEST_F(ReportServerTest, SlowClientsDoNotStarveTheHealthCheck) {
   for (int fd : sockets) close(fd);
   ASSERT_TRUE(res) << "no answer while 20 clients trickle";
   EXPECT_EQ(res->status, 200);
-  EXPECT_LT(waited, std::chrono::seconds(1));
+  // Before: 8 threads and a 5 s read timeout made it wait 5 s and more. Now it is served at
+  // once (under 0.1 s here when idle); 4 s leaves room for a loaded CI machine.
+  EXPECT_LT(waited, std::chrono::seconds(4));
 }
 
 TEST_F(ReportServerTest, HealthNeedsNoToken) {
