@@ -77,6 +77,9 @@ class Parser {
 
   absl::Status Parse(Scope& global) { return ParseBody(global, /*until_brace=*/false); }
 
+  static constexpr int kMaxDepth = 64;
+  int depth_ = 0;
+
   std::vector<std::pair<int, std::string>>& warnings() { return warnings_; }
 
  private:
@@ -242,13 +245,21 @@ class Parser {
       const int after_name_line = line_;
       SkipAll();
       if (Peek() == '{') {
+        // Real configs nest three or four scopes deep; a hostile file nested thousands deep
+        // overflowed the stack (found by the mta_config fuzzer).
+        if (depth_ >= kMaxDepth) {
+          return Error(line, absl::StrCat("scopes nested deeper than ", kMaxDepth));
+        }
         Advance();
         auto child = std::make_unique<Scope>();
         child->kind = lower;
         child->name = name;
         child->line = line;
         child->parent = &scope;
-        RETURN_IF_ERROR(ParseBody(*child, /*until_brace=*/true));
+        ++depth_;
+        absl::Status body = ParseBody(*child, /*until_brace=*/true);
+        --depth_;
+        RETURN_IF_ERROR(body);
         scope.children.push_back(std::move(child));
         continue;
       }

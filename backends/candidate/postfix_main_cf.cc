@@ -173,10 +173,29 @@ class MainCf {
     return "";
   }
 
+  // Each name is expanded once (a value that refers to another twice, level after level, grew
+  // exponentially: found by the mta_config fuzzer), and no value grows past kMaxExpansion.
+  static constexpr size_t kMaxExpansion = 64 << 10;
+
   std::string Expand(const std::string& name, std::set<std::string>& active) {
+    if (auto done = expanded_.find(name); done != expanded_.end()) return done->second;
+    const int cycles_before = cycles_;
+    std::string out = ExpandOnce(name, active);
+    if (out.size() > kMaxExpansion) {
+      Warn(LineOf(name),
+           absl::StrCat(name, " expands to more than ", kMaxExpansion, " bytes; cut there"));
+      out.resize(kMaxExpansion);
+    }
+    // A value that met a cycle depends on where the expansion started: not cached.
+    if (cycles_ == cycles_before) expanded_[name] = out;
+    return out;
+  }
+
+  std::string ExpandOnce(const std::string& name, std::set<std::string>& active) {
     bool known = false;
     const std::string raw = Raw(name, &known);  // Unknown names expand as empty.
     if (!active.insert(name).second) {
+      ++cycles_;
       Warn(LineOf(name), absl::StrCat("$", name, " refers to itself; expanded as empty"));
       return "";
     }
@@ -235,6 +254,7 @@ class MainCf {
         value = value.empty() ? alternative : "";
       }
       out.append(value);
+      if (out.size() > kMaxExpansion) break;
     }
     active.erase(name);
     return out;
@@ -243,6 +263,8 @@ class MainCf {
   std::string file_name_;
   std::vector<std::pair<int, std::string>> warnings_;
   std::map<std::string, Parameter> parameters_;
+  std::map<std::string, std::string> expanded_;
+  int cycles_ = 0;
 };
 
 std::vector<std::string> SplitList(absl::string_view value) {

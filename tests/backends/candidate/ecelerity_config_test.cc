@@ -178,5 +178,16 @@ TEST(CandidateFileTest, DetectsTheFormat) {
   EXPECT_FALSE(LoadCandidateFile("/nonexistent/main.cf", CandidateFileFormat::kAuto).ok());
 }
 
+// Found by the mta_config fuzzer: 2000 nested scopes overflowed the parser's stack.
+TEST(EcelerityConfigTest, DeepNestingIsAnErrorNotACrash) {
+  std::string config;
+  for (int i = 0; i < 2000; ++i) config += "x{";
+  for (int i = 0; i < 2000; ++i) config += "}";
+  absl::StatusOr<CandidateSet> parsed = ParseEcelerityConfig(config, "ecelerity.conf");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("nested deeper than 64"), std::string::npos)
+      << parsed.status();
+}
+
 }  // namespace
 }  // namespace tlsweep::backends
