@@ -1,0 +1,6 @@
+	¹mx1.example.net2
+192.0.2.108Z"Ümx1.example.net ESMTP Postfixb
+PIPELININGbSTARTTLSzÜúÜ‚,
+proposedopensslDEFAULT:!AES256-SHA0P˜¢example.netºstarttlsÊ
+ab12 <mx1.example.net2
+192.0.2.108˜¢example.netº	enumerateJmx2.example.net22001:db8::258@Jconnection refused˜ºstarttlsÊ
