@@ -179,15 +179,16 @@ class MainCf {
 
   std::string Expand(const std::string& name, std::set<std::string>& active) {
     if (auto done = expanded_.find(name); done != expanded_.end()) return done->second;
-    const int cycles_before = cycles_;
     std::string out = ExpandOnce(name, active);
     if (out.size() > kMaxExpansion) {
       Warn(LineOf(name),
            absl::StrCat(name, " expands to more than ", kMaxExpansion, " bytes; cut there"));
       out.resize(kMaxExpansion);
     }
-    // A value that met a cycle depends on where the expansion started: not cached.
-    if (cycles_ == cycles_before) expanded_[name] = out;
+    // Cached even after a cycle was broken (its value then depends on where the expansion
+    // started, a case Postfix itself refuses): without that, a chain looping back to its start
+    // was expanded 2^n times again.
+    expanded_[name] = out;
     return out;
   }
 
@@ -195,8 +196,9 @@ class MainCf {
     bool known = false;
     const std::string raw = Raw(name, &known);  // Unknown names expand as empty.
     if (!active.insert(name).second) {
-      ++cycles_;
-      Warn(LineOf(name), absl::StrCat("$", name, " refers to itself; expanded as empty"));
+      if (warned_cycles_.insert(name).second) {
+        Warn(LineOf(name), absl::StrCat("$", name, " refers to itself; expanded as empty"));
+      }
       return "";
     }
     std::string out;
@@ -264,7 +266,7 @@ class MainCf {
   std::vector<std::pair<int, std::string>> warnings_;
   std::map<std::string, Parameter> parameters_;
   std::map<std::string, std::string> expanded_;
-  int cycles_ = 0;
+  std::set<std::string> warned_cycles_;
 };
 
 std::vector<std::string> SplitList(absl::string_view value) {
