@@ -164,7 +164,8 @@ void Ingest(const ResultBatch& input) {
   Note("Results", results.status());
   if (g_verbose && results.ok()) {
     std::fprintf(stderr, "results stored: %zu; lines:", results->size());
-    for (const tlsweep::v1::ProbeResult& r : *results) std::fprintf(stderr, " %llu", static_cast<unsigned long long>(r.line_number()));
+    for (const tlsweep::v1::ProbeResult& r : *results)
+      std::fprintf(stderr, " %llu", static_cast<unsigned long long>(r.line_number()));
     std::fprintf(stderr, "\n");
   }
   absl::StatusOr<tlsweep::v1::Scan> scan = store.GetScan(scan_id, true);

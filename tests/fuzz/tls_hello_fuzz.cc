@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   (void)tlsweep::backends::MayBeTlsRecord(records);
 
-  absl::StatusOr<tlsweep::backends::ClientHello> client = tlsweep::backends::ParseClientHello(records);
+  absl::StatusOr<tlsweep::backends::ClientHello> client =
+      tlsweep::backends::ParseClientHello(records);
   if (client.ok()) {
     for (uint16_t suite : client->cipher_suites) {
       FUZZ_CHECK(!tlsweep::backends::IsGrease(suite) && suite != 0x00FF && suite != 0x5600);
@@ -41,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckStatus(client.status());
   }
 
-  absl::StatusOr<tlsweep::backends::ServerHello> server = tlsweep::backends::ParseServerHello(records);
+  absl::StatusOr<tlsweep::backends::ServerHello> server =
+      tlsweep::backends::ParseServerHello(records);
   if (!server.ok()) CheckStatus(server.status());
 
   // The enumeration reads until the answer is decisive; more bytes never undo a decision.
@@ -63,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(last.kind == ServerAnswer::Kind::kServerHello);
   }
   if (server.ok() && (records.empty() || static_cast<uint8_t>(records[0]) == 22)) {
-    FUZZ_CHECK(last.kind == ServerAnswer::Kind::kServerHello || last.kind == ServerAnswer::Kind::kNotTls);
+    FUZZ_CHECK(last.kind == ServerAnswer::Kind::kServerHello ||
+               last.kind == ServerAnswer::Kind::kNotTls);
   }
   return 0;
 }
