@@ -7,7 +7,9 @@
 - every Secret a pod mounts is documented (with the keys the args use) in the manifests;
 - every overlay patch path exists in the base object it patches;
 - every --flag passed in manifests, systemd units and the Dockerfile exists in the `--help`
-  of the binary it is passed to (so the files cannot drift from the programs).
+  of the binary it is passed to (so the files cannot drift from the programs);
+- each shipped agent --capacity has a comment beside it naming the (real) flags that bound
+  the load on the servers.
 
 Usage: manifests_test.py REPO_ROOT COORDINATOR_BINARY AGENT_BINARY
 Prints "N passed, N failed" at the end; exits 1 on any failure.
@@ -76,7 +78,7 @@ for path in sorted((ROOT / "deploy/k8s").rglob("*.yaml")):
             continue
         check("apiVersion" in doc and "kind" in doc and "name" in doc.get("metadata", {}),
               f"{path}: object without apiVersion/kind/name")
-        if path.parent.name == "base":
+        if "base" in path.relative_to(ROOT / "deploy/k8s").parts:
             base[(doc["kind"], doc["metadata"]["name"])] = doc
 
 for (kind, name), doc in base.items():
@@ -117,7 +119,8 @@ for (kind, name), doc in base.items():
 
 for overlay in sorted((ROOT / "deploy/k8s/overlays").iterdir()):
     kustomization = load_all(overlay / "kustomization.yaml")[0]
-    check("../../base" in kustomization.get("resources", []), f"{overlay.name} builds on the base")
+    check(any(r.startswith("../../base/") for r in kustomization.get("resources", [])),
+          f"{overlay.name} builds on a base (deploy/k8s/base/*)")
     for patch in kustomization.get("patches", []):
         target = base.get((patch["target"]["kind"], patch["target"]["name"]))
         check(target is not None, f"{overlay.name}: patch target {patch['target']} not in base")
@@ -144,6 +147,17 @@ for unit in sorted((ROOT / "deploy/systemd").glob("*.service")):
           f"{unit.name}: empty CapabilityBoundingSet")
     check("ProtectSystem=strict" in text, f"{unit.name}: ProtectSystem=strict")
     check("DynamicUser=yes" in text or "User=" in text, f"{unit.name}: runs unprivileged")
+
+# Beside every shipped --capacity, a comment says which flags bound the load (they must be real).
+for path in [ROOT / "deploy/k8s/base/agent/agent-deployment.yaml", ROOT / "deploy/systemd/tlsweep-agent@.service"]:
+    lines = path.read_text().splitlines()
+    for number, line in enumerate(lines):
+        if re.search(r"--capacity[ =]\d", line) and not line.lstrip().startswith("#"):
+            comment = " ".join(l for l in lines[max(0, number - 6):number] if l.lstrip().startswith("#"))
+            named = set(re.findall(r"(--[a-z][a-z0-9-]*)", comment))
+            check({"--rate", "--per-ip"} <= named, f"{path.name}:{number + 1}: --capacity without a "
+                  f"comment naming the flags that bound the load (--rate, --per-ip...)")
+            check_flags("tlsweep-agent", sorted(named), f"{path.name}:{number + 1} comment")
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
