@@ -2,10 +2,13 @@
 
 #include <atomic>
 #include <deque>
+#include <iostream>
 #include <mutex>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "coordinator/peer_roles.h"
 #include "coordinator/reply_queue.h"
 
 namespace tlsweep::coordinator {
@@ -34,8 +37,9 @@ class RefusingReactor final : public grpc::ServerBidiReactor<AgentMessage, Coord
 class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, CoordinatorMessage>,
                                  public AgentConnection {
  public:
-  AgentStreamReactor(Coordinator& coordinator, std::string peer)
-      : coordinator_(coordinator), peer_(std::move(peer)) {
+  // `roles`: what the client certificate allows; nullopt under --dev (no certificates).
+  AgentStreamReactor(Coordinator& coordinator, std::string peer, std::optional<PeerRoles> roles)
+      : coordinator_(coordinator), peer_(std::move(peer)), roles_(std::move(roles)) {
     std::lock_guard<std::mutex> lock(mutex_);
     StartRead(&incoming_);
   }
@@ -139,6 +143,11 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
       if (hello.agent_id().empty() || hello.region().empty()) {
         return absl::InvalidArgumentError("hello needs an agent id and a region");
       }
+      if (roles_.has_value()) {
+        if (absl::Status s = AuthorizeAgent(*roles_, hello.region(), hello.agent_id()); !s.ok()) {
+          return s;
+        }
+      }
       if (!hello.runs_endpoint_units()) {
         // Probe units would wait for ever in a region served only by such agents.
         return absl::FailedPreconditionError(
@@ -206,6 +215,18 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
                            "; lower tlsweep-agent --batch-size"));
         }
         absl::StatusOr<BatchOutcome> outcome = store.IngestBatch(agent_id_, message.results());
+        if (absl::IsPermissionDenied(outcome.status())) {
+          // Results that are not the lease's: the unit goes to another agent, and this one is
+          // told to drop the lease (a stale ack), not to resend the batch for ever.
+          std::cerr << "tlsweep-coordinator: agent " << agent_id_ << ": "
+                    << outcome.status().message() << "; lease taken back\n";
+          if (absl::Status s = store.ReleaseLease(agent_id_, message.results().lease_id(), now);
+              !s.ok()) {
+            return s;
+          }
+          coordinator_.NotifyChanged();
+          outcome = BatchOutcome::kStale;
+        }
         if (!outcome.ok()) return outcome.status();
         CoordinatorMessage out;
         v1::BatchAck* ack = out.mutable_ack();
@@ -256,6 +277,7 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
 
   Coordinator& coordinator_;
   const std::string peer_;
+  const std::optional<PeerRoles> roles_;
   std::atomic<int> refs_{1};  // The stream itself (dropped in OnDone) and posted work.
   // Touched only by the worker handling this stream's current message (one at a time).
   std::string agent_id_;
@@ -287,14 +309,19 @@ std::string PeerIdentity(grpc::CallbackServerContext* context) {
 
 grpc::ServerBidiReactor<AgentMessage, CoordinatorMessage>* AgentServiceImpl::Connect(
     grpc::CallbackServerContext* context) {
+  std::optional<PeerRoles> roles;
   if (require_client_certificate_) {
     std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
     if (auth == nullptr || !auth->IsPeerAuthenticated()) {
       return new RefusingReactor(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                                               "agents need a client certificate from the CA"));
     }
+    roles = PeerRolesOf(*auth);
+    if (roles->agents.empty()) {
+      return new RefusingReactor(ToGrpc(AuthorizeAgent(*roles, "", "")));
+    }
   }
-  return new AgentStreamReactor(coordinator_, PeerIdentity(context));
+  return new AgentStreamReactor(coordinator_, PeerIdentity(context), std::move(roles));
 }
 
 }  // namespace tlsweep::coordinator

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "coordinator/list_upload.h"
+#include "coordinator/peer_roles.h"
 #include "coordinator/scan_spec.h"
 
 namespace tlsweep::coordinator {
@@ -31,9 +32,15 @@ grpc::Status ScanServiceImpl::Authorize(grpc::ServerContext* context) const {
 
 grpc::Status AuthorizeScanApi(const ScanApiAuth& auth, grpc::ServerContext* context) {
   if (auth.open) return grpc::Status::OK;
+  // Only a certificate issued for the API counts: an agent certificate is not an operator.
+  bool agent_certificate = false;
   if (auth.accept_client_certificate) {
     std::shared_ptr<const grpc::AuthContext> peer = context->auth_context();
-    if (peer != nullptr && peer->IsPeerAuthenticated()) return grpc::Status::OK;
+    if (peer != nullptr && peer->IsPeerAuthenticated()) {
+      const PeerRoles roles = PeerRolesOf(*peer);
+      if (!roles.api_clients.empty()) return grpc::Status::OK;
+      agent_certificate = !roles.agents.empty();
+    }
   }
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
@@ -50,8 +57,16 @@ grpc::Status AuthorizeScanApi(const ScanApiAuth& auth, grpc::ServerContext* cont
       }
     }
   }
+  if (agent_certificate) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("an agent certificate does not open the scan API: send a "
+                                     "bearer token, or a certificate named ",
+                                     kApiUriPrefix, "NAME (deploy/dev-ca --api-client NAME)"));
+  }
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                      "the scan API needs a bearer token or a client certificate");
+                      absl::StrCat("the scan API needs a bearer token or a client certificate "
+                                   "named ",
+                                   kApiUriPrefix, "NAME"));
 }
 
 absl::StatusOr<std::unique_ptr<SubmissionWriter>> ScanServiceImpl::BeginWithinLimit(

@@ -16,7 +16,8 @@
 namespace tlsweep::coordinator {
 
 // Who may use the scan API: a bearer token (authorization: Bearer <token>) or a client
-// certificate verified against the client CA. Empty and not required: anyone (--dev).
+// certificate verified against the client CA and named for the API (peer_roles.h; an agent
+// certificate is refused). Open: anyone (--dev).
 struct ScanApiAuth {
   std::vector<std::string> tokens;
   bool accept_client_certificate = true;

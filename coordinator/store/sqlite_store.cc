@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "coordinator/store/batch_membership.h"
 #include "coordinator/store/endpoint_phase.h"
 #include "coordinator/store/sqlite_db.h"
 #include "coordinator/store/store.h"
@@ -590,6 +591,7 @@ class SqliteStore : public Store {
     TLSWEEP_RETURN_IF_ERROR(record.Run());
     if (db_->Changes() == 0) return BatchOutcome::kDuplicate;
     if (unit->state != kLeased) return BatchOutcome::kStale;  // Done: a late batch.
+    TLSWEEP_RETURN_IF_ERROR(CheckBatchMembership(*unit, batch));
     const int64_t seq = static_cast<int64_t>(batch.seq());
     // A target shard counts its final results (routes are joined later); a probe unit counts
     // its endpoint results.
@@ -993,6 +995,18 @@ class SqliteStore : public Store {
 
   static endpoint_phase::UnitKey PhaseKey(const Unit& unit) {
     return {unit.scan_id, unit.region, unit.shard};
+  }
+
+  absl::Status CheckBatchMembership(const Unit& unit, const v1::ResultBatch& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    if (unit.kind == kProbeUnit) return CheckProbeBatch(*db_, PhaseKey(unit), batch);
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement size,
+                             db_->Prepare("SELECT shard_size FROM scans WHERE scan_id=?"));
+    size.Bind(1, unit.scan_id);
+    TLSWEEP_ASSIGN_OR_RETURN(bool row, size.Step());
+    if (!row) return absl::NotFoundError(absl::StrCat("scan ", unit.scan_id, " is gone"));
+    const int64_t first = unit.shard * size.Int(0);
+    return CheckResolveBatch(*db_, unit.scan_id, first, first + size.Int(0), batch);
   }
 
   // The scan's leases still out, for their agents to be told to stop.

@@ -118,6 +118,8 @@ class Store {
       int64_t lease_ms, bool probe_units) = 0;
   // Leases `agent_id` holds now (leased units).
   virtual absl::StatusOr<int64_t> HeldLeases(absl::string_view agent_id) = 0;
+  // PERMISSION_DENIED when a result is not the lease's own (another shard's line, another
+  // unit's endpoint): nothing of the batch is stored.
   virtual absl::StatusOr<BatchOutcome> IngestBatch(absl::string_view agent_id,
                                                    const tlsweep::v1::ResultBatch& batch) = 0;
   // False (with `detail`) when the lease is not the agent's any more or batches are missing.

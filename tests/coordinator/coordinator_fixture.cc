@@ -12,15 +12,18 @@ namespace {
 
 // cert_factory issues serverAuth leaves; gRPC's OpenSSL checks a client certificate's purpose,
 // so agent certificates are minted with clientAuth from the same CA (its key is in the
-// factory's directory).
+// factory's directory). `uris` are the URI names that give it its roles (peer_roles.h).
 absl::StatusOr<IssuedCertificate> IssueClientCertificate(const std::string& directory,
                                                          const std::string& ca_file,
                                                          const std::string& ca_key_file,
-                                                         const std::string& name) {
+                                                         const std::string& name,
+                                                         const std::vector<std::string>& uris) {
   IssuedCertificate issued{directory + "/" + name + ".pem", directory + "/" + name + "-key.pem"};
   const std::string ext = directory + "/" + name + ".ext";
   std::ofstream(ext) << "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n"
-                     << "subjectAltName=DNS:" << name << "\n";
+                     << "subjectAltName=DNS:" << name;
+  for (const std::string& uri : uris) std::ofstream(ext, std::ios::app) << ",URI:" << uri;
+  std::ofstream(ext, std::ios::app) << "\n";
   const std::string command = absl::StrCat(
       "cd ", ShellQuote(directory),
       " && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes", " -keyout ",
@@ -43,14 +46,28 @@ CoordinatorPki* MakePki() {
   pki->ca_file = factory->ca_file();
   absl::StatusOr<IssuedCertificate> server =
       factory->Issue("coordinator", {kServerName}, KeyKind::kEcdsaP256);
-  absl::StatusOr<IssuedCertificate> agent = IssueClientCertificate(
-      pki->directory + "/ca", factory->ca_file(), pki->directory + "/ca/ca-key.pem", "agent-1");
-  absl::StatusOr<IssuedCertificate> stranger =
-      IssueClientCertificate(pki->directory + "/other-ca", other->ca_file(),
-                             pki->directory + "/other-ca/ca-key.pem", "stranger");
-  if (!server.ok() || !agent.ok() || !stranger.ok()) return nullptr;
+  auto client = [&](const std::string& name, const std::vector<std::string>& uris) {
+    return IssueClientCertificate(pki->directory + "/ca", factory->ca_file(),
+                                  pki->directory + "/ca/ca-key.pem", name, uris);
+  };
+  absl::StatusOr<IssuedCertificate> agent =
+      client("agent-1", {"spiffe://tlsweep/agent/eu/*", "spiffe://tlsweep/agent/us/*"});
+  absl::StatusOr<IssuedCertificate> agent_eu =
+      client("agent-eu", {"spiffe://tlsweep/agent/eu/agent-eu"});
+  absl::StatusOr<IssuedCertificate> api = client("ops", {"spiffe://tlsweep/api/ops"});
+  absl::StatusOr<IssuedCertificate> unnamed = client("unnamed", {});
+  absl::StatusOr<IssuedCertificate> stranger = IssueClientCertificate(
+      pki->directory + "/other-ca", other->ca_file(), pki->directory + "/other-ca/ca-key.pem",
+      "stranger", {"spiffe://tlsweep/agent/eu/*"});
+  for (const auto* issued : {&agent, &agent_eu, &api, &unnamed, &stranger}) {
+    if (!issued->ok()) return nullptr;
+  }
+  if (!server.ok()) return nullptr;
   pki->server = *server;
   pki->agent = *agent;
+  pki->agent_eu = *agent_eu;
+  pki->api = *api;
+  pki->unnamed = *unnamed;
   pki->stranger = *stranger;
   pki->token_file = pki->directory + "/tokens";
   std::ofstream(pki->token_file) << "# scan API tokens\n" << kToken << "\n";

@@ -24,7 +24,10 @@ struct CoordinatorPki {
   std::string directory;
   std::string ca_file;
   IssuedCertificate server;
-  IssuedCertificate agent;     // clientAuth, signed by the CA.
+  IssuedCertificate agent;     // clientAuth, signed by the CA: any agent of regions eu and us.
+  IssuedCertificate agent_eu;  // Only agent "agent-eu" of region eu.
+  IssuedCertificate api;       // A scan API client ("ops"), not an agent.
+  IssuedCertificate unnamed;   // clientAuth from the CA, but with no tlsweep URI name.
   IssuedCertificate stranger;  // clientAuth, signed by another CA.
   std::string token_file;
 };

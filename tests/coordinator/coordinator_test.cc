@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -75,9 +76,63 @@ TEST_F(CoordinatorTest, ScanApiNeedsTokenOrClientCertificate) {
             grpc::StatusCode::UNAUTHENTICATED);
   grpc::Status with_token = Submit(*channel_, header, "a.example\n", &scan);
   EXPECT_TRUE(with_token.ok()) << with_token.error_message();
-  grpc::Status with_certificate = Submit(*agent_channel_, header, "b.example\n", &scan, "");
+  auto api_channel = TlsChannel(server_->port(), &SharedCoordinatorPki().api);
+  grpc::Status with_certificate = Submit(*api_channel, header, "b.example\n", &scan, "");
   EXPECT_TRUE(with_certificate.ok()) << with_certificate.error_message();
   EXPECT_EQ(scan.targets(), 1u);
+}
+
+// An agent's certificate is not an operator's: it may not submit, list or cancel scans.
+TEST_F(CoordinatorTest, AgentCertificateIsNotAScanApiCredential) {
+  ScanHeader header;
+  header.add_regions("eu");
+  Scan scan;
+  grpc::Status submitted = Submit(*agent_channel_, header, "a.example\n", &scan, "");
+  EXPECT_EQ(submitted.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(submitted.error_message(), "agent certificate"))
+      << submitted.error_message();
+  Scan target = SubmitOk("b.example\n");
+  auto stub = v1::ScanService::NewStub(agent_channel_);
+  grpc::ClientContext context;
+  v1::CancelScanRequest cancel;
+  cancel.set_scan_id(target.scan_id());
+  Scan cancelled;
+  EXPECT_EQ(stub->CancelScan(&context, cancel, &cancelled).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(server_->coordinator().store().GetScan(target.scan_id(), false)->state(),
+            v1::SCAN_RUNNING);
+  // Nor is a certificate with no tlsweep name.
+  auto unnamed_channel = TlsChannel(server_->port(), &SharedCoordinatorPki().unnamed);
+  EXPECT_EQ(Submit(*unnamed_channel, header, "c.example\n", &scan, "").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// The certificate names the region (and maybe the id) an agent may speak for.
+TEST_F(CoordinatorTest, AgentCertificateBindsRegionAndId) {
+  const CoordinatorPki& pki = SharedCoordinatorPki();
+  auto refused = [&](const IssuedCertificate& cert, const std::string& id,
+                     const std::string& region) {
+    RawAgent agent(TlsChannel(server_->port(), &cert), id, region);
+    agent.Hello();
+    return agent.Finish();
+  };
+  grpc::Status other_region = refused(pki.agent_eu, "agent-eu", "us");
+  EXPECT_EQ(other_region.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(other_region.error_message(), "agent 'agent-eu' of region 'eu'"))
+      << other_region.error_message();
+  EXPECT_EQ(refused(pki.agent_eu, "agent-2", "eu").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status unnamed = refused(pki.unnamed, "agent-1", "eu");
+  EXPECT_EQ(unnamed.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(unnamed.error_message(), "spiffe://tlsweep/agent/"))
+      << unnamed.error_message();
+  EXPECT_EQ(refused(pki.api, "ops", "eu").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(refused(pki.agent, "agent-1", "ap").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  RawAgent bound(TlsChannel(server_->port(), &pki.agent_eu), "agent-eu", "eu");
+  EXPECT_TRUE(bound.Hello());
+  RawAgent any_id(agent_channel_, "agent-7", "us");
+  EXPECT_TRUE(any_id.Hello());
 }
 
 TEST_F(CoordinatorTest, LinesAreValidatedNormalisedAndDeduplicated) {
@@ -254,6 +309,37 @@ TEST_F(CoordinatorTest, DuplicateBatchIsCountedOnce) {
   std::vector<v1::ProbeResult> results =
       server_->coordinator().store().Results(scan.scan_id(), "eu").value();
   EXPECT_EQ(results.size(), 3u);
+}
+
+// A batch with another shard's line is not stored: the agent is told its lease is stale (so it
+// stops, instead of resending for ever) and the shard goes to the next agent.
+TEST_F(CoordinatorTest, ABatchOutsideItsLeaseIsRefusedAndTheShardLeasedAgain) {
+  Scan scan = SubmitOk(RefusedTargets(30101, 4), /*shard_size=*/2);
+  RawAgent agent(agent_channel_, "agent-1", "eu");
+  ASSERT_TRUE(agent.Hello());
+  ASSERT_TRUE(agent.RequestLease(1));
+  CoordinatorMessage message;
+  ASSERT_TRUE(agent.ReadUntil(CoordinatorMessage::kAssignment, &message));
+  const v1::ShardAssignment assignment = message.assignment();
+  AgentMessage batch;
+  batch.mutable_results()->set_lease_id(assignment.lease_id());
+  v1::ProbeResult* result = batch.mutable_results()->add_results();
+  result->set_line_number(assignment.targets(0).line_number() == 1 ? 3 : 1);
+  result->set_failure(v1::TCP_REFUSED);
+  ASSERT_TRUE(agent.Send(batch));
+  ASSERT_TRUE(agent.ReadUntil(CoordinatorMessage::kAck, &message));
+  EXPECT_EQ(message.ack().status(), v1::BatchAck::STALE);
+  EXPECT_TRUE(server_->coordinator().store().Results(scan.scan_id(), "eu").value().empty());
+
+  RawAgent next(agent_channel_, "agent-2", "eu");
+  ASSERT_TRUE(next.Hello(2));
+  ASSERT_TRUE(next.RequestLease(2));
+  std::set<uint64_t> shards;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(next.ReadUntil(CoordinatorMessage::kAssignment, &message));
+    shards.insert(message.assignment().shard());
+  }
+  EXPECT_TRUE(shards.contains(assignment.shard())) << "the refused shard is leased again";
 }
 
 TEST_F(CoordinatorTest, AgentThatCannotRunEndpointUnitsIsRefused) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "coordinator/store/store.h"
 #include "tests/testing/cert_factory.h"
@@ -348,6 +349,58 @@ TEST_F(SharedAddressTest, ARegionNeverLeasesTwoUnitsSharingAnAddressAtOnce) {
   std::vector<ShardAssignment> next = Lease(5, "eu", "agent-2");
   ASSERT_EQ(next.size(), 1u) << "leased once the first unit is done";
   EXPECT_EQ(next[0].scan_id(), leased_first == first_scan ? second_scan : first_scan);
+}
+
+}  // namespace
+}  // namespace tlsweep::coordinator
+
+namespace tlsweep::coordinator {
+namespace {
+
+// Results are keyed by line and endpoint, not by sender: an agent may only report on what its
+// lease holds, or it could overwrite another shard's verdicts.
+TEST_F(SharedAddressTest, ResultsOutsideTheLeaseAreRefused) {
+  MakeScan(4, /*endpoint_shard_size=*/10);
+  std::vector<ShardAssignment> shards = Lease(1);
+  ASSERT_EQ(shards.size(), 1u);
+  ASSERT_EQ(shards[0].targets_size(), 2);
+  ResultBatch foreign;
+  foreign.set_lease_id(shards[0].lease_id());
+  ProbeResult* other_line = foreign.add_results();
+  other_line->set_line_number(shards[0].targets(0).line_number());
+  other_line->set_failure(v1::DNS_NXDOMAIN);
+  other_line = foreign.add_results();
+  other_line->set_line_number(3);  // The second shard's.
+  other_line->set_target("t3.example");
+  other_line->set_failure(v1::DNS_NXDOMAIN);
+  absl::StatusOr<BatchOutcome> refused = store_->IngestBatch("agent-1", foreign);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "line 3 (t3.example)"))
+      << refused.status();
+  Resolve(shards[0]);  // The same batch number, now with its own lines: nothing was kept.
+  for (const ShardAssignment& shard : Lease(1)) Resolve(shard);
+
+  std::vector<ShardAssignment> units = Lease(1);
+  ASSERT_EQ(units.size(), 1u);
+  ASSERT_EQ(units[0].kind(), v1::UNIT_PROBE_ENDPOINTS);
+  const v1::ShardEndpoint& endpoint = units[0].endpoints(0);
+  for (auto [address, name] :
+       {std::pair<std::string, std::string>{"127.0.0.99", endpoint.mx_host()},
+        {kAddress, "someone.else.example"}}) {
+    ResultBatch batch = SharedAnswer(units[0]);
+    batch.set_lease_id(units[0].lease_id());
+    ProbeResult* stray = batch.add_results();
+    *stray = batch.results(0);
+    stray->set_address(address);
+    stray->set_mx_host(name);
+    absl::StatusOr<BatchOutcome> outcome = store_->IngestBatch("agent-1", batch);
+    EXPECT_EQ(outcome.status().code(), absl::StatusCode::kPermissionDenied)
+        << address << " " << name;
+    EXPECT_TRUE(absl::StrContains(outcome.status().message(), "not one of its endpoints"))
+        << outcome.status();
+  }
+  Complete(units[0], SharedAnswer(units[0]));
+  EXPECT_EQ(ResultsByLine(store_->ListScans(1).value()[0].scan_id()).size(), 4u);
 }
 
 }  // namespace

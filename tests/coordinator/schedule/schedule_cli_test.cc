@@ -130,10 +130,18 @@ TEST(ScheduleCliTlsTest, TokenOrClientCertificateOverTls) {
   ASSERT_TRUE(with_env.ok());
   EXPECT_EQ(with_env->exit_code, 0);
   auto with_certificate =
-      RunCommand(absl::StrCat(base, " --tls-cert ", ShellQuote(pki.agent.chain_file), " --tls-key ",
-                              ShellQuote(pki.agent.key_file)));
+      RunCommand(absl::StrCat(base, " --tls-cert ", ShellQuote(pki.api.chain_file), " --tls-key ",
+                              ShellQuote(pki.api.key_file)));
   ASSERT_TRUE(with_certificate.ok());
   EXPECT_EQ(with_certificate->exit_code, 0);
+  // An agent's certificate is not an operator's.
+  auto with_agent_certificate =
+      RunCommand(absl::StrCat(base, " --tls-cert ", ShellQuote(pki.agent.chain_file), " --tls-key ",
+                              ShellQuote(pki.agent.key_file), " 2>&1"));
+  ASSERT_TRUE(with_agent_certificate.ok());
+  EXPECT_NE(with_agent_certificate->exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(with_agent_certificate->output, "agent certificate"))
+      << with_agent_certificate->output;
   const std::string wrong = directory + "/wrong-token";
   std::ofstream(wrong) << "not-the-token\n";
   auto wrong_token = RunCommand(absl::StrCat(base, " --token-file ", ShellQuote(wrong), " 2>&1"));

@@ -187,9 +187,13 @@ TEST_F(ScheduleTest, ScheduleApiNeedsTokenOrClientCertificate) {
   }
   grpc::Status with_token = Add(header, "a.example\n", &schedule);
   EXPECT_TRUE(with_token.ok()) << with_token.error_message();
-  auto agent_channel = TlsChannel(server_->port(), &SharedCoordinatorPki().agent);
-  grpc::Status with_certificate = Add(header, "b.example\n", &schedule, "", agent_channel.get());
+  auto api_channel = TlsChannel(server_->port(), &SharedCoordinatorPki().api);
+  grpc::Status with_certificate = Add(header, "b.example\n", &schedule, "", api_channel.get());
   EXPECT_TRUE(with_certificate.ok()) << with_certificate.error_message();
+  auto agent_channel = TlsChannel(server_->port(), &SharedCoordinatorPki().agent);
+  EXPECT_EQ(Add(header, "c.example\n", &schedule, "", agent_channel.get()).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED)
+      << "an agent certificate is not an operator's";
   ASSERT_TRUE(List(&response).ok());
   EXPECT_EQ(response.schedules_size(), 2);
 }
