@@ -24,6 +24,8 @@ namespace {
 
 constexpr int kMaxAssignmentBytes = 64 << 20;
 constexpr size_t kMaxBatchBytes = 4 << 20;
+// How long a session that ends on this side waits for the coordinator's closing status.
+constexpr int64_t kFinishGraceMs = 2000;
 
 using ::tlsweep::v1::AgentMessage;
 using ::tlsweep::v1::CoordinatorMessage;
@@ -191,14 +193,24 @@ class AgentClient::Impl {
       stream_ = stub->Connect(context_.get());
       stream_ok_ = true;
     }
-    std::thread reader;
+    // Reading from the start: a coordinator that refuses this agent (no certificate, a
+    // certificate for another region) finishes the stream at once, maybe before the hello.
+    std::thread reader([this] { ReadLoop(); });
     if (Send(hello)) {
       stats_.connects.fetch_add(1);
-      reader = std::thread([this] { ReadLoop(); });
       ResendSpool();
       SessionLoop();
     }
+    bool read_ended = false;
     {
+      // The coordinator's reason comes as the stream's status once reading ends; cancelling
+      // would replace it with CANCELLED, so only a reader still waiting is cancelled.
+      std::unique_lock<std::mutex> lock(mutex_);
+      read_ended = cv_.wait_for(lock, std::chrono::milliseconds(kFinishGraceMs), [this] {
+        return session_broken_ || stopping_;
+      }) && session_broken_;
+    }
+    if (!read_ended) {
       std::lock_guard<std::mutex> lock(context_mutex_);
       context_->TryCancel();
     }
@@ -509,7 +521,7 @@ class AgentClient::Impl {
   std::set<uint64_t> releases_ ABSL_GUARDED_BY(mutex_);
   size_t unacked_total_ ABSL_GUARDED_BY(mutex_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
-  bool session_broken_ ABSL_GUARDED_BY(mutex_) = false;
+  bool session_broken_ ABSL_GUARDED_BY(mutex_) = false;  // Reading ended: the stream is over.
   bool welcomed_ ABSL_GUARDED_BY(mutex_) = false;
   bool lease_freed_ ABSL_GUARDED_BY(mutex_) = false;
   int64_t heartbeat_ms_ ABSL_GUARDED_BY(mutex_) = 10'000;
