@@ -69,8 +69,10 @@ asio::awaitable<ProbeResult> RunStarttlsProbe(ProbeEndpoint endpoint, const TlsC
     outcome.failure = backends::FailureClass::kTimeout;
     outcome.library_error = "no complete handshake in time";
   } else if (drive == TlsDriveResult::kTooLarge) {
+    // The server broke the protocol and this side gave up on it: the class OpenSSL gives a
+    // handshake message above its own limit, so both backends answer alike.
     outcome = backends::HandshakeOutcome();
-    outcome.failure = backends::FailureClass::kInternalError;
+    outcome.failure = backends::FailureClass::kAlertSent;
     outcome.library_error = absl::StrCat("the server sent more than ", options.max_handshake_bytes,
                                          " bytes during the handshake");
   }

@@ -251,6 +251,30 @@ class Session {
             }
             co_return;
           }
+          case Behaviour::kHugeServerHello: {
+            if (!co_await Write("220 2.0.0 Ready to start TLS\r\n")) co_return;
+            if (!co_await AwaitClientHello()) co_return;
+            buffer_.clear();
+            // A ServerHello that says it is 16 MiB long, sent in full-size handshake records for
+            // as long as the client keeps reading.
+            std::string record(5 + 16384, '\x41');
+            record[0] = 0x16;
+            record[1] = 0x03;
+            record[2] = 0x03;
+            record[3] = 0x40;
+            record[4] = 0x00;
+            std::string first = record;
+            first[5] = 0x02;  // server_hello
+            first[6] = first[7] = first[8] = '\xff';
+            first[9] = 0x03;  // legacy_version 3.3
+            first[10] = 0x03;
+            if (!co_await Write(first)) co_return;
+            for (int i = 1; i < 1024; ++i) {
+              if (!co_await Write(record)) co_return;
+            }
+            co_await Hold();
+            co_return;
+          }
           default:
             if (!co_await Write("502 5.5.1 Error: command not implemented\r\n")) co_return;
             break;
@@ -380,6 +404,8 @@ const char* HostileSmtpServer::BehaviourName(Behaviour behaviour) {
       return "PlainAfterStarttls";
     case Behaviour::kTlsAlert:
       return "TlsAlert";
+    case Behaviour::kHugeServerHello:
+      return "HugeServerHello";
     case Behaviour::kNoStarttls:
       return "NoStarttls";
     case Behaviour::kEhloRejected:

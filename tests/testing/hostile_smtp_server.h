@@ -26,6 +26,7 @@ class HostileSmtpServer {
     kCloseAfterStarttls,   // STARTTLS answers 220, then the connection closes.
     kPlainAfterStarttls,   // STARTTLS 220; after ClientHello bytes, "220 hello again\r\n".
     kTlsAlert,             // STARTTLS 220; after ClientHello bytes, a fatal alert 40; close.
+    kHugeServerHello,      // STARTTLS 220; then a ServerHello that claims 16 MiB, sent in full.
     kNoStarttls,           // EHLO answer without STARTTLS (STARTTLS answers 502).
     kEhloRejected,         // EHLO answers "550 5.7.1 go away" (HELO too).
   };

@@ -61,6 +61,8 @@ std::vector<HostileCase> Cases() {
     cases.push_back({Behaviour::kCloseAfterStarttls, tlsweep::v1::TLS_UNEXPECTED_EOF, backend});
     cases.push_back({Behaviour::kPlainAfterStarttls, tlsweep::v1::TLS_NOT_TLS, backend});
     cases.push_back({Behaviour::kTlsAlert, tlsweep::v1::TLS_NO_SHARED_CIPHER, backend});
+    // The server broke the protocol and this side aborts, whichever library saw it.
+    cases.push_back({Behaviour::kHugeServerHello, tlsweep::v1::TLS_ALERT_SENT, backend});
   }
   const std::string any = "openssl";
   cases.push_back({Behaviour::kTarpit, tlsweep::v1::BANNER_TIMEOUT, any});
