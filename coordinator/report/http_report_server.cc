@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "backends/status_macros.h"
+#include "coordinator/report/http_auth.h"
 #include "coordinator/report/render.h"
 #include "coordinator/report/result_index.h"
 #include "coordinator/store/sqlite_db.h"
@@ -19,12 +20,13 @@
 namespace tlsweep::coordinator::report {
 namespace {
 
-bool SameSecret(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
+constexpr char kLoginPage[] =
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tlsweep sign in"
+    "</title><style>body{font:14px/1.4 sans-serif;max-width:480px;margin:0 auto;padding:24px}"
+    "</style></head><body><h1>tlsweep</h1><form method=\"post\" action=\"/login\"><p>"
+    "<label>API token <input type=\"password\" name=\"token\" autocomplete=\"off\" "
+    "autofocus></label> <button>Sign in</button></p></form><p>The token is the scan API's (the "
+    "coordinator's --token-file). It is kept in a cookie for this site only.</p></body></html>\n";
 
 std::string UrlEncode(absl::string_view text) {
   std::string out;
@@ -107,25 +109,26 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
   auto authorized = [opts](const httplib::Request& req) {
     if (opts->tokens.empty()) return true;
     const std::string header = req.get_header_value("Authorization");
-    const bool bearer = absl::StartsWith(header, "Bearer ");
-    const std::string param = req.has_param("token") ? req.get_param_value("token") : "";
-    bool ok = false;
-    for (const std::string& token : opts->tokens) {  // Every one compared: no early exit.
-      ok |= bearer && SameSecret(absl::string_view(header).substr(7), token);
-      ok |= !param.empty() && SameSecret(param, token);
+    if (absl::StartsWith(header, "Bearer ")) {
+      return MatchesAnyToken(absl::string_view(header).substr(7), opts->tokens);
     }
-    return ok;
+    std::optional<std::string> cookie = TokenFromCookies(req.get_header_value("Cookie"));
+    return cookie.has_value() && MatchesAnyToken(*cookie, opts->tokens);
   };
-  auto deny = [](httplib::Response& res) {
+  // A token in the URL is refused outright, valid or not: the URL is already in some log.
+  auto deny = [](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_param("token")) {
+      res.status = 400;
+      res.set_content(
+          "400 the token does not go in URLs (they end up in logs and browser "
+          "history): send Authorization: Bearer TOKEN, or sign in at /login\n",
+          "text/plain; charset=utf-8");
+      return;
+    }
     res.status = 401;
     res.set_header("WWW-Authenticate", "Bearer realm=\"tlsweep\"");
-    res.set_content("401 unauthorized: send Authorization: Bearer TOKEN or ?token=TOKEN\n",
+    res.set_content("401 unauthorized: send Authorization: Bearer TOKEN, or sign in at /login\n",
                     "text/plain; charset=utf-8");
-  };
-  // The query suffix that carries a browser's token along on links.
-  auto token_query = [](const httplib::Request& req, char first) -> std::string {
-    if (!req.has_param("token")) return "";
-    return absl::StrCat(std::string(1, first), "token=", UrlEncode(req.get_param_value("token")));
   };
   auto fail = [](httplib::Response& res, const absl::Status& status) {
     res.status = HttpStatus(status);
@@ -153,8 +156,27 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
     });
   }
 
+  server.Get("/login", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kLoginPage, "text/html; charset=utf-8");
+  });
+  server.Post("/login", [opts](const httplib::Request& req, httplib::Response& res) {
+    const std::string token = req.get_param_value("token");
+    if (!MatchesAnyToken(token, opts->tokens)) {
+      res.status = 401;
+      res.set_content("401 that is not the API token; try again at /login\n",
+                      "text/plain; charset=utf-8");
+      return;
+    }
+    res.set_header("Set-Cookie", SessionCookieHeader(token));
+    res.set_redirect("/", 303);
+  });
+  server.Post("/logout", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Set-Cookie", ClearedSessionCookieHeader());
+    res.set_redirect("/login", 303);
+  });
+
   server.Get("/", [=](const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(req)) return deny(res);
+    if (req.has_param("token") || !authorized(req)) return deny(req, res);
     auto db = SqliteDb::Open(opts->db_path);
     if (!db.ok()) return fail(res, db.status());
     auto scans = ListScans(**db, 200);
@@ -167,16 +189,15 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
         "</head><body><h1>tlsweep scans</h1><table id=\"scans\"><thead><tr><th>Scan</th>"
         "<th>Name</th><th>State</th><th class=\"n\">Targets</th><th>Created</th>"
         "<th>Progress</th><th>Downloads</th></tr></thead><tbody>";
-    const std::string q = token_query(req, '?');
     for (const ScanRow& scan : *scans) {
       const std::string base = absl::StrCat("/scans/", UrlEncode(scan.scan_id));
-      absl::StrAppend(&html, "<tr><td><a href=\"", HtmlEscape(base + q), "\">",
+      absl::StrAppend(&html, "<tr><td><a href=\"", HtmlEscape(base), "\">",
                       HtmlEscape(scan.scan_id), "</a></td><td>", HtmlEscape(scan.name), "</td><td>",
                       HtmlEscape(scan.state), "</td><td class=\"n\">", scan.targets, "</td><td>",
                       UtcTime(scan.created_ms), "</td><td>",
                       HtmlEscape(absl::StrJoin(scan.progress, "; ")), "</td><td><a href=\"",
-                      HtmlEscape(base + "/report.json" + q), "\">JSON</a> <a href=\"",
-                      HtmlEscape(base + "/report.csv" + q), "\">CSV</a></td></tr>");
+                      HtmlEscape(base + "/report.json"), "\">JSON</a> <a href=\"",
+                      HtmlEscape(base + "/report.csv"), "\">CSV</a></td></tr>");
     }
     if (scans->empty()) absl::StrAppend(&html, "<tr><td colspan=\"7\">No scans yet.</td></tr>");
     absl::StrAppend(&html, "</tbody></table></body></html>\n");
@@ -185,7 +206,7 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
 
   auto serve_report = [=](const httplib::Request& req, httplib::Response& res,
                           absl::string_view format) {
-    if (!authorized(req)) return deny(res);
+    if (req.has_param("token") || !authorized(req)) return deny(req, res);
     ReportOptions report_options;
     report_options.scan_id = req.matches[1];
     report_options.max_domains = opts->max_domains;
@@ -206,14 +227,12 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
     const std::string file = absl::StrCat("tlsweep-", report_options.scan_id);
     if (format == "html") {
       std::string html = RenderHtml(*report);
-      // Download links for the same view, with the browser's token if it came with one.
+      // Download links for the same view (the browser's session cookie goes along).
       const std::string base = absl::StrCat("/scans/", UrlEncode(report_options.scan_id));
-      const std::string q = token_query(req, '?');
       const std::string links = absl::StrCat(
-          "<p class=\"noprint meta\"><a href=\"", HtmlEscape(q.empty() ? "/" : "/" + q),
-          "\">All scans</a> &middot; Download <a href=\"", HtmlEscape(base + "/report.json" + q),
-          "\">JSON</a> &middot; <a href=\"", HtmlEscape(base + "/report.csv" + q),
-          "\">CSV</a></p>");
+          "<p class=\"noprint meta\"><a href=\"/\">All scans</a> &middot; Download <a href=\"",
+          HtmlEscape(base + "/report.json"), "\">JSON</a> &middot; <a href=\"",
+          HtmlEscape(base + "/report.csv"), "\">CSV</a></p>");
       const size_t at = html.find("</header>");
       if (at != std::string::npos) html.insert(at, links);
       res.set_content(html, "text/html; charset=utf-8");

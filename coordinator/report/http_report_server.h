@@ -5,10 +5,12 @@
 //   GET /scans/{id}                HTML report   (?candidate=NAME... &against=SCAN)
 //   GET /scans/{id}/report.json    JSON report   (same parameters)
 //   GET /scans/{id}/report.csv     one row per (candidate, region, domain)
+//   GET /login, POST /login        a browser signs in with the token (a session cookie)
+//   POST /logout                   forgets it
 //   GET /healthz, /readyz          no token needed
 //
-// Authentication: `Authorization: Bearer TOKEN`, or `?token=TOKEN` for a browser (the links on
-// the pages then carry it along). Anything else gets 401.
+// Authentication (http_auth.h): `Authorization: Bearer TOKEN`, or the session cookie. A token
+// in the URL (`?token=`) is refused with 400, valid or not. Anything else gets 401.
 #pragma once
 
 #include <atomic>

@@ -56,6 +56,48 @@ TEST_F(ReportServerTest, EveryTokenOfTheFileIsAccepted) {
   EXPECT_EQ(res->status, 401);
 }
 
+// A browser signs in with a form: the token goes in a POST body and comes back as an HttpOnly,
+// SameSite=Strict cookie that opens every page; signing out forgets it.
+TEST_F(ReportServerTest, ABrowserSignsInWithACookieNotAUrl) {
+  auto form = client_->Get("/login");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 200);
+  EXPECT_TRUE(absl::StrContains(form->body, "method=\"post\"")) << form->body;
+
+  auto wrong = client_->Post("/login", "token=nope", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_FALSE(wrong->has_header("Set-Cookie"));
+
+  auto signed_in =
+      client_->Post("/login", std::string("token=") + kToken, "application/x-www-form-urlencoded");
+  ASSERT_TRUE(signed_in);
+  EXPECT_EQ(signed_in->status, 303);
+  EXPECT_EQ(signed_in->get_header_value("Location"), "/");
+  const std::string cookie = signed_in->get_header_value("Set-Cookie");
+  EXPECT_TRUE(absl::StrContains(cookie, "HttpOnly")) << cookie;
+  EXPECT_TRUE(absl::StrContains(cookie, "SameSite=Strict")) << cookie;
+  EXPECT_FALSE(absl::StrContains(cookie, kToken)) << "not even the cookie shows it as text";
+  const std::string value = cookie.substr(0, cookie.find(';'));
+
+  const std::string scan = "/scans/" + store_.current_id;
+  for (const std::string& path : {std::string("/"), scan, scan + "/report.csv"}) {
+    auto page = client_->Get(path.c_str(), {{"Cookie", "theme=dark; " + value}});
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200) << path;
+  }
+  auto forged = client_->Get("/", {{"Cookie", "tlsweep_session=6e6f7065"}});  // "nope"
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 401);
+  auto garbage = client_->Get("/", {{"Cookie", "tlsweep_session=zz"}});
+  ASSERT_TRUE(garbage);
+  EXPECT_EQ(garbage->status, 401);
+
+  auto signed_out = client_->Post("/logout", "", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(signed_out);
+  EXPECT_TRUE(absl::StrContains(signed_out->get_header_value("Set-Cookie"), "Max-Age=0"));
+}
+
 // A 300 MB body to /healthz took the coordinator from 28 to 554 MB: bodies are capped.
 TEST_F(ReportServerTest, ABigRequestBodyIsRefusedNotRead) {
   const std::string body(4 << 20, 'x');
@@ -101,9 +143,12 @@ TEST_F(ReportServerTest, EverythingElseNeedsTheToken) {
   for (const std::string& path :
        {std::string("/"), scan, scan + "/report.json", scan + "/report.csv"}) {
     EXPECT_EQ(Status(path, false), 401) << path;
-    EXPECT_EQ(Status(path + "?token=wrong", false), 401) << path;
     EXPECT_EQ(Status(path, true), 200) << path;
-    EXPECT_EQ(Status(path + "?token=" + kToken, false), 200) << path;
+    // A token in the URL ends up in logs and history: refused, even a valid one, even with
+    // a valid header beside it.
+    EXPECT_EQ(Status(path + "?token=" + kToken, false), 400) << path;
+    EXPECT_EQ(Status(path + "?token=" + kToken, true), 400) << path;
+    EXPECT_EQ(Status(path + "?token=wrong", false), 400) << path;
   }
   httplib::Headers wrong = {{"Authorization", "Bearer s3cret-tokem"}};
   auto res = client_->Get("/", wrong);
@@ -119,12 +164,13 @@ TEST_F(ReportServerTest, PagesAndDownloads) {
   EXPECT_TRUE(absl::StrContains(list->body, store_.current_id));
   EXPECT_TRUE(absl::StrContains(list->body, "eu 1/1 shards"));
 
-  auto html = client_->Get(("/scans/" + store_.current_id + "?token=" + kToken).c_str());
+  auto html = client_->Get(("/scans/" + store_.current_id).c_str(), auth);
   ASSERT_TRUE(html);
   EXPECT_EQ(html->get_header_value("Content-Type"), "text/html; charset=utf-8");
   EXPECT_TRUE(absl::StrContains(html->body, "<table id=\"summary\">"));
-  // Links carry the browser's token along.
-  EXPECT_TRUE(absl::StrContains(html->body, "/report.csv?token=s3cret-token"));
+  EXPECT_TRUE(absl::StrContains(html->body, "/report.csv\""));
+  EXPECT_FALSE(absl::StrContains(html->body, kToken)) << "no page carries the token";
+  EXPECT_FALSE(absl::StrContains(list->body, kToken));
 
   auto json = client_->Get(("/scans/" + store_.current_id + "/report.json").c_str(), auth);
   ASSERT_TRUE(json);
