@@ -61,11 +61,17 @@ class PrivatePostfix:
     each connection open longer than the spacing, so there a per-IP concurrency limit is what
     keeps connections apart (and a broken one shows as overlaps)."""
 
-    def __init__(self, directory, listeners, probe_source, greeting_delays=None):
+    def __init__(self, directory, listeners, probe_source, greeting_delays=None,
+                 listener_options=None, main_cf_extra=""):
         self.directory = directory
         self.listeners = dict(listeners)
         self.probe_source = probe_source
         self.greeting_delays = {name: int(s) for name, s in (greeting_delays or {}).items() if s}
+        # {name: ["smtpd_tls_protocols=>=TLSv1.3", ...]}: master.cf -o overrides of a listener
+        # (its own TLS policy); main_cf_extra: lines appended to main.cf (e.g. cipher lists
+        # that those overrides name).
+        self.listener_options = {name: list(o) for name, o in (listener_options or {}).items()}
+        self.main_cf_extra = main_cf_extra
         self.config = os.path.join(directory, "config")
         self.maillog = os.path.join(directory, "maillog")  # Lines as "<monotonic> <line>".
         self._started = False
@@ -183,6 +189,7 @@ max_idle = 3600s
             for delay in sorted(set(self.greeting_delays.values())):
                 main_cf.write(f"greet_pause_{delay}_restrictions = check_client_access "
                               f"inline:{{{self.probe_source}=OK}}, sleep {delay}, permit\n")
+            main_cf.write(self.main_cf_extra)
         # Listeners first: master creates services in file order, and a bind error reaches the
         # maillog only before the postlog socket exists.
         with open(os.path.join(self.config, "master.cf"), "w") as master_cf:
@@ -190,6 +197,8 @@ max_idle = 3600s
                 master_cf.write(f"{address}:25 inet n - n - - smtpd\n"
                                 f"  -o syslog_name=postfix/{name}\n"
                                 f"  -o smtpd_tls_security_level=may\n")
+                for option in self.listener_options.get(name, ()):
+                    master_cf.write(f"  -o {option}\n")
                 delay = self.greeting_delays.get(name)
                 if delay:
                     master_cf.write(f"  -o smtpd_delay_reject=no\n"

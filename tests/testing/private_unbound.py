@@ -15,7 +15,9 @@ class PrivateUnbound:
     """zone: e.g. "politeness.test."; records: zone-file lines ("d1.politeness.test. IN MX 10
     mx1.politeness.test.")."""
 
-    def __init__(self, directory, address, zone, records):
+    def __init__(self, directory, address, zone, records, allow=("127.0.0.0/8",)):
+        """allow: client networks unbound answers (access-control), e.g. a test's namespace."""
+        self.allow = list(allow)
         self.directory = directory
         self.address = address
         self.zone = zone
@@ -37,6 +39,7 @@ class PrivateUnbound:
                        f"1 3600 600 86400 300\n{self.zone} IN NS ns.{self.zone}\n"
                        f"ns.{self.zone} IN A 127.0.0.1\n" + "\n".join(self.records) + "\n")
         config = os.path.join(self.directory, "unbound.conf")
+        access = "\n".join(f"  access-control: {network} allow" for network in self.allow)
         with open(config, "w") as conf:
             conf.write(f"""server:
   interface: {self.address}
@@ -51,7 +54,7 @@ class PrivateUnbound:
   num-threads: 1
   do-ip6: no
   do-not-query-localhost: yes
-  access-control: 127.0.0.0/8 allow
+{access}
   module-config: "iterator"
   local-zone: "." refuse
   local-zone: "{self.zone}" transparent

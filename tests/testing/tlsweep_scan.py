@@ -7,15 +7,18 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
 
 class Coordinator:
-    def __init__(self, bin_dir, directory, address, extra_flags=()):
+    def __init__(self, bin_dir, directory, address, extra_flags=(), port=0):
+        """port 0: any free port, read from the log; a fixed port survives restarts (kill())."""
         self.bin_dir = bin_dir
         self.directory = directory
         self.address = address
+        self.port = port
         self.extra_flags = list(extra_flags)
         self.store = os.path.join(directory, "store.db")
         self.log = os.path.join(directory, "coordinator.log")
@@ -23,15 +26,19 @@ class Coordinator:
         self._process = None
 
     def start(self, timeout=15):
+        """Starts (or, after kill(), restarts) the coordinator on the same store; the log grows."""
         os.makedirs(self.directory, exist_ok=True)
-        with open(self.log, "w") as log:
+        offset = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+        with open(self.log, "a") as log:
             self._process = subprocess.Popen(
-                [f"{self.bin_dir}/tlsweep-coordinator", "--dev", "--listen", f"{self.address}:0",
-                 "--store", self.store, *self.extra_flags],
+                [f"{self.bin_dir}/tlsweep-coordinator", "--dev", "--listen",
+                 f"{self.address}:{self.port}", "--store", self.store, *self.extra_flags],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            match = re.search(r"listening on port (\d+)", open(self.log).read())
+            with open(self.log) as log:
+                log.seek(offset)
+                match = re.search(r"listening on port (\d+)", log.read())
             if match:
                 self.endpoint = f"{self.address}:{match.group(1)}"
                 return
@@ -42,6 +49,17 @@ class Coordinator:
 
     def stop(self):
         _stop(self._process)
+
+    def kill(self, sig=signal.SIGKILL):
+        """Sends `sig`; for SIGKILL also waits until the process is gone (start() restarts)."""
+        _signal(self._process, sig)
+
+    def exit_code(self):
+        """The last process's exit status (negative: killed by that signal); None if running."""
+        return None if self._process is None else self._process.poll()
+
+    def running(self):
+        return self._process is not None and self._process.poll() is None
 
     def cli(self, *args, timeout=60):
         """Runs `tlsweep ARGS --coordinator ... --insecure-dev`; returns its standard output."""
@@ -80,14 +98,19 @@ class Coordinator:
 
 
 class Agent:
-    def __init__(self, bin_dir, directory, name, coordinator, region, flags):
+    def __init__(self, bin_dir, directory, name, coordinator, region, flags, prefix=()):
+        """prefix: run the agent under it, e.g. ("ip", "netns", "exec", NAME)."""
+        self.name = name
         self.log = os.path.join(directory, f"agent-{name}.log")
-        self.command = [f"{bin_dir}/tlsweep-agent", "--coordinator", coordinator, "--insecure",
-                        "--region", region, "--agent-id", name, *flags]
+        self.command = [*prefix, f"{bin_dir}/tlsweep-agent", "--coordinator", coordinator,
+                        "--insecure", "--region", region, "--agent-id", name, *flags]
         self._process = None
+        self._starts = 0
 
     def start(self):
-        with open(self.log, "w") as log:
+        """Starts (or, after kill(), restarts) the agent; a restart appends to its log."""
+        self._starts += 1
+        with open(self.log, "w" if self._starts == 1 else "a") as log:
             self._process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=log,
                                              stderr=subprocess.STDOUT)
 
@@ -96,6 +119,23 @@ class Agent:
 
     def stop(self):
         _stop(self._process)
+
+    def kill(self, sig=signal.SIGKILL):
+        """Sends `sig` (SIGSTOP/SIGCONT pause and resume it); SIGKILL also waits for the exit.
+        `ip netns exec` execs the agent, so the process is the agent itself."""
+        _signal(self._process, sig)
+
+    def exit_code(self):
+        """The last process's exit status (negative: killed by that signal); None if running."""
+        return None if self._process is None else self._process.poll()
+
+
+def _signal(process, sig):
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    if sig == signal.SIGKILL:
+        process.wait()
 
 
 def _stop(process):
