@@ -13,18 +13,11 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "backends/candidate/candidate_spec.h"
+#include "backends/file_contents.h"
 #include "cli/probe_flags.h"
 
 namespace tlsweep::cli {
 namespace {
-
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // The host part of HOST:PORT, [V6]:PORT.
 std::string HostOf(absl::string_view target) {
@@ -69,7 +62,7 @@ absl::StatusOr<RemoteConnection> RemoteConnection::Open(const RemoteFlags& flags
     target = env != nullptr && *env != '\0' ? env : "127.0.0.1:7443";
   }
   if (!flags.token_file.empty()) {
-    absl::StatusOr<std::string> text = ReadWholeFile(flags.token_file);
+    absl::StatusOr<std::string> text = backends::ReadFileContents(flags.token_file);
     if (!text.ok()) return text.status();
     for (absl::string_view line : absl::StrSplit(*text, '\n')) {
       line = absl::StripAsciiWhitespace(line);
@@ -98,7 +91,7 @@ absl::StatusOr<RemoteConnection> RemoteConnection::Open(const RemoteFlags& flags
   } else {
     grpc::SslCredentialsOptions ssl;
     if (!flags.ca_file.empty()) {
-      absl::StatusOr<std::string> ca = ReadWholeFile(flags.ca_file);
+      absl::StatusOr<std::string> ca = backends::ReadFileContents(flags.ca_file);
       if (!ca.ok()) return ca.status();
       ssl.pem_root_certs = *ca;
     }
@@ -106,9 +99,9 @@ absl::StatusOr<RemoteConnection> RemoteConnection::Open(const RemoteFlags& flags
       return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
     }
     if (!flags.tls_cert.empty()) {
-      absl::StatusOr<std::string> cert = ReadWholeFile(flags.tls_cert);
+      absl::StatusOr<std::string> cert = backends::ReadFileContents(flags.tls_cert);
       if (!cert.ok()) return cert.status();
-      absl::StatusOr<std::string> key = ReadWholeFile(flags.tls_key);
+      absl::StatusOr<std::string> key = backends::ReadFileContents(flags.tls_key);
       if (!key.ok()) return key.status();
       ssl.pem_cert_chain = *cert;
       ssl.pem_private_key = *key;

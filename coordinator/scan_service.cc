@@ -1,11 +1,10 @@
 #include "coordinator/scan_service.h"
 
-#include <openssl/crypto.h>
-
 #include <istream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "backends/secret_compare.h"
 #include "coordinator/list_upload.h"
 #include "coordinator/peer_roles.h"
 #include "coordinator/scan_spec.h"
@@ -49,12 +48,7 @@ grpc::Status AuthorizeScanApi(const ScanApiAuth& auth, grpc::ServerContext* cont
     constexpr absl::string_view kBearer = "Bearer ";
     if (absl::StartsWith(value, kBearer)) {
       const std::string presented = value.substr(kBearer.size());
-      for (const std::string& token : auth.tokens) {
-        if (!token.empty() && token.size() == presented.size() &&
-            CRYPTO_memcmp(token.data(), presented.data(), token.size()) == 0) {
-          return grpc::Status::OK;
-        }
-      }
+      if (backends::MatchesAnySecret(presented, auth.tokens)) return grpc::Status::OK;
     }
   }
   if (agent_certificate) {

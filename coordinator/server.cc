@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "asio/ip/address.hpp"
+#include "backends/file_contents.h"
 #include "coordinator/agent_service.h"
 #include "coordinator/scan_service.h"
 #include "coordinator/schedule/schedule_service.h"
@@ -80,7 +81,7 @@ StoreLock::~StoreLock() {
 }
 
 absl::StatusOr<std::vector<std::string>> ReadTokens(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFileToString(path);
+  absl::StatusOr<std::string> text = backends::ReadFileContents(path);
   if (!text.ok()) return text.status();
   std::vector<std::string> tokens;
   for (absl::string_view line : absl::StrSplit(*text, '\n')) {
@@ -90,14 +91,6 @@ absl::StatusOr<std::vector<std::string>> ReadTokens(const std::string& path) {
   }
   if (tokens.empty()) return absl::InvalidArgumentError(absl::StrCat("no token in '", path, "'"));
   return tokens;
-}
-
-absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(ServerOptions options) {
@@ -117,11 +110,11 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Serv
           "TLS needs --tls-cert, --tls-key and --client-ca (or --dev on loopback)");
     }
     grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
-    absl::StatusOr<std::string> ca = ReadFileToString(options.client_ca_file);
+    absl::StatusOr<std::string> ca = backends::ReadFileContents(options.client_ca_file);
     if (!ca.ok()) return ca.status();
-    absl::StatusOr<std::string> cert = ReadFileToString(options.tls_cert_file);
+    absl::StatusOr<std::string> cert = backends::ReadFileContents(options.tls_cert_file);
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFileToString(options.tls_key_file);
+    absl::StatusOr<std::string> key = backends::ReadFileContents(options.tls_key_file);
     if (!key.ok()) return key.status();
     ssl.pem_root_certs = *ca;
     ssl.pem_key_cert_pairs.push_back({*key, *cert});

@@ -71,8 +71,6 @@ class CoordinatorServer {
   bool shut_down_ = false;
 };
 
-absl::StatusOr<std::string> ReadFileToString(const std::string& path);
-
 // True for "127.x.y.z:PORT", "[::1]:PORT" and "localhost:PORT": the address is parsed, so
 // "127.0.0.1.nip.io:PORT" is not loopback. What --dev allows for every listener.
 bool IsLoopbackListen(absl::string_view listen);

@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "agent/client/spool.h"
+#include "backends/file_contents.h"
 #include "tlsweep/v1/agent_stream.grpc.pb.h"
 
 namespace tlsweep::agent {
@@ -31,14 +32,6 @@ using ::tlsweep::v1::AgentMessage;
 using ::tlsweep::v1::CoordinatorMessage;
 using Clock = std::chrono::steady_clock;
 using Stream = grpc::ClientReaderWriter<AgentMessage, CoordinatorMessage>;
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 }  // namespace
 
@@ -544,14 +537,14 @@ absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::Create(AgentClientOpti
   } else {
     grpc::SslCredentialsOptions ssl;
     if (!options.ca_file.empty()) {
-      absl::StatusOr<std::string> ca = ReadFile(options.ca_file);
+      absl::StatusOr<std::string> ca = backends::ReadFileContents(options.ca_file);
       if (!ca.ok()) return ca.status();
       ssl.pem_root_certs = *ca;
     }
     if (!options.cert_file.empty() || !options.key_file.empty()) {
-      absl::StatusOr<std::string> cert = ReadFile(options.cert_file);
+      absl::StatusOr<std::string> cert = backends::ReadFileContents(options.cert_file);
       if (!cert.ok()) return cert.status();
-      absl::StatusOr<std::string> key = ReadFile(options.key_file);
+      absl::StatusOr<std::string> key = backends::ReadFileContents(options.key_file);
       if (!key.ok()) return key.status();
       ssl.pem_cert_chain = *cert;
       ssl.pem_private_key = *key;

@@ -9,31 +9,15 @@
 #include "absl/strings/str_split.h"
 #include "backends/candidate/ecelerity_config.h"
 #include "backends/candidate/postfix_main_cf.h"
+#include "backends/file_contents.h"
 #include "backends/status_macros.h"
 
 namespace tlsweep::backends {
 namespace {
 
 // A config file is small; anything larger is not one.
-constexpr std::streamoff kMaxConfigBytes = 16 << 20;
 
 }  // namespace
-
-absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size > kMaxConfigBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", path, "' is ", size, " bytes: too large for a configuration file"));
-  }
-  in.seekg(0, std::ios::beg);
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("error reading '", path, "'"));
-  return content.str();
-}
 
 absl::StatusOr<CandidateFileFormat> ParseCandidateFileFormat(absl::string_view name) {
   const std::string lower = absl::AsciiStrToLower(name);
@@ -86,7 +70,7 @@ CandidateFileFormat DetectCandidateFileFormat(absl::string_view path, absl::stri
 
 absl::StatusOr<CandidateSet> LoadCandidateFile(const std::string& path, CandidateFileFormat format,
                                                CandidateFileFormat* format_used) {
-  ASSIGN_OR_RETURN(std::string content, ReadTextFile(path));
+  ASSIGN_OR_RETURN(std::string content, ReadFileContents(path));
   if (format == CandidateFileFormat::kAuto) format = DetectCandidateFileFormat(path, content);
   if (format_used != nullptr) *format_used = format;
   return format == CandidateFileFormat::kEcelerity ? ParseEcelerityConfig(content, path)

@@ -24,7 +24,4 @@ CandidateFileFormat DetectCandidateFileFormat(absl::string_view path, absl::stri
 absl::StatusOr<CandidateSet> LoadCandidateFile(const std::string& path, CandidateFileFormat format,
                                                CandidateFileFormat* format_used = nullptr);
 
-// The whole file; NotFound/PermissionDenied-style errors name the path.
-absl::StatusOr<std::string> ReadTextFile(const std::string& path);
-
 }  // namespace tlsweep::backends

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "backends/candidate/candidate_file.h"
 #include "backends/candidate/protocol_set.h"
+#include "backends/file_contents.h"
 #include "backends/group_table.h"
 #include "backends/status_macros.h"
 
@@ -478,7 +479,7 @@ absl::StatusOr<CandidateSet> ParsePostfixMainCf(absl::string_view content,
 }
 
 absl::StatusOr<CandidateSet> ReadPostfixMainCf(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string content, ReadTextFile(path));
+  ASSIGN_OR_RETURN(std::string content, ReadFileContents(path));
   return ParsePostfixMainCf(content, path);
 }
 

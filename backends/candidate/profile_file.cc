@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "backends/candidate/candidate_file.h"
 #include "backends/candidate/candidate_spec.h"
+#include "backends/file_contents.h"
 #include "backends/status_macros.h"
 
 namespace tlsweep::backends {
@@ -81,7 +82,7 @@ absl::StatusOr<tlsweep::v1::ProbeProfile> ParseProbeProfile(absl::string_view co
 }
 
 absl::StatusOr<tlsweep::v1::ProbeProfile> ReadProbeProfile(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string content, ReadTextFile(path));
+  ASSIGN_OR_RETURN(std::string content, ReadFileContents(path));
   return ParseProbeProfile(content, path);
 }
 

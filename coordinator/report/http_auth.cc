@@ -7,24 +7,6 @@
 #include "absl/strings/strip.h"
 
 namespace tlsweep::coordinator::report {
-namespace {
-
-bool SameSecret(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-}  // namespace
-
-bool MatchesAnyToken(absl::string_view presented, const std::vector<std::string>& tokens) {
-  bool ok = false;
-  for (const std::string& token : tokens) {  // Every one compared: no early exit.
-    ok |= !presented.empty() && SameSecret(presented, token);
-  }
-  return ok;
-}
 
 // Hex keeps any token byte inside the cookie-octet set.
 std::string SessionCookieHeader(absl::string_view token) {

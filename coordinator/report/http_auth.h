@@ -14,10 +14,6 @@ namespace tlsweep::coordinator::report {
 
 inline constexpr absl::string_view kSessionCookie = "tlsweep_session";
 
-// True when `presented` equals one of `tokens`; every token is compared in constant time, so
-// the answer's timing says nothing about which or how much matched.
-bool MatchesAnyToken(absl::string_view presented, const std::vector<std::string>& tokens);
-
 // The Set-Cookie value that lets a browser present `token`: HttpOnly (no script reads it),
 // SameSite=Strict (no other site's page sends it), for the whole server.
 std::string SessionCookieHeader(absl::string_view token);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "backends/secret_compare.h"
 #include "backends/status_macros.h"
 #include "coordinator/report/http_auth.h"
 #include "coordinator/report/render.h"
@@ -110,10 +111,10 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
     if (opts->tokens.empty()) return true;
     const std::string header = req.get_header_value("Authorization");
     if (absl::StartsWith(header, "Bearer ")) {
-      return MatchesAnyToken(absl::string_view(header).substr(7), opts->tokens);
+      return backends::MatchesAnySecret(absl::string_view(header).substr(7), opts->tokens);
     }
     std::optional<std::string> cookie = TokenFromCookies(req.get_header_value("Cookie"));
-    return cookie.has_value() && MatchesAnyToken(*cookie, opts->tokens);
+    return cookie.has_value() && backends::MatchesAnySecret(*cookie, opts->tokens);
   };
   // A token in the URL is refused outright, valid or not: the URL is already in some log.
   auto deny = [](const httplib::Request& req, httplib::Response& res) {
@@ -161,7 +162,7 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
   });
   server.Post("/login", [opts](const httplib::Request& req, httplib::Response& res) {
     const std::string token = req.get_param_value("token");
-    if (!MatchesAnyToken(token, opts->tokens)) {
+    if (!backends::MatchesAnySecret(token, opts->tokens)) {
       res.status = 401;
       res.set_content("401 that is not the API token; try again at /login\n",
                       "text/plain; charset=utf-8");
