@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "backends/handshake_outcome.h"
 #include "backends/tls_config.h"
 #include "backends/tls_engine.h"
 #include "backends/tls_version.h"
@@ -18,7 +19,8 @@ namespace tlsweep::backends {
 
 // Bumped whenever anything in this header, tls_config.h, tls_engine.h or handshake_outcome.h
 // changes layout or meaning: plugins are C++ objects shared across the boundary.
-inline constexpr uint32_t kBackendAbiVersion = 2;  // 2: OfferedSuite::completes.
+// 2: OfferedSuite::completes. 3: certificates read by the plugins (CertificateFacts).
+inline constexpr uint32_t kBackendAbiVersion = 3;
 
 // One (version, suite) pair that a client config would offer.
 struct OfferedSuite {
@@ -51,6 +53,8 @@ class Backend {
   virtual absl::StatusOr<std::unique_ptr<TlsEngine>> NewServer(const ServerConfig& config) = 0;
   // The suites, versions and groups `config` would offer, without any I/O.
   virtual absl::StatusOr<Offer> Expand(const ClientConfig& config) = 0;
+  // What a DER certificate says, read by this backend's library (as its engines report it).
+  virtual CertificateFacts DescribeCertificate(absl::string_view der) const = 0;
 };
 
 }  // namespace tlsweep::backends

@@ -1,6 +1,7 @@
 // The structured result of one handshake, as a plugin reports it. Names for code points (IANA
-// suite and group names) and the parsed certificate summary are added by the host from the
-// shared tables, so that both backends' results compare directly.
+// suite and group names) are added by the host from the shared tables; each plugin reads the
+// peer's certificates with its own library (the host links no TLS library) and spells what they
+// say the same way, so that both backends' results compare directly.
 #pragma once
 
 #include <cstdint>
@@ -36,13 +37,32 @@ struct Verification {
   std::string error;            // The library's reason when not trusted.
 };
 
+// One certificate as the peer sent it, and what it says. Names are RFC 4514 strings, IP
+// addresses text (inet_ntop), the signature algorithm OpenSSL's long name for its OID
+// (signature_algorithm_names.h), the key type "RSA", "RSA-PSS", "EC", "DSA", "ED25519" or
+// "ED448".
+struct CertificateFacts {
+  std::string der;
+  bool parsed = false;  // False: not valid DER, only `der` is set.
+  std::string subject;
+  std::string issuer;
+  int64_t not_before_unix = 0;
+  int64_t not_after_unix = 0;
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
+  std::string key_type;
+  uint32_t key_bits = 0;
+  std::string signature_algorithm;
+  std::string sha256_hex;  // Of `der`, lower-case hex.
+};
+
 struct HandshakeOutcome {
   bool success = false;
   TlsVersion version = TlsVersion::kUnknown;
   uint16_t suite_code = 0;         // IANA code point, e.g. 0x1301.
   std::string library_suite_name;  // The library's own name, e.g. "TLS_AES_128_GCM_SHA256".
   uint16_t group = 0;              // IANA supported-group id; 0 when none was used (RSA kx).
-  std::vector<std::string> peer_chain_der;  // As sent by the peer, leaf first.
+  std::vector<CertificateFacts> peer_chain;  // As sent by the peer, leaf first.
   Verification verification;
 
   FailureClass failure = FailureClass::kNone;

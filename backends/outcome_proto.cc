@@ -2,7 +2,6 @@
 
 #include <string>
 
-#include "backends/certificate_summary.h"
 #include "backends/cipher_suite_table.h"
 #include "backends/group_table.h"
 
@@ -11,6 +10,23 @@ namespace tlsweep::backends {
 tlsweep::v1::TlsFailureClass FailureToProto(FailureClass failure) {
   // The proto enum mirrors FailureClass value for value.
   return static_cast<tlsweep::v1::TlsFailureClass>(static_cast<int>(failure));
+}
+
+tlsweep::v1::CertificateSummary CertificateToProto(const CertificateFacts& facts) {
+  tlsweep::v1::CertificateSummary summary;
+  summary.set_der(facts.der);
+  if (!facts.parsed) return summary;
+  summary.set_subject(facts.subject);
+  summary.set_issuer(facts.issuer);
+  summary.set_not_before_unix(facts.not_before_unix);
+  summary.set_not_after_unix(facts.not_after_unix);
+  for (const std::string& name : facts.dns_names) summary.add_dns_names(name);
+  for (const std::string& address : facts.ip_addresses) summary.add_ip_addresses(address);
+  summary.set_key_type(facts.key_type);
+  summary.set_key_bits(facts.key_bits);
+  summary.set_signature_algorithm(facts.signature_algorithm);
+  summary.set_sha256_fingerprint(facts.sha256_hex);
+  return summary;
 }
 
 tlsweep::v1::TlsHandshake HandshakeToProto(const HandshakeOutcome& outcome,
@@ -27,13 +43,8 @@ tlsweep::v1::TlsHandshake HandshakeToProto(const HandshakeOutcome& outcome,
     suite->set_library_name(outcome.library_suite_name);
   }
   if (outcome.group != 0) proto.set_group(GroupName(outcome.group));
-  for (const std::string& der : outcome.peer_chain_der) {
-    absl::StatusOr<tlsweep::v1::CertificateSummary> summary = SummarizeCertificate(der);
-    if (summary.ok()) {
-      *proto.add_peer_chain() = *std::move(summary);
-    } else {
-      proto.add_peer_chain()->set_der(der);
-    }
+  for (const CertificateFacts& facts : outcome.peer_chain) {
+    *proto.add_peer_chain() = CertificateToProto(facts);
   }
   if (outcome.verification.performed) {
     tlsweep::v1::CertificateVerification* verification = proto.mutable_verification();

@@ -1,5 +1,5 @@
 // Converts what plugins report into the wire schema (proto/tlsweep/v1/tls.proto), adding IANA
-// names from the shared tables and parsed certificate summaries.
+// names from the shared tables.
 #pragma once
 
 #include "absl/strings/string_view.h"
@@ -16,5 +16,7 @@ tlsweep::v1::TlsHandshake HandshakeToProto(const HandshakeOutcome& outcome,
                                            absl::string_view backend,
                                            absl::string_view verified_name);
 tlsweep::v1::Offer OfferToProto(const Offer& offer, absl::string_view backend);
+// Only the DER when the plugin could not parse it.
+tlsweep::v1::CertificateSummary CertificateToProto(const CertificateFacts& facts);
 
 }  // namespace tlsweep::backends

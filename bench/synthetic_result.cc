@@ -9,7 +9,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "backends/certificate_summary.h"
+#include "backends/outcome_proto.h"
+#include "backends/plugin_loader.h"
 #include "tests/testing/cert_factory.h"
 
 namespace tlsweep::bench {
@@ -80,10 +81,15 @@ absl::StatusOr<SyntheticResults> SyntheticResults::Create(const std::string& dir
   tls->mutable_suite()->set_iana_name("TLS_AES_256_GCM_SHA384");
   tls->mutable_suite()->set_library_name("TLS_AES_256_GCM_SHA384");
   tls->set_group("x25519");
+  // Read by the OpenSSL plugin, as an agent's results are.
+  static const absl::StatusOr<backends::BackendRegistry>* registry =
+      new absl::StatusOr<backends::BackendRegistry>(
+          backends::BackendRegistry::LoadDirectory(backends::ResolvePluginDirectory("")));
+  if (!registry->ok()) return registry->status();
+  absl::StatusOr<backends::Backend*> openssl = (*registry)->Get("openssl");
+  if (!openssl.ok()) return openssl.status();
   for (const std::string& der : *chain) {
-    absl::StatusOr<v1::CertificateSummary> summary = backends::SummarizeCertificate(der);
-    if (!summary.ok()) return summary.status();
-    *tls->add_peer_chain() = *std::move(summary);
+    *tls->add_peer_chain() = backends::CertificateToProto((*openssl)->DescribeCertificate(der));
   }
   v1::CertificateVerification* verification = tls->mutable_verification();
   verification->set_performed(true);

@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "backends/backend.h"
 #include "backends/cipher_suite_table.h"
+#include "backends/gnutls/gnutls_certificate.h"
 #include "backends/gnutls/gnutls_engine.h"
 #include "backends/gnutls/gnutls_util.h"
 
@@ -47,6 +48,10 @@ class GnutlsBackend final : public Backend {
   }
 
   absl::StatusOr<Offer> Expand(const ClientConfig& config) override;
+
+  CertificateFacts DescribeCertificate(absl::string_view der) const override {
+    return DescribeCertificateWithGnutls(der);
+  }
 };
 
 // Reports what NewClient(config) puts in its ClientHello. The suites come from the priority

@@ -16,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "backends/failure_rules.h"
+#include "backends/gnutls/gnutls_certificate.h"
 #include "backends/hello_parser.h"
 #include "backends/tls_record.h"
 
@@ -494,10 +495,10 @@ void GnutlsEngine::FillSuccess() {
 
   unsigned int count = 0;
   const gnutls_datum_t* peers = gnutls_certificate_get_peers(session_, &count);
-  outcome_.peer_chain_der.clear();
+  outcome_.peer_chain.clear();
   for (unsigned int i = 0; peers != nullptr && i < count; ++i) {
-    outcome_.peer_chain_der.emplace_back(reinterpret_cast<const char*>(peers[i].data),
-                                         peers[i].size);
+    outcome_.peer_chain.push_back(DescribeCertificateWithGnutls(
+        absl::string_view(reinterpret_cast<const char*>(peers[i].data), peers[i].size)));
   }
 
   if (role_ == Role::kClient && verify_) Verify();
@@ -508,7 +509,7 @@ void GnutlsEngine::Verify() {
   v = Verification();
   v.performed = true;
 
-  if (outcome_.peer_chain_der.empty()) {
+  if (outcome_.peer_chain.empty()) {
     v.error = "the peer sent no certificate";
     return;
   }
@@ -533,7 +534,7 @@ void GnutlsEngine::Verify() {
 
   gnutls_x509_crt_t leaf = nullptr;
   if (gnutls_x509_crt_init(&leaf) < 0) return;
-  const std::string& der = outcome_.peer_chain_der.front();
+  const std::string& der = outcome_.peer_chain.front().der;
   gnutls_datum_t datum = {reinterpret_cast<unsigned char*>(const_cast<char*>(der.data())),
                           static_cast<unsigned int>(der.size())};
   if (gnutls_x509_crt_import(leaf, &datum, GNUTLS_X509_FMT_DER) >= 0) {

@@ -12,6 +12,7 @@
 #include "backends/cipher_suite_table.h"
 #include "backends/hello_parser.h"
 #include "backends/openssl/client_context_cache.h"
+#include "backends/openssl/openssl_certificate.h"
 #include "backends/openssl/openssl_context.h"
 #include "backends/openssl/openssl_engine.h"
 
@@ -87,6 +88,10 @@ class OpensslBackend final : public Backend {
         OpensslEngine::NewServer(*std::move(ctx));
     if (!engine.ok()) return engine.status();
     return std::unique_ptr<TlsEngine>(*std::move(engine));
+  }
+
+  CertificateFacts DescribeCertificate(absl::string_view der) const override {
+    return DescribeCertificateWithOpenssl(der);
   }
 
   // Reads the offer off the wire: one ClientHello per version, so that each version lists

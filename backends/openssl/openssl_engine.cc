@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/failure_rules.h"
+#include "backends/openssl/openssl_certificate.h"
 #include "backends/tls_record.h"
 
 namespace tlsweep::backends::openssl {
@@ -190,7 +191,8 @@ void OpensslEngine::RecordSuccess() {
     // On the client side the chain includes the leaf, in the order the server sent it.
     if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl_); chain != nullptr) {
       for (int i = 0; i < sk_X509_num(chain); ++i) {
-        outcome_.peer_chain_der.push_back(CertificateDer(sk_X509_value(chain, i)));
+        outcome_.peer_chain.push_back(
+            DescribeCertificateWithOpenssl(CertificateDer(sk_X509_value(chain, i))));
       }
     }
     if (verify_) RecordVerification();

@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "backends/certificate_summary.h"
+#include "backends/outcome_proto.h"
+#include "tests/testing/backend_fixture.h"
 #include "tests/testing/cert_factory.h"
 
 namespace tlsweep::backends {
@@ -28,7 +29,8 @@ Leaf LoadLeaf(const std::string& chain_file) {
   leaf.x509.reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   unsigned char* der = nullptr;
   const int length = i2d_X509(leaf.x509.get(), &der);
-  leaf.summary = SummarizeCertificate(std::string(reinterpret_cast<char*>(der), length)).value();
+  leaf.summary = CertificateToProto(tlsweep::testing::GetBackend("openssl").DescribeCertificate(
+      std::string(reinterpret_cast<char*>(der), length)));
   OPENSSL_free(der);
   return leaf;
 }

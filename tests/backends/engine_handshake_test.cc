@@ -66,7 +66,7 @@ TEST_P(EngineHandshakeTest, DefaultsNegotiateTls13WithRsaCertificate) {
   EXPECT_NE(client.group, 0);
   EXPECT_FALSE(client.library_suite_name.empty());
   // The peer chain arrives leaf first and parses into the shared summary.
-  ASSERT_GE(client.peer_chain_der.size(), 1u);
+  ASSERT_GE(client.peer_chain.size(), 1u);
   const tlsweep::v1::TlsHandshake proto = HandshakeToProto(client, client_backend(), "");
   EXPECT_NE(proto.peer_chain(0).subject().find("CN=mx.example.test"), std::string::npos);
   EXPECT_EQ(proto.peer_chain(0).key_type(), "RSA");

@@ -71,7 +71,7 @@ TEST_P(VerificationTest, ExpiredLeafIsExpiredAndUntrusted) {
 TEST_P(VerificationTest, NoBundleMeansNotPerformed) {
   const HandshakeOutcome outcome = Run(SharedPki().rsa, "", "mx.example.test");
   EXPECT_FALSE(outcome.verification.performed);
-  EXPECT_EQ(outcome.peer_chain_der.size(), 2u);  // Leaf and CA, as the server sent them.
+  EXPECT_EQ(outcome.peer_chain.size(), 2u);  // Leaf and CA, as the server sent them.
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, VerificationTest, ::testing::ValuesIn(BuiltBackendNames()));

@@ -133,7 +133,9 @@ absl::StatusOr<IssuedCertificate> CertFactory::Issue(const std::string& file_ste
                                                 next_serial_++, not_before_days, not_after_days);
   if (!cert.ok()) return cert.status();
   std::vector<std::string> sans;
-  for (const std::string& name : dns_names) sans.push_back("DNS:" + name);
+  for (const std::string& name : dns_names) {
+    sans.push_back(name.rfind("IP:", 0) == 0 ? name : "DNS:" + name);
+  }
   if (!sans.empty()) {
     AddExtension(cert->get(), ca->get(), NID_subject_alt_name, absl::StrJoin(sans, ","));
   }

@@ -21,7 +21,8 @@ class CertFactory {
   // Creates `directory` if needed and a CA inside it.
   static absl::StatusOr<CertFactory> Create(const std::string& directory);
 
-  // A leaf signed by this factory's CA. Validity is [now + not_before_days,
+  // A leaf signed by this factory's CA, naming `dns_names` ("IP:192.0.2.1" for an address
+  // entry); the first is also its CN. Validity is [now + not_before_days,
   // now + not_after_days]; a negative not_after_days gives an expired certificate.
   absl::StatusOr<IssuedCertificate> Issue(const std::string& file_stem,
                                           const std::vector<std::string>& dns_names,

@@ -1,5 +1,6 @@
-#include "backends/certificate_summary.h"
+#include "backends/openssl/openssl_certificate.h"
 
+#include <arpa/inet.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "backends/signature_algorithm_names.h"
 
 namespace tlsweep::backends {
 namespace {
@@ -38,6 +40,8 @@ std::string KeyType(const EVP_PKEY* key) {
   switch (EVP_PKEY_get_base_id(key)) {
     case EVP_PKEY_RSA:
       return "RSA";
+    case EVP_PKEY_RSA_PSS:
+      return "RSA-PSS";
     case EVP_PKEY_EC:
       return "EC";
     case EVP_PKEY_DSA:
@@ -51,19 +55,31 @@ std::string KeyType(const EVP_PKEY* key) {
   }
 }
 
+std::string AddressText(const ASN1_OCTET_STRING* bytes) {
+  char text[INET6_ADDRSTRLEN] = {};
+  const int length = ASN1_STRING_length(bytes);
+  const int family = length == 4 ? AF_INET : length == 16 ? AF_INET6 : 0;
+  if (family == 0 ||
+      inet_ntop(family, ASN1_STRING_get0_data(bytes), text, sizeof(text)) == nullptr) {
+    return "";
+  }
+  return text;
+}
+
 }  // namespace
 
-absl::StatusOr<tlsweep::v1::CertificateSummary> SummarizeCertificate(absl::string_view der) {
+CertificateFacts DescribeCertificateWithOpenssl(absl::string_view der) {
+  CertificateFacts facts;
+  facts.der = std::string(der);
   const auto* cursor = reinterpret_cast<const unsigned char*>(der.data());
   std::unique_ptr<X509, X509Deleter> cert(
       d2i_X509(nullptr, &cursor, static_cast<long>(der.size())));
-  if (!cert) return absl::InvalidArgumentError("certificate is not valid DER");
-
-  tlsweep::v1::CertificateSummary summary;
-  summary.set_subject(NameToString(X509_get_subject_name(cert.get())));
-  summary.set_issuer(NameToString(X509_get_issuer_name(cert.get())));
-  summary.set_not_before_unix(AsnTimeToUnix(X509_get0_notBefore(cert.get())));
-  summary.set_not_after_unix(AsnTimeToUnix(X509_get0_notAfter(cert.get())));
+  if (!cert) return facts;
+  facts.parsed = true;
+  facts.subject = NameToString(X509_get_subject_name(cert.get()));
+  facts.issuer = NameToString(X509_get_issuer_name(cert.get()));
+  facts.not_before_unix = AsnTimeToUnix(X509_get0_notBefore(cert.get()));
+  facts.not_after_unix = AsnTimeToUnix(X509_get0_notAfter(cert.get()));
 
   auto* names = static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
@@ -71,29 +87,36 @@ absl::StatusOr<tlsweep::v1::CertificateSummary> SummarizeCertificate(absl::strin
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
     if (name->type == GEN_DNS) {
       const ASN1_IA5STRING* dns = name->d.dNSName;
-      summary.add_dns_names(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                                        static_cast<size_t>(ASN1_STRING_length(dns))));
+      facts.dns_names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                                   static_cast<size_t>(ASN1_STRING_length(dns)));
     } else if (name->type == GEN_IPADD) {
-      char* text = OPENSSL_buf2hexstr(name->d.iPAddress->data, name->d.iPAddress->length);
-      summary.add_ip_addresses(text != nullptr ? text : "");
-      OPENSSL_free(text);
+      if (std::string text = AddressText(name->d.iPAddress); !text.empty()) {
+        facts.ip_addresses.push_back(std::move(text));
+      }
     }
   }
   GENERAL_NAMES_free(names);
 
   if (const EVP_PKEY* key = X509_get0_pubkey(cert.get()); key != nullptr) {
-    summary.set_key_type(KeyType(key));
-    summary.set_key_bits(static_cast<uint32_t>(EVP_PKEY_get_bits(key)));
+    facts.key_type = KeyType(key);
+    facts.key_bits = static_cast<uint32_t>(EVP_PKEY_get_bits(key));
   }
-  const int signature_nid = X509_get_signature_nid(cert.get());
-  summary.set_signature_algorithm(signature_nid != NID_undef ? OBJ_nid2ln(signature_nid) : "");
+  const X509_ALGOR* algorithm = nullptr;
+  X509_get0_signature(nullptr, &algorithm, cert.get());
+  if (algorithm != nullptr) {
+    const ASN1_OBJECT* object = nullptr;
+    X509_ALGOR_get0(&object, nullptr, nullptr, algorithm);
+    char oid[128] = {};
+    if (object != nullptr && OBJ_obj2txt(oid, sizeof(oid), object, /*no_name=*/1) > 0) {
+      facts.signature_algorithm = SignatureAlgorithmName(oid);
+    }
+  }
 
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(der.data()), der.size(), digest);
-  summary.set_sha256_fingerprint(absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest))));
-  summary.set_der(std::string(der));
-  return summary;
+  facts.sha256_hex = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return facts;
 }
 
 }  // namespace tlsweep::backends
