@@ -28,7 +28,7 @@ class NetnsRegion:
     def __init__(self, tag, octet):
         """tag: makes the names unique (e.g. the pid); octet: the third byte of the /24, unique
         per concurrent test (derive it from the loopback block)."""
-        self.name = f"tlsw-chaos-{tag}"
+        self.name = f"tlsw-chaos-{tag}"  # remove_stale() relies on this form.
         self.host_link = f"tcx{tag}h"[:15]
         self.region_link = f"tcx{tag}n"[:15]
         self.prefix = f"198.19.{octet}."
@@ -96,6 +96,23 @@ class NetnsRegion:
                 pass
         _run("ip", "link", "del", self.host_link, check=False)
         _run("ip", "netns", "del", self.name, check=False)
+
+
+def remove_stale(prefix="tlsw-chaos-"):
+    """Deletes the namespaces (and links) of earlier runs that died without tearing down (their
+    pid, the name's tail, is gone), so that their addresses do not shadow a new run's. Returns
+    the names removed."""
+    removed = []
+    for line in _run("ip", "netns", "list", check=False).stdout.splitlines():
+        name = line.split()[0] if line.split() else ""
+        tag = name[len(prefix):]
+        if not name.startswith(prefix) or not tag.isdigit() or os.path.exists(f"/proc/{tag}"):
+            continue
+        region = NetnsRegion(tag, 0)
+        region._created = True
+        region.destroy()
+        removed.append(name)
+    return removed
 
 
 class TcpRelay:
