@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <iostream>
 #include <thread>
 
@@ -121,13 +122,20 @@ int main(int argc, char** argv) {
     }
     metrics = *std::move(started);
   }
+  std::atomic<bool> ran{false};
   std::thread stopper([&] {
     int signal = 0;
     sigwait(&signals, &signal);
+    if (ran.load()) return;  // The wake-up below: Run() is over.
     std::cerr << "tlsweep-agent: stopping\n";
     (*client)->Stop();
   });
   (*client)->Run();
-  stopper.detach();  // Run() also ends when Stop() came from elsewhere; exit takes the thread.
+  // The client must outlive a Stop() still cancelling its call (a detached stopper raced the
+  // client's destruction and aborted one stop in a few hundred): wake the stopper if no signal
+  // came, and wait for it.
+  ran.store(true);
+  pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
   return 0;
 }
