@@ -311,6 +311,32 @@ TEST_F(CoordinatorTest, DuplicateBatchIsCountedOnce) {
   EXPECT_EQ(results.size(), 3u);
 }
 
+// One batch is one store transaction under the store's mutex: a batch above 10,000 results
+// would stall every other agent, so the coordinator refuses it.
+TEST_F(CoordinatorTest, ABatchAboveTheCapIsRefused) {
+  SubmitOk(RefusedTargets(30201, 2));
+  RawAgent agent(agent_channel_, "agent-1", "eu");
+  ASSERT_TRUE(agent.Hello());
+  ASSERT_TRUE(agent.RequestLease(1));
+  CoordinatorMessage message;
+  ASSERT_TRUE(agent.ReadUntil(CoordinatorMessage::kAssignment, &message));
+  AgentMessage batch;
+  batch.mutable_results()->set_lease_id(message.assignment().lease_id());
+  for (int i = 0; i < 10'001; ++i) {
+    v1::ProbeResult* result = batch.mutable_results()->add_results();
+    result->set_line_number(message.assignment().targets(0).line_number());
+    result->set_failure(v1::TCP_REFUSED);
+  }
+  ASSERT_TRUE(agent.Send(batch));
+  while (agent.Read(&message)) {
+    EXPECT_NE(message.body_case(), CoordinatorMessage::kAck) << "the batch was not acknowledged";
+  }
+  grpc::Status status = agent.Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "above the coordinator's 10000"))
+      << status.error_message();
+}
+
 // A batch with another shard's line is not stored: the agent is told its lease is stale (so it
 // stops, instead of resending for ever) and the shard goes to the next agent.
 TEST_F(CoordinatorTest, ABatchOutsideItsLeaseIsRefusedAndTheShardLeasedAgain) {
