@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS targets(
   scan_id TEXT, ordinal INTEGER, line_number INTEGER, input TEXT, key TEXT, domain TEXT,
   weight REAL, PRIMARY KEY(scan_id, ordinal)) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS targets_key ON targets(scan_id, key);
+CREATE INDEX IF NOT EXISTS targets_line ON targets(scan_id, line_number);
 CREATE TABLE IF NOT EXISTS units(
   scan_id TEXT, region TEXT, kind INTEGER, shard INTEGER, state INTEGER,
   attempts INTEGER DEFAULT 0, lease_id INTEGER DEFAULT 0, agent_id TEXT DEFAULT '',
@@ -435,6 +436,22 @@ class SqliteStore : public Store {
       backends.push_back(absl::StrCat(backend.name(), " ", backend.library_version()));
     }
     std::lock_guard<std::mutex> lock(mutex_);
+    if (connected) {
+      // Leases, heartbeats and batches are keyed by agent id: an id that is connected or holds
+      // leases in one region cannot be taken from another (a certificate binds only a region).
+      TLSWEEP_ASSIGN_OR_RETURN(
+          SqliteStatement existing,
+          db_->Prepare("SELECT a.region, a.connected, (SELECT COUNT(*) FROM units u WHERE "
+                       "u.agent_id=a.agent_id AND u.state=1) FROM agents a WHERE a.agent_id=?"));
+      existing.Bind(1, hello.agent_id());
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, existing.Step());
+      if (row && existing.Text(0) != hello.region() &&
+          (existing.Int(1) != 0 || existing.Int(2) > 0)) {
+        return absl::PermissionDeniedError(absl::StrCat("agent id '", hello.agent_id(),
+                                                        "' is in use in region '", existing.Text(0),
+                                                        "'; every agent needs its own --agent-id"));
+      }
+    }
     TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement upsert,
                              db_->Prepare("INSERT OR REPLACE INTO agents VALUES(?,?,?,?,?,?,?,?)"));
     upsert.Bind(1, hello.agent_id()).Bind(2, hello.region()).Bind(3, int64_t{hello.capacity()});

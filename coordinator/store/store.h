@@ -107,6 +107,8 @@ class Store {
   virtual absl::StatusOr<std::vector<LeaseRef>> CancelScan(const std::string& scan_id,
                                                            int64_t now_ms) = 0;
 
+  // PERMISSION_DENIED when connecting an id that is connected, or holds leases, in another
+  // region.
   virtual absl::Status RecordAgent(const tlsweep::v1::AgentHello& hello, absl::string_view peer,
                                    bool connected, int64_t now_ms) = 0;
 

@@ -133,6 +133,12 @@ TEST_F(CoordinatorTest, AgentCertificateBindsRegionAndId) {
   EXPECT_TRUE(bound.Hello());
   RawAgent any_id(agent_channel_, "agent-7", "us");
   EXPECT_TRUE(any_id.Hello());
+  // Leases are keyed by id: a certificate of another region may not take a live agent's id
+  // (and with it its leases and cancellations).
+  grpc::Status taken = refused(pki.agent, "agent-7", "eu");
+  EXPECT_EQ(taken.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(taken.error_message(), "is in use in region 'us'"))
+      << taken.error_message();
 }
 
 TEST_F(CoordinatorTest, LinesAreValidatedNormalisedAndDeduplicated) {
