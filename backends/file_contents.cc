@@ -4,7 +4,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 
@@ -19,17 +18,18 @@ absl::StatusOr<std::string> ReadFileContents(const std::string& path, int64_t ma
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot read '", path, "': ", std::strerror(errno)));
   }
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size > max_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", path, "' is ", size, " bytes, more than the ", max_bytes, " allowed"));
+  // Read in bounded pieces, not by the size the file claims: a FIFO or a device has none.
+  std::string content;
+  char chunk[64 << 10];
+  while (in.read(chunk, sizeof(chunk)) || in.gcount() > 0) {
+    content.append(chunk, static_cast<size_t>(in.gcount()));
+    if (static_cast<int64_t>(content.size()) > max_bytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "' is more than the ", max_bytes, " bytes allowed"));
+    }
   }
-  in.seekg(0, std::ios::beg);
-  std::ostringstream content;
-  content << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat("error reading '", path, "'"));
-  return content.str();
+  return content;
 }
 
 }  // namespace tlsweep::backends

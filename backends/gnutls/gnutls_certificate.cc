@@ -14,6 +14,8 @@
 namespace tlsweep::backends {
 namespace {
 
+constexpr unsigned int kMaxAltNames = 10000;
+
 struct CrtDeleter {
   void operator()(gnutls_x509_crt_int* crt) const { gnutls_x509_crt_deinit(crt); }
 };
@@ -65,13 +67,14 @@ CertificateFacts DescribeCertificateWithGnutls(absl::string_view der) {
   facts.not_before_unix = static_cast<int64_t>(gnutls_x509_crt_get_activation_time(crt.get()));
   facts.not_after_unix = static_cast<int64_t>(gnutls_x509_crt_get_expiration_time(crt.get()));
 
-  for (unsigned int index = 0;; ++index) {
+  // Entries one by one, as OpenSSL lists them: one that cannot be read is skipped, not the end.
+  for (unsigned int index = 0; index < kMaxAltNames; ++index) {
     char buffer[1024];
     size_t size = sizeof(buffer);
     const int type = gnutls_x509_crt_get_subject_alt_name(crt.get(), index, buffer, &size, nullptr);
     if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) break;
     if (type == GNUTLS_E_SHORT_MEMORY_BUFFER) continue;  // A name longer than any host name.
-    if (type < 0) break;
+    if (type < 0) continue;
     if (type == GNUTLS_SAN_DNSNAME) {
       facts.dns_names.emplace_back(buffer, size);
     } else if (type == GNUTLS_SAN_IPADDRESS && (size == 4 || size == 16)) {

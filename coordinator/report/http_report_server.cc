@@ -107,30 +107,33 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
   // One report build at a time: indexing writes, and a report of a big scan is CPU-bound anyway.
   auto build_mutex = std::make_shared<std::mutex>();
 
-  auto authorized = [opts](const httplib::Request& req) {
+  BrowserSessions* sessions = &self->sessions_;
+  auto authorized = [opts, sessions](const httplib::Request& req) {
     if (opts->tokens.empty()) return true;
     const std::string header = req.get_header_value("Authorization");
     if (absl::StartsWith(header, "Bearer ")) {
       return backends::MatchesAnySecret(absl::string_view(header).substr(7), opts->tokens);
     }
-    std::optional<std::string> cookie = TokenFromCookies(req.get_header_value("Cookie"));
-    return cookie.has_value() && backends::MatchesAnySecret(*cookie, opts->tokens);
+    std::optional<std::string> session = SessionFromCookies(req.get_header_value("Cookie"));
+    return session.has_value() && sessions->Valid(*session);
   };
-  // A token in the URL is refused outright, valid or not: the URL is already in some log.
-  auto deny = [](const httplib::Request& req, httplib::Response& res) {
-    if (req.has_param("token")) {
-      res.status = 400;
-      res.set_content(
-          "400 the token does not go in URLs (they end up in logs and browser "
-          "history): send Authorization: Bearer TOKEN, or sign in at /login\n",
-          "text/plain; charset=utf-8");
-      return;
-    }
+  auto deny = [](httplib::Response& res) {
     res.status = 401;
     res.set_header("WWW-Authenticate", "Bearer realm=\"tlsweep\"");
     res.set_content("401 unauthorized: send Authorization: Bearer TOKEN, or sign in at /login\n",
                     "text/plain; charset=utf-8");
   };
+  // A token in the URL is refused outright on every route, valid or not: the URL is already
+  // in some log.
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!QueryHasParameter(req.target, "token")) return httplib::Server::HandlerResponse::Unhandled;
+    res.status = 400;
+    res.set_content(
+        "400 the token does not go in URLs (they end up in logs and browser "
+        "history): send Authorization: Bearer TOKEN, or sign in at /login\n",
+        "text/plain; charset=utf-8");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   auto fail = [](httplib::Response& res, const absl::Status& status) {
     res.status = HttpStatus(status);
     res.set_content(absl::StrCat(res.status, " ", status.message(), "\n"),
@@ -160,24 +163,28 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
   server.Get("/login", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kLoginPage, "text/html; charset=utf-8");
   });
-  server.Post("/login", [opts](const httplib::Request& req, httplib::Response& res) {
-    const std::string token = req.get_param_value("token");
+  server.Post("/login", [opts, sessions](const httplib::Request& req, httplib::Response& res) {
+    // From the form body only, never from the query string.
+    const std::string token = FormValue(req.body, "token").value_or("");
     if (!backends::MatchesAnySecret(token, opts->tokens)) {
       res.status = 401;
       res.set_content("401 that is not the API token; try again at /login\n",
                       "text/plain; charset=utf-8");
       return;
     }
-    res.set_header("Set-Cookie", SessionCookieHeader(token));
+    res.set_header("Set-Cookie", SessionCookieHeader(sessions->Open(), sessions->lifetime()));
     res.set_redirect("/", 303);
   });
-  server.Post("/logout", [](const httplib::Request&, httplib::Response& res) {
+  server.Post("/logout", [sessions](const httplib::Request& req, httplib::Response& res) {
+    if (auto session = SessionFromCookies(req.get_header_value("Cookie"))) {
+      sessions->Close(*session);
+    }
     res.set_header("Set-Cookie", ClearedSessionCookieHeader());
     res.set_redirect("/login", 303);
   });
 
   server.Get("/", [=](const httplib::Request& req, httplib::Response& res) {
-    if (req.has_param("token") || !authorized(req)) return deny(req, res);
+    if (!authorized(req)) return deny(res);
     auto db = SqliteDb::Open(opts->db_path);
     if (!db.ok()) return fail(res, db.status());
     auto scans = ListScans(**db, 200);
@@ -207,7 +214,7 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
 
   auto serve_report = [=](const httplib::Request& req, httplib::Response& res,
                           absl::string_view format) {
-    if (req.has_param("token") || !authorized(req)) return deny(req, res);
+    if (!authorized(req)) return deny(res);
     ReportOptions report_options;
     report_options.scan_id = req.matches[1];
     report_options.max_domains = opts->max_domains;

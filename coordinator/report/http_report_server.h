@@ -5,8 +5,9 @@
 //   GET /scans/{id}                HTML report   (?candidate=NAME... &against=SCAN)
 //   GET /scans/{id}/report.json    JSON report   (same parameters)
 //   GET /scans/{id}/report.csv     one row per (candidate, region, domain)
-//   GET /login, POST /login        a browser signs in with the token (a session cookie)
-//   POST /logout                   forgets it
+//   GET /login, POST /login        a browser signs in with the token (a session cookie that
+//                                  holds a random id, not the token; 12 h)
+//   POST /logout                   ends the session
 //   GET /healthz, /readyz          no token needed
 //
 // Authentication (http_auth.h): `Authorization: Bearer TOKEN`, or the session cookie. A token
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "coordinator/report/http_auth.h"
 #include "coordinator/report/report_builder.h"
 
 namespace httplib {
@@ -63,6 +65,7 @@ class ReportServer {
   ReportServer() = default;
 
   ReportServerOptions options_;
+  BrowserSessions sessions_;  // Before server_: its handlers use it until server_ is gone.
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;

@@ -10,7 +10,9 @@
 #include <chrono>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "coordinator/report/http_auth.h"
 #include "tests/coordinator/report/report_fixture.h"
 
 namespace tlsweep::coordinator::report {
@@ -77,7 +79,9 @@ TEST_F(ReportServerTest, ABrowserSignsInWithACookieNotAUrl) {
   const std::string cookie = signed_in->get_header_value("Set-Cookie");
   EXPECT_TRUE(absl::StrContains(cookie, "HttpOnly")) << cookie;
   EXPECT_TRUE(absl::StrContains(cookie, "SameSite=Strict")) << cookie;
-  EXPECT_FALSE(absl::StrContains(cookie, kToken)) << "not even the cookie shows it as text";
+  EXPECT_TRUE(absl::StrContains(cookie, "Max-Age=43200")) << cookie;
+  EXPECT_FALSE(absl::StrContains(cookie, absl::BytesToHexString(kToken))) << "an id, not the token";
+  EXPECT_FALSE(absl::StrContains(cookie, kToken)) << cookie;
   const std::string value = cookie.substr(0, cookie.find(';'));
 
   const std::string scan = "/scans/" + store_.current_id;
@@ -86,16 +90,40 @@ TEST_F(ReportServerTest, ABrowserSignsInWithACookieNotAUrl) {
     ASSERT_TRUE(page);
     EXPECT_EQ(page->status, 200) << path;
   }
-  auto forged = client_->Get("/", {{"Cookie", "tlsweep_session=6e6f7065"}});  // "nope"
+  // The token itself, hex or not, is no session.
+  auto forged = client_->Get(
+      "/", {{"Cookie", std::string("tlsweep_session=") + absl::BytesToHexString(kToken)}});
   ASSERT_TRUE(forged);
   EXPECT_EQ(forged->status, 401);
   auto garbage = client_->Get("/", {{"Cookie", "tlsweep_session=zz"}});
   ASSERT_TRUE(garbage);
   EXPECT_EQ(garbage->status, 401);
 
-  auto signed_out = client_->Post("/logout", "", "application/x-www-form-urlencoded");
+  // The token in the query of the login form is refused like anywhere else.
+  auto in_query = client_->Post((std::string("/login?token=") + kToken).c_str(), "",
+                                "application/x-www-form-urlencoded");
+  ASSERT_TRUE(in_query);
+  EXPECT_EQ(in_query->status, 400);
+  EXPECT_FALSE(in_query->has_header("Set-Cookie"));
+
+  auto signed_out =
+      client_->Post("/logout", {{"Cookie", value}}, "", "application/x-www-form-urlencoded");
   ASSERT_TRUE(signed_out);
   EXPECT_TRUE(absl::StrContains(signed_out->get_header_value("Set-Cookie"), "Max-Age=0"));
+  auto after = client_->Get("/", {{"Cookie", value}});
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 401) << "signing out ends the session on the server";
+}
+
+TEST(HttpAuthTest, FormsAndQueries) {
+  EXPECT_EQ(FormValue("a=1&token=s%33cret+x", "token"), "s3cret x");
+  EXPECT_EQ(FormValue("tok%65n=v", "token"), "v");
+  EXPECT_EQ(FormValue("token", "token"), "");
+  EXPECT_FALSE(FormValue("tokens=1", "token").has_value());
+  EXPECT_TRUE(QueryHasParameter("/scans/x?candidate=a&token=", "token"));
+  EXPECT_TRUE(QueryHasParameter("/?%74oken=x", "token"));
+  EXPECT_FALSE(QueryHasParameter("/token?x=1", "token"));
+  EXPECT_FALSE(QueryHasParameter("/healthz", "token"));
 }
 
 // A 300 MB body to /healthz took the coordinator from 28 to 554 MB: bodies are capped.
