@@ -6,7 +6,7 @@ set -euo pipefail
 repo=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-(umask 022 && "$repo/deploy/dev-ca" "$dir/pki" --agent eu --agent us/lab-1 --api-client ops \
+(umask 022 && "$repo/deploy/dev-ca" "$dir/pki" --agent eu --agent us/lab-1 --agent us-lab/1 --api-client ops \
   >/dev/null)
 fail=0
 for file in "$dir"/pki/*-key.pem "$dir/pki/api-token"; do
@@ -20,7 +20,8 @@ done
 ls "$dir"/pki/agent-*-key.pem >/dev/null || { echo "FAIL no agent key was written"; fail=1; }
 uri() { openssl x509 -in "$dir/pki/$1" -noout -ext subjectAltName | grep -o 'URI:[^,]*'; }
 for want in "agent-eu.pem URI:spiffe://tlsweep/agent/eu/*" \
-    "agent-us-lab-1.pem URI:spiffe://tlsweep/agent/us/lab-1" "api-ops.pem URI:spiffe://tlsweep/api/ops"; do
+    "agent-us@lab-1.pem URI:spiffe://tlsweep/agent/us/lab-1" \
+    "agent-us-lab@1.pem URI:spiffe://tlsweep/agent/us-lab/1" "api-ops.pem URI:spiffe://tlsweep/api/ops"; do
   got=$(uri "${want%% *}" || true)
   if [ "$got" != "${want#* }" ]; then echo "FAIL ${want%% *} names '$got', want '${want#* }'"; fail=1; fi
 done
