@@ -317,7 +317,7 @@ grpc::ServerBidiReactor<AgentMessage, CoordinatorMessage>* AgentServiceImpl::Con
                                               "agents need a client certificate from the CA"));
     }
     roles = PeerRolesOf(*auth);
-    if (roles->agents.empty()) {
+    if (roles->agents.empty()) {  // Refused before any hello, with the hello's explanation.
       return new RefusingReactor(ToGrpc(AuthorizeAgent(*roles, "", "")));
     }
   }

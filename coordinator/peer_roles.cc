@@ -72,7 +72,11 @@ absl::Status AuthorizeAgent(const PeerRoles& roles, absl::string_view region,
     return absl::PermissionDeniedError(
         absl::StrCat("this client certificate is not an agent certificate: it needs a URI name ",
                      kAgentUriPrefix, "REGION/ID (deploy/dev-ca --agent REGION[/ID] issues one)",
-                     roles.api_clients.empty() ? "" : "; it is a scan API certificate"));
+                     roles.api_clients.empty() ? "" : "; it is a scan API certificate",
+                     roles.other_uris.empty()
+                         ? ""
+                         : absl::StrCat("; it names ", absl::StrJoin(roles.other_uris, ", "),
+                                        ", which grant nothing")));
   }
   return absl::PermissionDeniedError(absl::StrCat("agent '", agent_id, "' of region '", region,
                                                   "' refused: its certificate is for ",

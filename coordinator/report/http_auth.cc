@@ -1,39 +1,14 @@
 #include "coordinator/report/http_auth.h"
 
+#include <httplib.h>
 #include <sys/random.h>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace tlsweep::coordinator::report {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = absl::ascii_tolower(static_cast<unsigned char>(c));
-  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-std::string FormDecode(absl::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
-               HexValue(text[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string BrowserSessions::Open() {
   unsigned char bytes[32];
@@ -90,13 +65,14 @@ std::optional<std::string> SessionFromCookies(absl::string_view cookie_header) {
   return std::nullopt;
 }
 
+// cpp-httplib's own parser (the one that fills Request::params), so that the check sees a
+// parameter exactly when a handler would.
 std::optional<std::string> FormValue(absl::string_view form, absl::string_view name) {
-  for (absl::string_view pair : absl::StrSplit(form, '&')) {
-    absl::string_view key = pair.substr(0, pair.find('='));
-    if (FormDecode(key) != name) continue;
-    return pair.size() > key.size() ? FormDecode(pair.substr(key.size() + 1)) : std::string();
-  }
-  return std::nullopt;
+  httplib::Params params;
+  httplib::detail::parse_query_text(std::string(form), params);
+  auto it = params.find(std::string(name));
+  if (it == params.end()) return std::nullopt;
+  return it->second;
 }
 
 bool QueryHasParameter(absl::string_view target, absl::string_view name) {

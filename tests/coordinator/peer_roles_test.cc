@@ -47,5 +47,12 @@ TEST(PeerRolesTest, AnApiCertificateIsNoAgent) {
   EXPECT_TRUE(absl::StrContains(status.message(), "scan API certificate")) << status;
 }
 
+TEST(PeerRolesTest, ARefusalNamesWhatTheCertificateSays) {
+  absl::Status status =
+      AuthorizeAgent(ParsePeerRoles({"spiffe://tlsweep/agent/eu"}), "eu", "agent-1");
+  EXPECT_TRUE(absl::StrContains(status.message(), "it names spiffe://tlsweep/agent/eu, which"))
+      << status;
+}
+
 }  // namespace
 }  // namespace tlsweep::coordinator
