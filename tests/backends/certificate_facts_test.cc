@@ -2,31 +2,12 @@
 // about the same certificate, since results from either backend are compared and joined.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
-#include "absl/strings/escaping.h"
 #include "backends/handshake_outcome.h"
 #include "tests/testing/backend_fixture.h"
 #include "tests/testing/cert_factory.h"
 
 namespace tlsweep::backends {
 namespace {
-
-// The leaf of a chain file, as DER.
-std::string LeafDer(const std::string& chain_file) {
-  std::ifstream in(chain_file);
-  std::stringstream pem;
-  pem << in.rdbuf();
-  const std::string text = pem.str();
-  const std::string begin = "-----BEGIN CERTIFICATE-----";
-  const size_t start = text.find(begin) + begin.size();
-  const size_t end = text.find("-----END CERTIFICATE-----", start);
-  std::string base64 = text.substr(start, end - start);
-  std::string der;
-  absl::Base64Unescape(base64, &der);
-  return der;
-}
 
 TEST(CertificateFactsTest, BothPluginsReadACertificateAlike) {
   auto factory = testing::CertFactory::Create(testing::MakeTempDirectory("tlsweep-facts"));
@@ -35,8 +16,9 @@ TEST(CertificateFactsTest, BothPluginsReadACertificateAlike) {
     auto issued = factory->Issue(
         "leaf", {"mx.facts.test", "*.facts.test", "IP:192.0.2.7", "IP:2001:db8::25"}, kind);
     ASSERT_TRUE(issued.ok()) << issued.status();
-    const std::string der = LeafDer(issued->chain_file);
-    ASSERT_FALSE(der.empty());
+    absl::StatusOr<std::string> leaf = testing::ReadLeafDer(issued->chain_file);
+    ASSERT_TRUE(leaf.ok()) << leaf.status();
+    const std::string& der = *leaf;
     const CertificateFacts openssl = testing::GetBackend("openssl").DescribeCertificate(der);
     const CertificateFacts gnutls = testing::GetBackend("gnutls").DescribeCertificate(der);
     for (const CertificateFacts* facts : {&openssl, &gnutls}) {

@@ -4,11 +4,11 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "backends/file_contents.h"
 #include "coordinator/server.h"
 #include "tests/coordinator/coordinator_fixture.h"
 #include "tests/testing/cert_factory.h"
@@ -16,11 +16,6 @@
 
 namespace tlsweep::testing {
 namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Runs the agent until its log shows a stream ended (or 10 s), and returns the log.
 std::string RunRefusedAgent(int port, const std::string& log, std::vector<std::string> args) {
@@ -31,11 +26,13 @@ std::string RunRefusedAgent(int port, const std::string& log, std::vector<std::s
   auto agent = ChildProcess::Start(TLSWEEP_AGENT_BINARY, all, log);
   EXPECT_TRUE(agent.ok()) << agent.status();
   if (!agent.ok()) return "";
-  for (int i = 0; i < 200 && !absl::StrContains(Slurp(log), " ended: "); ++i) {
+  for (int i = 0;
+       i < 200 && !absl::StrContains(backends::ReadFileContents(log).value_or(""), " ended: ");
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   (*agent)->Kill(SIGKILL);
-  return Slurp(log);
+  return backends::ReadFileContents(log).value_or("");
 }
 
 TEST(AgentRefusedTest, TheAgentLogsTheCoordinatorsReason) {

@@ -152,4 +152,15 @@ absl::StatusOr<IssuedCertificate> CertFactory::Issue(const std::string& file_ste
   return issued;
 }
 
+absl::StatusOr<std::string> ReadLeafDer(const std::string& chain_file) {
+  absl::StatusOr<CertPtr> cert = ReadCertificate(chain_file);
+  if (!cert.ok()) return cert.status();
+  unsigned char* der = nullptr;
+  const int length = i2d_X509(cert->get(), &der);
+  if (length <= 0) return absl::InternalError(absl::StrCat("cannot encode ", chain_file));
+  std::string bytes(reinterpret_cast<const char*>(der), static_cast<size_t>(length));
+  OPENSSL_free(der);
+  return bytes;
+}
+
 }  // namespace tlsweep::testing

@@ -38,6 +38,9 @@ class CertFactory {
   int next_serial_ = 2;
 };
 
+// The first certificate of a PEM chain file (the leaf), as DER.
+absl::StatusOr<std::string> ReadLeafDer(const std::string& chain_file);
+
 // A fresh directory under $TMPDIR (or /tmp) for one test program.
 std::string MakeTempDirectory(const std::string& prefix);
 
