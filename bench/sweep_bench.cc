@@ -27,8 +27,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/sweep/sweeper.h"
-#include "agent/target/target.h"
 #include "backends/memory_pump.h"
+#include "backends/target/target.h"
 #include "tests/testing/backend_fixture.h"
 #include "tests/testing/hostile_smtp_server.h"
 #include "tests/testing/postfix_fixture.h"
@@ -143,16 +143,16 @@ void HandshakeThroughput(int listeners, int handshakes) {
       options.max_in_flight_targets = 64;
       options.politeness.per_ip_concurrency = 16;
       options.threads = 1;
-      std::vector<agent::Target> targets;
+      std::vector<backends::Target> targets;
       for (int i = 0; i < listeners; ++i) {
-        targets.push_back(*agent::ParseTarget(
+        targets.push_back(*backends::ParseTarget(
             absl::StrCat("[", (*postfix)->listener(absl::StrCat("l", i)).address, "]:25")));
       }
       std::atomic<int> next{0};
-      agent::TargetSource source = [&]() -> std::optional<agent::TargetLine> {
+      agent::TargetSource source = [&]() -> std::optional<backends::TargetLine> {
         const int i = next++;
         if (i >= handshakes) return std::nullopt;
-        return agent::TargetLine{static_cast<uint64_t>(i), targets[i % targets.size()]};
+        return backends::TargetLine{static_cast<uint64_t>(i), targets[i % targets.size()]};
       };
       int ok = 0;
       agent::ResultSink sink = [&](tlsweep::v1::ProbeResult result) {
@@ -212,16 +212,16 @@ void TarpitMemory(int held) {
   options.politeness.per_ip_concurrency = held;
   options.politeness.per_provider_concurrency = held;
   options.probe.banner_timeout = std::chrono::seconds(300);
-  std::vector<agent::Target> targets;
+  std::vector<backends::Target> targets;
   for (int i = 0; i < kServers; ++i) {
     targets.push_back(
-        *agent::ParseTarget(absl::StrCat("[127.31.0.", i + 1, "]:", ports[i].substr(0, 5))));
+        *backends::ParseTarget(absl::StrCat("[127.31.0.", i + 1, "]:", ports[i].substr(0, 5))));
   }
   std::atomic<int> next{0};
-  agent::TargetSource source = [&]() -> std::optional<agent::TargetLine> {
+  agent::TargetSource source = [&]() -> std::optional<backends::TargetLine> {
     const int i = next++;
     if (i >= held) return std::nullopt;
-    return agent::TargetLine{static_cast<uint64_t>(i), targets[i % targets.size()]};
+    return backends::TargetLine{static_cast<uint64_t>(i), targets[i % targets.size()]};
   };
   agent::ResultSink sink = [](tlsweep::v1::ProbeResult) {};
   const long rss_before = StatusKb("VmRSS:");

@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "agent/sweep/sweeper.h"
-#include "agent/target/target.h"
+#include "backends/target/target.h"
 #include "cli/probe_flags.h"
 #include "cli/proto_json.h"
 #include "cli/result_printer.h"
@@ -21,7 +21,8 @@ struct ProbeCommandOptions {
 int RunProbe(const GlobalOptions& global, const ProbeCommandOptions& options) {
   std::optional<backends::BackendRegistry> registry = LoadRegistry(global);
   if (!registry) return 1;
-  absl::StatusOr<agent::Target> target = agent::ParseTarget(options.target, options.flags.port);
+  absl::StatusOr<backends::Target> target =
+      backends::ParseTarget(options.target, options.flags.port);
   if (!target.ok()) {
     std::cerr << "tlsweep: bad target '" << options.target << "': " << target.status().message()
               << "\n";
@@ -32,10 +33,10 @@ int RunProbe(const GlobalOptions& global, const ProbeCommandOptions& options) {
   prepared->options.threads = 1;
   agent::Sweeper sweeper(std::move(prepared->options));
   bool delivered = false;
-  agent::TargetSource source = [&]() -> std::optional<agent::TargetLine> {
+  agent::TargetSource source = [&]() -> std::optional<backends::TargetLine> {
     if (delivered) return std::nullopt;
     delivered = true;
-    return agent::TargetLine{0, *target};
+    return backends::TargetLine{0, *target};
   };
   bool all_ok = true;
   const bool json = options.flags.json;

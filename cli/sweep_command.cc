@@ -15,7 +15,7 @@
 
 #include "absl/strings/str_format.h"
 #include "agent/sweep/sweeper.h"
-#include "agent/target/target_list_reader.h"
+#include "backends/target/target_list_reader.h"
 #include "cli/probe_flags.h"
 #include "cli/proto_json.h"
 #include "cli/remote_client.h"
@@ -84,8 +84,8 @@ int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
   std::optional<PreparedSweep> prepared = PrepareSweepOrReport(options.flags, *registry);
   if (!prepared) return 2;
   if (prepared->opt_out != nullptr) {
-    for (const agent::BadLine& bad : prepared->opt_out->bad_lines()) {
-      std::cerr << "tlsweep: warning: " << agent::FormatBadLine(bad, options.flags.opt_out_file)
+    for (const backends::BadLine& bad : prepared->opt_out->bad_lines()) {
+      std::cerr << "tlsweep: warning: " << backends::FormatBadLine(bad, options.flags.opt_out_file)
                 << "\n";
     }
   }
@@ -120,17 +120,18 @@ int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
   sweep_options.max_attempts = options.max_attempts;
   sweep_options.rate_limit_backoff = std::chrono::milliseconds(options.backoff_ms);
 
-  agent::TargetListReader reader(*in, options.flags.port);
+  backends::TargetListReader reader(*in, options.flags.port);
   const std::string list_name = options.targets_file == "-" ? "<stdin>" : options.targets_file;
   size_t bad_lines_reported = 0;
   auto report_bad_lines = [&] {
     for (; bad_lines_reported < reader.bad_lines().size(); ++bad_lines_reported) {
       std::cerr << "tlsweep: "
-                << agent::FormatBadLine(reader.bad_lines()[bad_lines_reported], list_name) << "\n";
+                << backends::FormatBadLine(reader.bad_lines()[bad_lines_reported], list_name)
+                << "\n";
     }
   };
-  agent::TargetSource source = [&]() -> std::optional<agent::TargetLine> {
-    std::optional<agent::TargetLine> line = reader.Next();
+  agent::TargetSource source = [&]() -> std::optional<backends::TargetLine> {
+    std::optional<backends::TargetLine> line = reader.Next();
     report_bad_lines();
     return line;
   };

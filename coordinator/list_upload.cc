@@ -1,8 +1,8 @@
 #include "coordinator/list_upload.h"
 
 #include "absl/strings/str_cat.h"
-#include "agent/target/list_line_reader.h"
-#include "agent/target/target.h"
+#include "backends/target/list_line_reader.h"
+#include "backends/target/target.h"
 
 namespace tlsweep::coordinator {
 namespace {
@@ -13,9 +13,9 @@ constexpr size_t kErrorsInStatus = 20;
 
 absl::Status ReadTargetList(std::istream& in, uint16_t default_port, uint64_t max_lines,
                             SubmissionWriter& writer, SubmissionStats& stats) {
-  agent::ListLineReader lines(in);
-  agent::BadLineLog bad_lines;
-  agent::ListLine line;
+  backends::ListLineReader lines(in);
+  backends::BadLineLog bad_lines;
+  backends::ListLine line;
   while (lines.Next(line)) {
     if (line.line_number > max_lines) {
       return absl::ResourceExhaustedError(
@@ -26,7 +26,7 @@ absl::Status ReadTargetList(std::istream& in, uint16_t default_port, uint64_t ma
       bad_lines.Add(line.line_number, line.text, "line too long");
       continue;
     }
-    absl::StatusOr<agent::Target> target = agent::ParseTarget(line.text, default_port);
+    absl::StatusOr<backends::Target> target = backends::ParseTarget(line.text, default_port);
     if (!target.ok()) {
       bad_lines.Add(line.line_number, line.text, target.status().message());
       continue;
@@ -34,8 +34,8 @@ absl::Status ReadTargetList(std::istream& in, uint16_t default_port, uint64_t ma
     TargetRow row;
     row.line_number = line.line_number;
     row.input = target->input;
-    row.key = agent::TargetKey(*target);
-    if (target->kind == agent::Target::Kind::kDomain) row.domain = target->name;
+    row.key = backends::TargetKey(*target);
+    if (target->kind == backends::Target::Kind::kDomain) row.domain = target->name;
     row.weight = target->weight;
     absl::StatusOr<bool> added = writer.AddTarget(row);
     if (!added.ok()) return added.status();
@@ -43,7 +43,7 @@ absl::Status ReadTargetList(std::istream& in, uint16_t default_port, uint64_t ma
   }
   stats.lines = lines.lines_read();
   stats.bad_line_count = bad_lines.count();
-  for (const agent::BadLine& bad : bad_lines.lines()) {
+  for (const backends::BadLine& bad : bad_lines.lines()) {
     tlsweep::v1::LineError* error = &stats.bad_lines.emplace_back();
     error->set_line_number(bad.line_number);
     error->set_text(bad.text);
@@ -56,11 +56,11 @@ absl::Status RejectionOf(const SubmissionStats& stats) {
   std::string message = absl::StrCat(stats.bad_line_count, " bad line(s); the list is rejected:");
   for (size_t i = 0; i < stats.bad_lines.size() && i < kErrorsInStatus; ++i) {
     const tlsweep::v1::LineError& bad = stats.bad_lines[i];
-    agent::BadLine line;
+    backends::BadLine line;
     line.line_number = bad.line_number();
     line.text = bad.text();
     line.reason = bad.reason();
-    absl::StrAppend(&message, "\n", agent::FormatBadLine(line, "list"));
+    absl::StrAppend(&message, "\n", backends::FormatBadLine(line, "list"));
   }
   return absl::InvalidArgumentError(message);
 }

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/probe/candidate_builder.h"
 #include "agent/sweep/sweeper.h"
-#include "agent/target/target.h"
+#include "backends/target/target.h"
 
 namespace tlsweep::agent {
 
@@ -102,13 +102,13 @@ ShardRunner MakeSweepRunner(SweepRunnerOptions options) {
         assignment.default_port() == 0 ? 25 : static_cast<uint16_t>(assignment.default_port());
     int next = 0;
     std::mutex mutex;
-    TargetSource source = [&]() -> std::optional<TargetLine> {
+    TargetSource source = [&]() -> std::optional<backends::TargetLine> {
       std::lock_guard<std::mutex> lock(mutex);
       while (!cancelled && next < assignment.targets_size()) {
         const v1::ShardTarget& target = assignment.targets(next++);
-        absl::StatusOr<Target> parsed = ParseTarget(target.input(), port);
+        absl::StatusOr<backends::Target> parsed = backends::ParseTarget(target.input(), port);
         if (!parsed.ok()) continue;  // Validated by the coordinator; cannot happen.
-        TargetLine line;
+        backends::TargetLine line;
         line.line_number = target.line_number();
         line.target = *std::move(parsed);
         return line;

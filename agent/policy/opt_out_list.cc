@@ -11,7 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "agent/target/host_name.h"
+#include "backends/target/host_name.h"
 
 namespace tlsweep::agent {
 namespace {
@@ -45,13 +45,13 @@ void MaskBytes(uint8_t* bytes, size_t size, int prefix_length) {
 
 absl::StatusOr<OptOutList> OptOutList::Load(std::istream& in) {
   OptOutList list;
-  ListLineReader reader(in);
-  ListLine line;
+  backends::ListLineReader reader(in);
+  backends::ListLine line;
   while (reader.Next(line)) {
     if (line.too_long) {
-      list.bad_lines_.Add(
-          line.line_number, line.text,
-          absl::StrCat("line longer than ", ListLineReader::kMaxLineLength, " characters"));
+      list.bad_lines_.Add(line.line_number, line.text,
+                          absl::StrCat("line longer than ",
+                                       backends::ListLineReader::kMaxLineLength, " characters"));
       continue;
     }
     if (absl::Status status = list.AddRule(line.text); !status.ok()) {
@@ -135,7 +135,7 @@ absl::Status OptOutList::AddRule(absl::string_view rule) {
 
   absl::string_view name = rule;
   if (absl::StartsWith(name, "*.")) name.remove_prefix(2);  // subdomains match anyway
-  absl::StatusOr<std::string> normalized = NormalizeHostName(name);
+  absl::StatusOr<std::string> normalized = backends::NormalizeHostName(name);
   if (!normalized.ok()) return normalized.status();
   domains_.insert(*std::move(normalized));
   return absl::OkStatus();

@@ -13,8 +13,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "agent/target/list_line_reader.h"
 #include "asio/ip/address.hpp"
+#include "backends/target/list_line_reader.h"
 
 namespace tlsweep::agent {
 
@@ -54,7 +54,7 @@ class OptOutList {
   size_t network_rule_count() const { return networks_.size(); }
   bool empty() const { return domains_.empty() && networks_.empty(); }
 
-  const std::vector<BadLine>& bad_lines() const { return bad_lines_.lines(); }
+  const std::vector<backends::BadLine>& bad_lines() const { return bad_lines_.lines(); }
   uint64_t bad_line_count() const { return bad_lines_.count(); }
 
  private:
@@ -70,7 +70,7 @@ class OptOutList {
 
   absl::flat_hash_set<std::string> domains_;
   std::vector<Network> networks_;
-  BadLineLog bad_lines_;
+  backends::BadLineLog bad_lines_;
 };
 
 }  // namespace tlsweep::agent

@@ -72,7 +72,7 @@ class Sweeper::Impl {
   // One lane: takes targets (or endpoints) until the source runs dry.
   asio::awaitable<void> Lane(MxResolver& resolver) {
     while (true) {
-      std::optional<TargetLine> line;
+      std::optional<backends::TargetLine> line;
       std::optional<AddressEndpoint> endpoint;
       {
         std::lock_guard<std::mutex> lock(source_mutex_);
@@ -119,26 +119,26 @@ class Sweeper::Impl {
     }
   }
 
-  asio::awaitable<void> ProcessTarget(MxResolver& resolver, const TargetLine& line) {
-    const Target& target = line.target;
+  asio::awaitable<void> ProcessTarget(MxResolver& resolver, const backends::TargetLine& line) {
+    const backends::Target& target = line.target;
     ProbeEndpoint base;
     base.target = target.input;
     base.line_number = line.line_number;
     base.port = target.port;
-    if (options_.opt_out != nullptr && target.kind != Target::Kind::kAddress &&
+    if (options_.opt_out != nullptr && target.kind != backends::Target::Kind::kAddress &&
         options_.opt_out->MatchesDomain(target.name)) {
-      base.domain = target.kind == Target::Kind::kDomain ? target.name : "";
+      base.domain = target.kind == backends::Target::Kind::kDomain ? target.name : "";
       EmitWithoutProbe(base, tlsweep::v1::OPTED_OUT, "the target is on the opt-out list");
       co_return;
     }
 
     std::vector<ProbeEndpoint> endpoints;
-    if (target.kind == Target::Kind::kAddress) {
+    if (target.kind == backends::Target::Kind::kAddress) {
       HostAddresses literal;
       literal.addresses.push_back(*target.address);
       base.mx_host = target.name;
       AddHostEndpoints(base, literal, endpoints);
-    } else if (target.kind == Target::Kind::kHost) {
+    } else if (target.kind == backends::Target::Kind::kHost) {
       const HostAddresses addresses = co_await resolver.ResolveHost(target.name);
       base.mx_host = target.name;
       AddHostEndpoints(base, addresses, endpoints);

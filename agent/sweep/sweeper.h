@@ -14,13 +14,13 @@
 #include "absl/status/status.h"
 #include "agent/probe/probe_types.h"
 #include "agent/sweep/sweep_options.h"
-#include "agent/target/target_list_reader.h"
+#include "backends/target/target_list_reader.h"
 #include "tlsweep/v1/probe.pb.h"
 
 namespace tlsweep::agent {
 
 // Where targets come from; Next() is called from several threads, one call at a time.
-using TargetSource = std::function<std::optional<TargetLine>()>;
+using TargetSource = std::function<std::optional<backends::TargetLine>()>;
 // One (address, port) of a coordinator's probe unit and the MX names that reach it (see
 // ShardEndpoint in agent_stream.proto for the rule).
 struct AddressEndpoint {

@@ -33,7 +33,7 @@ struct ScanSpec {
 struct TargetRow {
   uint64_t line_number = 0;
   std::string input;   // As written.
-  std::string key;     // Identity for de-duplication (agent::TargetKey).
+  std::string key;     // Identity for de-duplication (backends::TargetKey).
   std::string domain;  // Normalised mail domain; empty for hosts and addresses.
   double weight = 1;
 };

@@ -10,14 +10,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "agent/target/host_name.h"
-#include "agent/target/line_bytes.h"
-#include "agent/target/list_line_reader.h"
-#include "agent/target/target.h"
-#include "agent/target/target_list_reader.h"
+#include "backends/target/host_name.h"
+#include "backends/target/line_bytes.h"
+#include "backends/target/list_line_reader.h"
+#include "backends/target/target.h"
+#include "backends/target/target_list_reader.h"
 #include "tests/fuzz/fuzz_check.h"
 
-using tlsweep::agent::Target;
+using tlsweep::backends::Target;
 
 namespace {
 
@@ -39,16 +39,16 @@ void CheckTarget(const Target& target, uint16_t default_port) {
   FUZZ_CHECK(std::isfinite(target.weight) && target.weight >= 0);
   FUZZ_CHECK(target.port != 0);
   FUZZ_CHECK(target.address.has_value() == (target.kind == Target::Kind::kAddress));
-  FUZZ_CHECK(tlsweep::agent::CheckLineBytes(target.input).ok());
+  FUZZ_CHECK(tlsweep::backends::CheckLineBytes(target.input).ok());
   if (target.kind == Target::Kind::kAddress) {
     FUZZ_CHECK(target.address->to_string() == target.name);
   } else {
-    absl::StatusOr<std::string> again = tlsweep::agent::NormalizeHostName(target.name);
+    absl::StatusOr<std::string> again = tlsweep::backends::NormalizeHostName(target.name);
     FUZZ_CHECK(again.ok());
     FUZZ_CHECK(*again == target.name);
   }
   if (target.kind == Target::Kind::kDomain) FUZZ_CHECK(target.port == default_port);
-  absl::StatusOr<Target> reparsed = tlsweep::agent::ParseTarget(Canonical(target), default_port);
+  absl::StatusOr<Target> reparsed = tlsweep::backends::ParseTarget(Canonical(target), default_port);
   FUZZ_CHECK(reparsed.ok());
   FUZZ_CHECK(TargetKey(*reparsed) == TargetKey(target));
 }
@@ -63,19 +63,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // Each line alone, as the CLI reads a target argument.
   std::istringstream lines_in(bytes);
-  tlsweep::agent::ListLineReader lines(lines_in);
-  tlsweep::agent::ListLine line;
+  tlsweep::backends::ListLineReader lines(lines_in);
+  tlsweep::backends::ListLine line;
   while (lines.Next(line)) {
-    FUZZ_CHECK(line.text.size() <= tlsweep::agent::ListLineReader::kMaxLineLength);
-    absl::StatusOr<Target> target = tlsweep::agent::ParseTarget(line.text, default_port);
+    FUZZ_CHECK(line.text.size() <= tlsweep::backends::ListLineReader::kMaxLineLength);
+    absl::StatusOr<Target> target = tlsweep::backends::ParseTarget(line.text, default_port);
     if (target.ok()) CheckTarget(*target, default_port);
   }
 
   // The whole list, as a scan submission reads it.
   std::istringstream list_in(bytes);
-  tlsweep::agent::TargetListReader reader(list_in, default_port);
+  tlsweep::backends::TargetListReader reader(list_in, default_port);
   uint64_t targets = 0;
-  while (std::optional<tlsweep::agent::TargetLine> next = reader.Next()) {
+  while (std::optional<tlsweep::backends::TargetLine> next = reader.Next()) {
     FUZZ_CHECK(next->line_number >= 1 && next->line_number <= reader.lines_read());
     CheckTarget(next->target, default_port);
     ++targets;
@@ -83,13 +83,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(reader.status().ok());
   FUZZ_CHECK(targets == reader.target_count());
   FUZZ_CHECK(targets + reader.bad_line_count() + reader.duplicate_count() <= reader.lines_read());
-  for (const tlsweep::agent::BadLine& bad : reader.bad_lines()) {
-    FUZZ_CHECK(tlsweep::agent::CheckLineBytes(bad.text).ok());
+  for (const tlsweep::backends::BadLine& bad : reader.bad_lines()) {
+    FUZZ_CHECK(tlsweep::backends::CheckLineBytes(bad.text).ok());
     FUZZ_CHECK(!bad.reason.empty());
-    (void)tlsweep::agent::FormatBadLine(bad, "targets.txt");
+    (void)tlsweep::backends::FormatBadLine(bad, "targets.txt");
   }
-  for (const tlsweep::agent::DuplicateLine& duplicate : reader.duplicate_lines()) {
-    (void)tlsweep::agent::FormatDuplicateLine(duplicate, "targets.txt");
+  for (const tlsweep::backends::DuplicateLine& duplicate : reader.duplicate_lines()) {
+    (void)tlsweep::backends::FormatDuplicateLine(duplicate, "targets.txt");
   }
   return 0;
 }

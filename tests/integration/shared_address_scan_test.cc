@@ -17,7 +17,7 @@
 #include "agent/client/sweep_runner.h"
 #include "agent/probe/candidate_builder.h"
 #include "agent/sweep/sweeper.h"
-#include "agent/target/target.h"
+#include "backends/target/target.h"
 #include "coordinator/server.h"
 #include "tests/coordinator/agent_fixture.h"
 #include "tests/coordinator/coordinator_fixture.h"
@@ -224,15 +224,15 @@ TEST_F(SharedAddressScanTest, VerdictsEqualPerNameProbingWithOneProbePerSharedAd
 
   // The reference: per-name probing, one (MX name, address, candidate) at a time.
   agent::Sweeper sweeper(sweep);
-  std::vector<agent::TargetLine> lines;
+  std::vector<backends::TargetLine> lines;
   for (size_t i = 0; i < domains_.size(); ++i) {
-    lines.push_back({i + 1, agent::ParseTarget(domains_[i], 25).value()});
+    lines.push_back({i + 1, backends::ParseTarget(domains_[i], 25).value()});
   }
   size_t next = 0;
   std::map<std::string, std::string> per_name;
   ASSERT_TRUE(sweeper
                   .Run(
-                      [&]() -> std::optional<agent::TargetLine> {
+                      [&]() -> std::optional<backends::TargetLine> {
                         if (next >= lines.size()) return std::nullopt;
                         return lines[next++];
                       },

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/sweep/sweeper.h"
-#include "agent/target/target_list_reader.h"
+#include "backends/target/target_list_reader.h"
 #include "tests/integration/postfix_lab.h"
 #include "tests/testing/backend_fixture.h"
 #include "tests/testing/hostile_smtp_server.h"
@@ -42,7 +42,7 @@ struct SweepRun {
 
 SweepRun Sweep(const std::string& targets, SweepOptions options) {
   std::istringstream in(targets);
-  TargetListReader reader(in);
+  backends::TargetListReader reader(in);
   Sweeper sweeper(std::move(options));
   SweepRun run;
   absl::Status status = sweeper.Run([&] { return reader.Next(); },
@@ -189,7 +189,7 @@ TEST_F(SweepIntegrationTest, ConnectionLimitedListenerIsRetriedUntilItsTrueVerdi
   options.rate_limit_backoff = std::chrono::milliseconds(300);
   options.max_attempts = 8;
   std::istringstream in(absl::StrCat("[", Ip("count_limited"), "]:25\n"));
-  TargetListReader reader(in);
+  backends::TargetListReader reader(in);
   Sweeper sweeper(std::move(options));
   // Four first attempts, then a fifth connection: a retry, so every first attempt was refused.
   std::thread release([&] {

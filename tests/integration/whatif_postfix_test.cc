@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "agent/probe/candidate_builder.h"
 #include "agent/sweep/sweeper.h"
-#include "agent/target/target_list_reader.h"
 #include "backends/candidate/candidate_spec.h"
 #include "backends/negotiation/whatif_evaluator.h"
+#include "backends/target/target_list_reader.h"
 #include "tests/integration/postfix_lab.h"
 #include "tests/testing/backend_fixture.h"
 
@@ -75,7 +75,7 @@ TEST(WhatIfPostfixTest, PredictionsFromEnumerationsEqualLiveHandshakes) {
   std::istringstream targets(absl::StrCat("[", lab->listener("modern").address, "]:25\n[",
                                           lab->listener("defaults").address, "]:25\n[",
                                           lab->listener("tls12_cbc").address, "]:25\n"));
-  TargetListReader reader(targets);
+  backends::TargetListReader reader(targets);
   std::vector<tlsweep::v1::ProbeResult> results;
   Sweeper sweeper(std::move(options));
   ASSERT_TRUE(sweeper

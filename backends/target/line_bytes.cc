@@ -1,9 +1,9 @@
-#include "agent/target/line_bytes.h"
+#include "backends/target/line_bytes.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 namespace {
 
 bool IsControl(unsigned char byte) { return (byte < 0x20 && byte != '\t') || byte == 0x7f; }
@@ -74,4 +74,4 @@ std::string EscapeLineBytes(absl::string_view text) {
   return out;
 }
 
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 
 // Returns `name` as a lower-case A-label with no trailing dot, or InvalidArgument with a short
 // reason ("empty label", "label longer than 63 characters", ...).
@@ -23,4 +23,4 @@ absl::StatusOr<std::string> NormalizeHostName(absl::string_view name);
 // True when `text` contains a byte outside ASCII, i.e. needs IDNA conversion.
 bool HasNonAscii(absl::string_view text);
 
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

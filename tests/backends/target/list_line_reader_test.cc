@@ -1,4 +1,4 @@
-#include "agent/target/list_line_reader.h"
+#include "backends/target/list_line_reader.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 namespace {
 
 std::vector<ListLine> ReadAll(const std::string& text) {
@@ -83,4 +83,4 @@ TEST(FormatBadLineTest, NamesFileLineTextAndReason) {
 }
 
 }  // namespace
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 
 // InvalidArgument naming the first control byte (NUL, ESC... except TAB) or the first byte
 // that is not valid UTF-8, with its column.
@@ -19,4 +19,4 @@ absl::Status CheckLineBytes(absl::string_view text);
 // \xNN (and '\' as "\\"): safe to print, to store and to put in a proto string.
 std::string EscapeLineBytes(absl::string_view text);
 
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

@@ -1,4 +1,4 @@
-#include "agent/target/host_name.h"
+#include "backends/target/host_name.h"
 
 #include <idn2.h>
 
@@ -11,7 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 namespace {
 
 constexpr size_t kMaxLabelLength = 63;
@@ -107,4 +107,4 @@ absl::StatusOr<std::string> NormalizeHostName(absl::string_view name) {
   return ascii;
 }
 
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

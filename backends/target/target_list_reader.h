@@ -11,10 +11,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "agent/target/list_line_reader.h"
-#include "agent/target/target.h"
+#include "backends/target/list_line_reader.h"
+#include "backends/target/target.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 
 struct TargetLine {
   uint64_t line_number = 0;
@@ -66,4 +66,4 @@ class TargetListReader {
 // "targets.txt:40: duplicate target 'Example.COM.' skipped".
 std::string FormatDuplicateLine(const DuplicateLine& duplicate, absl::string_view file_name);
 
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

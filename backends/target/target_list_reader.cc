@@ -1,11 +1,11 @@
-#include "agent/target/target_list_reader.h"
+#include "backends/target/target_list_reader.h"
 
 #include <utility>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 
 TargetListReader::TargetListReader(std::istream& in, uint16_t default_port)
     : lines_(in), default_port_(default_port) {}
@@ -49,4 +49,4 @@ std::string FormatDuplicateLine(const DuplicateLine& duplicate, absl::string_vie
                       "' skipped");
 }
 
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

@@ -1,4 +1,4 @@
-#include "agent/target/host_name.h"
+#include "backends/target/host_name.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "absl/strings/match.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 namespace {
 
 TEST(NormalizeHostNameTest, LowersCaseAndStripsOneTrailingDot) {
@@ -106,4 +106,4 @@ TEST(NormalizeHostNameTest, HasNonAscii) {
 }
 
 }  // namespace
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

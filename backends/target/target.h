@@ -9,7 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "asio/ip/address.hpp"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 
 // The largest weight a line may carry.
 inline constexpr double kMaxWeight = 1e12;
@@ -52,4 +52,4 @@ absl::string_view TargetKindName(Target::Kind kind);
 // Weight and spelling do not count.
 std::string TargetKey(const Target& target);
 
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

@@ -1,11 +1,11 @@
-#include "agent/target/target.h"
+#include "backends/target/target.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 namespace {
 
 using Kind = Target::Kind;
@@ -134,4 +134,4 @@ TEST(TargetKindNameTest, Names) {
 }
 
 }  // namespace
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

@@ -10,7 +10,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 
 // One entry: its 1-based line number and its text, comment removed and whitespace trimmed
 // (empty only for a too-long line of blanks).
@@ -76,4 +76,4 @@ class BadLineLog {
 std::string FormatBadLine(const BadLine& bad, absl::string_view file_name,
                           absl::string_view what = "target");
 
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

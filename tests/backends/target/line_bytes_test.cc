@@ -1,12 +1,12 @@
-#include "agent/target/line_bytes.h"
+#include "backends/target/line_bytes.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "agent/target/target.h"
+#include "backends/target/target.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 namespace {
 
 using namespace std::string_literals;
@@ -61,4 +61,4 @@ TEST(LineBytesTest, WeightsAreCapped) {
 }
 
 }  // namespace
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

@@ -1,13 +1,13 @@
-#include "agent/target/list_line_reader.h"
+#include "backends/target/list_line_reader.h"
 
 #include <streambuf>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "agent/target/line_bytes.h"
+#include "backends/target/line_bytes.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 namespace {
 
 constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
@@ -80,4 +80,4 @@ std::string FormatBadLine(const BadLine& bad, absl::string_view file_name, absl:
                       "': ", bad.reason);
 }
 
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

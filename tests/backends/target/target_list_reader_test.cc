@@ -1,4 +1,4 @@
-#include "agent/target/target_list_reader.h"
+#include "backends/target/target_list_reader.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 namespace {
 
 std::vector<TargetLine> ReadAll(TargetListReader& reader) {
@@ -213,4 +213,4 @@ TEST(TargetListReaderTest, StreamsALargeGeneratedListQuickly) {
 }
 
 }  // namespace
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends

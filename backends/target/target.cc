@@ -1,4 +1,4 @@
-#include "agent/target/target.h"
+#include "backends/target/target.h"
 
 #include <cmath>
 #include <string>
@@ -9,10 +9,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "agent/target/host_name.h"
-#include "agent/target/line_bytes.h"
+#include "backends/target/host_name.h"
+#include "backends/target/line_bytes.h"
 
-namespace tlsweep::agent {
+namespace tlsweep::backends {
 namespace {
 
 absl::StatusOr<double> ParseWeight(absl::string_view text) {
@@ -190,4 +190,4 @@ std::string TargetKey(const Target& target) {
   return absl::StrCat(TargetKindName(target.kind), " ", target.name, ":", target.port);
 }
 
-}  // namespace tlsweep::agent
+}  // namespace tlsweep::backends
