@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "agent/probe/candidate_builder.h"
 #include "backends/candidate/candidate_file.h"
 #include "backends/candidate/candidate_spec.h"
+#include "backends/candidate/tls_candidate.h"
 #include "backends/outcome_proto.h"
 #include "backends/plugin_loader.h"
 #include "cli/proto_json.h"
@@ -28,14 +28,13 @@ struct CandidateOptions {
 // One line per version ("TLSv1.2  17 suites: A B C D ..."), then the groups.
 void PrintOffer(const tlsweep::v1::TlsClientSettings& settings,
                 const backends::BackendRegistry& registry) {
-  absl::StatusOr<agent::TlsCandidate> candidate = agent::BuildCandidate(settings, registry, "");
-  absl::StatusOr<backends::Offer> offer =
-      candidate.ok() ? candidate->backend->Expand(candidate->config) : candidate.status();
-  if (!offer.ok()) {
-    std::cout << "  offers nothing: " << offer.status().message() << "\n";
+  absl::StatusOr<backends::TlsCandidate> candidate =
+      backends::BuildCandidate(settings, registry, "");
+  if (!candidate.ok()) {
+    std::cout << "  offers nothing: " << candidate.status().message() << "\n";
     return;
   }
-  const tlsweep::v1::Offer proto = backends::OfferToProto(*offer, settings.backend());
+  const tlsweep::v1::Offer proto = backends::OfferToProto(candidate->offer, settings.backend());
   std::map<int, std::vector<std::string>> by_version;
   for (const tlsweep::v1::OfferedSuite& suite : proto.suites()) {
     if (suite.never_completes()) continue;  // Offered, but no handshake on it completes.

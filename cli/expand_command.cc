@@ -6,9 +6,12 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "backends/group_table.h"
+#include "absl/strings/str_split.h"
+#include "backends/candidate/tls_candidate.h"
 #include "backends/outcome_proto.h"
 #include "backends/plugin_loader.h"
+#include "backends/tls_version.h"
+#include "backends/tls_version_proto.h"
 #include "cli/proto_json.h"
 
 namespace tlsweep::cli {
@@ -25,38 +28,45 @@ struct ExpandOptions {
   bool json = false;
 };
 
-absl::StatusOr<backends::ClientConfig> BuildConfig(const ExpandOptions& options) {
-  backends::ClientConfig config;
+// The flags as the TlsClientSettings every other command builds, so that expand turns them
+// into a ClientConfig the same way (backends/candidate/tls_candidate.h).
+absl::StatusOr<tlsweep::v1::TlsClientSettings> SettingsFromFlags(const ExpandOptions& options) {
+  tlsweep::v1::TlsClientSettings settings;
+  settings.set_backend(options.backend);
   if (options.backend == "gnutls") {
-    config.ciphers.gnutls_priority = options.spec;
+    settings.set_gnutls_priority(options.spec);
   } else {
-    config.ciphers.openssl_ciphers = options.spec;
-    config.ciphers.openssl_ciphersuites = options.ciphersuites;
+    settings.set_openssl_ciphers(options.spec);
+    settings.set_openssl_ciphersuites(options.ciphersuites);
   }
   if (!options.min_version.empty()) {
     absl::StatusOr<backends::TlsVersion> version = backends::ParseTlsVersion(options.min_version);
     if (!version.ok()) return version.status();
-    config.min_version = *version;
+    settings.set_min_version(backends::VersionToProto(*version));
   }
   if (!options.max_version.empty()) {
     absl::StatusOr<backends::TlsVersion> version = backends::ParseTlsVersion(options.max_version);
     if (!version.ok()) return version.status();
-    config.max_version = *version;
+    settings.set_max_version(backends::VersionToProto(*version));
   }
   if (!options.groups.empty()) {
-    absl::StatusOr<std::vector<uint16_t>> groups = backends::ParseGroupList(options.groups);
-    if (!groups.ok()) return groups.status();
-    config.groups = *groups;
+    for (absl::string_view group :
+         absl::StrSplit(options.groups, absl::ByAnyChar(":,"), absl::SkipWhitespace())) {
+      settings.add_groups(std::string(group));
+    }
   }
-  config.legacy = options.legacy;
-  return config;
+  settings.set_legacy(options.legacy);
+  return settings;
 }
 
 int RunExpand(const GlobalOptions& global, const ExpandOptions& options) {
   std::optional<backends::BackendRegistry> registry = LoadRegistry(global);
   if (!registry) return 1;
   absl::StatusOr<backends::Backend*> backend = registry->Get(options.backend);
-  absl::StatusOr<backends::ClientConfig> config = BuildConfig(options);
+  absl::StatusOr<tlsweep::v1::TlsClientSettings> settings = SettingsFromFlags(options);
+  absl::StatusOr<backends::ClientConfig> config =
+      settings.ok() ? backends::ClientConfigFromSettings(*settings, /*ca_file=*/"")
+                    : absl::StatusOr<backends::ClientConfig>(settings.status());
   if (!backend.ok() || !config.ok()) {
     std::cerr << "tlsweep: " << (!backend.ok() ? backend.status() : config.status()).message()
               << "\n";

@@ -6,10 +6,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "agent/probe/candidate_builder.h"
 #include "backends/candidate/candidate_file.h"
 #include "backends/candidate/candidate_spec.h"
 #include "backends/candidate/profile_file.h"
+#include "backends/candidate/tls_candidate.h"
 #include "backends/outcome_proto.h"
 
 namespace tlsweep::cli {
@@ -215,8 +215,8 @@ absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
           "or --profile, write them into a candidate instead");
     }
     for (const tlsweep::v1::TlsClientSettings& settings : *candidates) {
-      absl::StatusOr<agent::TlsCandidate> candidate =
-          agent::BuildCandidate(settings, registry, flags.ca_file);
+      absl::StatusOr<backends::TlsCandidate> candidate =
+          backends::BuildCandidate(settings, registry, flags.ca_file);
       if (!candidate.ok()) {
         const absl::string_view message = candidate.status().message();
         return absl::Status(candidate.status().code(),
@@ -252,8 +252,8 @@ absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
   }
   settings.set_legacy(flags.legacy);
   if (options.candidates.empty()) {
-    absl::StatusOr<agent::TlsCandidate> candidate =
-        agent::BuildCandidate(settings, registry, flags.ca_file);
+    absl::StatusOr<backends::TlsCandidate> candidate =
+        backends::BuildCandidate(settings, registry, flags.ca_file);
     if (!candidate.ok()) return candidate.status();
     options.candidates.push_back(*std::move(candidate));
   }

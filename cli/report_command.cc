@@ -4,12 +4,12 @@
 #include <iostream>
 #include <memory>
 
-#include "agent/probe/candidate_builder.h"
 #include "backends/candidate/candidate_spec.h"
+#include "backends/candidate/tls_candidate.h"
 #include "backends/plugin_loader.h"
-#include "cli/stored_whatif.h"
 #include "coordinator/report/render.h"
 #include "coordinator/report/report_builder.h"
+#include "coordinator/report/stored_whatif.h"
 #include "coordinator/store/sqlite_db.h"
 #include "coordinator/store/store.h"
 
@@ -66,12 +66,12 @@ int RunReport(const ReportCommandOptions& options) {
       std::cerr << "tlsweep report: " << registry.status().message() << "\n";
       return 1;
     }
-    std::vector<agent::TlsCandidate> candidates;
+    std::vector<backends::TlsCandidate> candidates;
     for (const std::string& spec : options.whatif_specs) {
       absl::StatusOr<tlsweep::v1::TlsClientSettings> settings = backends::ParseCandidateSpec(spec);
-      absl::StatusOr<agent::TlsCandidate> candidate =
-          settings.ok() ? agent::BuildCandidate(*settings, *registry, "")
-                        : absl::StatusOr<agent::TlsCandidate>(settings.status());
+      absl::StatusOr<backends::TlsCandidate> candidate =
+          settings.ok() ? backends::BuildCandidate(*settings, *registry, "")
+                        : absl::StatusOr<backends::TlsCandidate>(settings.status());
       if (!candidate.ok()) {
         std::cerr << "tlsweep report: --whatif '" << spec << "': " << candidate.status().message()
                   << "\n";
@@ -79,7 +79,7 @@ int RunReport(const ReportCommandOptions& options) {
       }
       candidates.push_back(*std::move(candidate));
     }
-    what_if = StoredWhatIf(std::move(candidates));
+    what_if = report::StoredWhatIf(std::move(candidates));
   }
   absl::StatusOr<report::Report> built = report::BuildReport(**db, report_options, what_if);
   if (!built.ok()) {

@@ -44,7 +44,7 @@ struct ScanCommandOptions {
 // The scan's profile: the candidates and the enumeration switch, as the agents will get them.
 tlsweep::v1::ProbeProfile ProfileOf(const agent::SweepOptions& options, bool enumerate) {
   tlsweep::v1::ProbeProfile profile;
-  for (const agent::TlsCandidate& candidate : options.candidates) {
+  for (const backends::TlsCandidate& candidate : options.candidates) {
     *profile.add_candidates() = candidate.settings;
   }
   profile.set_enumerate(enumerate);

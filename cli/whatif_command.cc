@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "absl/strings/str_format.h"
-#include "agent/probe/candidate_builder.h"
+#include "backends/candidate/tls_candidate.h"
 #include "backends/negotiation/whatif_evaluator.h"
 #include "backends/plugin_loader.h"
 #include "cli/probe_flags.h"
@@ -65,19 +65,14 @@ int RunWhatIf(const GlobalOptions& global, const WhatIfOptions& options) {
   }
   bool any_failure = false;
   for (const tlsweep::v1::TlsClientSettings& settings : *candidates) {
-    absl::StatusOr<agent::TlsCandidate> candidate =
-        agent::BuildCandidate(settings, *registry, /*ca_file=*/"");
+    absl::StatusOr<backends::TlsCandidate> candidate =
+        backends::BuildCandidate(settings, *registry, /*ca_file=*/"");
     if (!candidate.ok()) {
       std::cerr << "tlsweep: " << candidate.status().message() << "\n";
       return 2;
     }
-    absl::StatusOr<backends::Offer> offer = candidate->backend->Expand(candidate->config);
-    if (!offer.ok()) {
-      std::cerr << "tlsweep: " << offer.status().message() << "\n";
-      return 2;
-    }
     const backends::WhatIfSummary summary =
-        backends::EvaluateWhatIf(*results, candidate->settings, *offer);
+        backends::EvaluateWhatIf(*results, candidate->settings, candidate->offer);
     std::cout << absl::StrFormat(
         "candidate %s (%s): %d enumerated endpoints: %d negotiate, %d fail, %d uncertain",
         summary.candidate, candidate->settings.backend(), summary.endpoints, summary.negotiates,

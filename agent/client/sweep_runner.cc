@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "agent/probe/candidate_builder.h"
 #include "agent/sweep/sweeper.h"
+#include "backends/candidate/tls_candidate.h"
 #include "backends/target/target.h"
 
 namespace tlsweep::agent {
@@ -75,8 +75,8 @@ ShardRunner MakeSweepRunner(SweepRunnerOptions options) {
       }
       sweep.candidates.clear();
       for (const v1::TlsClientSettings& settings : assignment.profile().candidates()) {
-        absl::StatusOr<TlsCandidate> candidate =
-            BuildCandidate(settings, *shared->registry, shared->ca_file);
+        absl::StatusOr<backends::TlsCandidate> candidate =
+            backends::BuildCandidate(settings, *shared->registry, shared->ca_file);
         if (!candidate.ok()) {
           return absl::InvalidArgumentError(
               absl::StrCat("candidate '", settings.name(), "': ", candidate.status().message()));

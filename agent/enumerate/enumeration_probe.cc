@@ -75,7 +75,7 @@ class StarttlsHelloChannel final : public HelloChannel {
 
 asio::awaitable<ProbeResult> RunEnumeration(ProbeEndpoint endpoint,
                                             const EnumerationContext& context) {
-  ProbeResult result = NewResultFor(endpoint, TlsCandidate{});
+  ProbeResult result = NewResultFor(endpoint, backends::TlsCandidate{});
   result.set_probe("enumerate");
   result.clear_tls_settings();
   result.set_started_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -8,6 +8,7 @@
 #include "agent/smtp/reply_parser.h"
 #include "asio/ip/address.hpp"
 #include "backends/backend.h"
+#include "backends/candidate/tls_candidate.h"
 #include "tlsweep/v1/probe.pb.h"
 
 namespace tlsweep::agent {
@@ -23,14 +24,6 @@ struct ProbeEndpoint {
   uint16_t port = 25;
   std::string provider;
   uint64_t line_number = 0;
-};
-
-// A client TLS configuration, bound to the backend that runs it.
-struct TlsCandidate {
-  std::string name = "default";
-  backends::Backend* backend = nullptr;
-  backends::ClientConfig config;            // SNI and verify name are filled in per endpoint.
-  tlsweep::v1::TlsClientSettings settings;  // The same, as reported in results.
 };
 
 struct ProbeOptions {

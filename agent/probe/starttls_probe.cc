@@ -15,7 +15,7 @@ constexpr std::chrono::seconds kQuitTimeout{3};
 
 }  // namespace
 
-ProbeResult NewResultFor(const ProbeEndpoint& endpoint, const TlsCandidate& candidate) {
+ProbeResult NewResultFor(const ProbeEndpoint& endpoint, const backends::TlsCandidate& candidate) {
   ProbeResult result;
   result.set_target(endpoint.target);
   result.set_domain(endpoint.domain);
@@ -31,7 +31,8 @@ ProbeResult NewResultFor(const ProbeEndpoint& endpoint, const TlsCandidate& cand
   return result;
 }
 
-asio::awaitable<ProbeResult> RunStarttlsProbe(ProbeEndpoint endpoint, const TlsCandidate& candidate,
+asio::awaitable<ProbeResult> RunStarttlsProbe(ProbeEndpoint endpoint,
+                                              const backends::TlsCandidate& candidate,
                                               const ProbeOptions& options) {
   ProbeResult result = NewResultFor(endpoint, candidate);
   result.set_attempts(1);

@@ -11,11 +11,12 @@
 namespace tlsweep::agent {
 
 asio::awaitable<tlsweep::v1::ProbeResult> RunStarttlsProbe(ProbeEndpoint endpoint,
-                                                           const TlsCandidate& candidate,
+                                                           const backends::TlsCandidate& candidate,
                                                            const ProbeOptions& options);
 
 // Fills the identifying fields of a result for `endpoint` (also used for results of probes
 // that never ran: opted out, not allowed...).
-tlsweep::v1::ProbeResult NewResultFor(const ProbeEndpoint& endpoint, const TlsCandidate& candidate);
+tlsweep::v1::ProbeResult NewResultFor(const ProbeEndpoint& endpoint,
+                                      const backends::TlsCandidate& candidate);
 
 }  // namespace tlsweep::agent

@@ -23,7 +23,7 @@ struct MxSelection {
 struct SweepOptions {
   int threads = 0;  // Event loops; 0: one per core.
   size_t max_in_flight_targets = 256;
-  std::vector<TlsCandidate> candidates;  // At least one, unless `enumerate`.
+  std::vector<backends::TlsCandidate> candidates;  // At least one, unless `enumerate`.
   // Also enumerate every endpoint (suites per version, preference, groups) once, offering
   // through every backend listed (default: the candidates' backends).
   bool enumerate = false;

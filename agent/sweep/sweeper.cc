@@ -42,7 +42,7 @@ ProbeFailure FromDnsFailure(DnsFailure failure) {
   return tlsweep::v1::DNS_ERROR;
 }
 
-std::string EndpointKey(const ProbeEndpoint& endpoint, const TlsCandidate& candidate) {
+std::string EndpointKey(const ProbeEndpoint& endpoint, const backends::TlsCandidate& candidate) {
   return absl::StrCat(endpoint.mx_host, "|", endpoint.address.to_string(), "|", endpoint.port, "|",
                       candidate.name);
 }
@@ -105,11 +105,11 @@ class Sweeper::Impl {
                         absl::string_view detail) {
     std::vector<ProbeResult> results;
     if (enumeration_.plan != nullptr) {
-      results.push_back(NewResultFor(endpoint, TlsCandidate()));
+      results.push_back(NewResultFor(endpoint, backends::TlsCandidate()));
       results.back().clear_tls_settings();
       results.back().set_probe("enumerate");
     }
-    for (const TlsCandidate& candidate : options_.candidates) {
+    for (const backends::TlsCandidate& candidate : options_.candidates) {
       results.push_back(NewResultFor(endpoint, candidate));
     }
     for (ProbeResult& result : results) {
@@ -166,7 +166,7 @@ class Sweeper::Impl {
     }
     if (options_.resolve_only) {
       for (const ProbeEndpoint& endpoint : endpoints) {
-        ProbeResult route = NewResultFor(endpoint, TlsCandidate());
+        ProbeResult route = NewResultFor(endpoint, backends::TlsCandidate());
         route.clear_tls_settings();
         route.set_probe("route");
         Emit(std::move(route));
@@ -215,8 +215,8 @@ class Sweeper::Impl {
     return named;
   }
 
-  const TlsCandidate* CandidateNamed(const std::string& name) const {
-    for (const TlsCandidate& candidate : options_.candidates) {
+  const backends::TlsCandidate* CandidateNamed(const std::string& name) const {
+    for (const backends::TlsCandidate& candidate : options_.candidates) {
       if (candidate.name == name) return &candidate;
     }
     return options_.candidates.empty() ? nullptr : &options_.candidates.front();
@@ -228,7 +228,7 @@ class Sweeper::Impl {
   asio::awaitable<void> ProbeAddress(const AddressEndpoint& entry) {
     const ProbeEndpoint& base = entry.endpoint;
     const std::vector<std::string>& names = entry.names;
-    const TlsCandidate* check_candidate = CandidateNamed(entry.reference_candidate);
+    const backends::TlsCandidate* check_candidate = CandidateNamed(entry.reference_candidate);
     // A reference taken with a candidate this agent does not have compares nothing.
     const bool usable_reference = !entry.reference_fingerprint.empty() &&
                                   check_candidate != nullptr &&
@@ -331,7 +331,7 @@ class Sweeper::Impl {
         entry.reference_name.empty() ? names.front() : entry.reference_name, ")"));
     const bool enumerate_each = SniNegotiationDiffers(reference, check_fingerprint);
     for (size_t i = next_name; i < names.size(); ++i) {
-      const TlsCandidate* skip = i == next_name ? check_candidate : nullptr;
+      const backends::TlsCandidate* skip = i == next_name ? check_candidate : nullptr;
       for (ProbeResult& result : co_await ProbeUnder(Under(base, names[i]), enumerate_each, skip)) {
         results.push_back(std::move(result));
       }
@@ -341,12 +341,13 @@ class Sweeper::Impl {
 
   // Every candidate (but `skip`) under one name, and the enumeration when `enumerate`, at once.
   asio::awaitable<std::vector<ProbeResult>> ProbeUnder(const ProbeEndpoint& endpoint,
-                                                       bool enumerate, const TlsCandidate* skip) {
+                                                       bool enumerate,
+                                                       const backends::TlsCandidate* skip) {
     std::vector<asio::awaitable<ProbeResult>> probes;
     if (enumerate && enumeration_.plan != nullptr) {
       probes.push_back(EnumerateEndpointOnce(endpoint, /*per_name=*/true));
     }
-    for (const TlsCandidate& candidate : options_.candidates) {
+    for (const backends::TlsCandidate& candidate : options_.candidates) {
       if (&candidate != skip) probes.push_back(ProbeWithBackOff(endpoint, candidate));
     }
     co_return co_await dns_internal::WhenAll(std::move(probes));
@@ -360,7 +361,7 @@ class Sweeper::Impl {
       if (enumeration_.plan != nullptr) {
         probes.push_back(EnumerateEndpointOnce(endpoint, /*per_name=*/false));
       }
-      for (const TlsCandidate& candidate : options_.candidates) {
+      for (const backends::TlsCandidate& candidate : options_.candidates) {
         probes.push_back(ProbeEndpointOnce(endpoint, candidate));
       }
     }
@@ -405,7 +406,7 @@ class Sweeper::Impl {
   }
 
   asio::awaitable<ProbeResult> ProbeEndpointOnce(const ProbeEndpoint& endpoint,
-                                                 const TlsCandidate& candidate) {
+                                                 const backends::TlsCandidate& candidate) {
     const std::string key = EndpointKey(endpoint, candidate);
     if (std::optional<ProbeResult> cached = co_await cache_.Claim(key)) {
       counters_.results_reused.fetch_add(1);
@@ -453,7 +454,7 @@ class Sweeper::Impl {
   }
 
   asio::awaitable<ProbeResult> ProbeWithBackOff(const ProbeEndpoint& endpoint,
-                                                const TlsCandidate& candidate) {
+                                                const backends::TlsCandidate& candidate) {
     const std::string ip = endpoint.address.to_string();
     ProbeResult result;
     for (int attempt = 1;; ++attempt) {
@@ -501,7 +502,7 @@ absl::Status Sweeper::RunLanes(const TargetSource* targets, const EndpointSource
   if (options_.candidates.empty() && !options_.enumerate) {
     return absl::InvalidArgumentError("nothing to probe: no TLS candidate and no enumeration");
   }
-  for (const TlsCandidate& candidate : options_.candidates) {
+  for (const backends::TlsCandidate& candidate : options_.candidates) {
     if (candidate.backend == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("candidate '", candidate.name, "' has no backend"));
@@ -516,7 +517,7 @@ absl::Status Sweeper::RunLanes(const TargetSource* targets, const EndpointSource
   std::unique_ptr<OfferPlan> plan;
   if (options_.enumerate) {
     std::vector<backends::Backend*> backends = options_.enumeration_backends;
-    for (const TlsCandidate& candidate : options_.candidates) {
+    for (const backends::TlsCandidate& candidate : options_.candidates) {
       if (std::find(backends.begin(), backends.end(), candidate.backend) == backends.end()) {
         backends.push_back(candidate.backend);
       }

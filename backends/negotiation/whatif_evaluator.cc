@@ -9,10 +9,6 @@
 namespace tlsweep::backends {
 namespace {
 
-std::string EndpointKey(const tlsweep::v1::ProbeResult& result) {
-  return absl::StrCat(result.mx_host(), "|", result.address(), "|", result.port());
-}
-
 std::string LiveOutcome(const tlsweep::v1::ProbeResult& live) {
   if (live.tls().success()) {
     return absl::StrCat(TlsVersionName(VersionFromProto(live.tls().version())), " ",
@@ -21,17 +17,26 @@ std::string LiveOutcome(const tlsweep::v1::ProbeResult& live) {
   return absl::AsciiStrToLower(tlsweep::v1::ProbeFailure_Name(live.failure()));
 }
 
-// A live probe that reached the TLS handshake agrees with a prediction when both say the same
-// version and suite, or both say it fails. Probes that stopped before TLS check nothing.
-bool Agrees(const Prediction& prediction, const tlsweep::v1::ProbeResult& live) {
+}  // namespace
+
+std::string WhatIfEndpointKey(const tlsweep::v1::ProbeResult& result) {
+  return absl::StrCat(result.mx_host(), "|", result.address(), "|", result.port());
+}
+
+bool IsLiveProbeOf(const tlsweep::v1::ProbeResult& result,
+                   const tlsweep::v1::TlsClientSettings& settings) {
+  return result.probe() != "enumerate" && result.has_tls() &&
+         SameSettings(result.tls_settings(), settings);
+}
+
+// Probes that stopped before TLS check nothing (IsLiveProbeOf).
+bool LiveAgrees(const Prediction& prediction, const tlsweep::v1::ProbeResult& live) {
   if (live.tls().success()) {
     return prediction.verdict == Prediction::Verdict::kNegotiates &&
            static_cast<uint32_t>(prediction.suite) == live.tls().suite().code_point();
   }
   return prediction.verdict == Prediction::Verdict::kFails;
 }
-
-}  // namespace
 
 bool SameSettings(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettings b) {
   a.clear_name();
@@ -47,9 +52,8 @@ WhatIfSummary EvaluateWhatIf(const std::vector<tlsweep::v1::ProbeResult>& result
   summary.candidate = settings.name();
   absl::flat_hash_map<std::string, const tlsweep::v1::ProbeResult*> live;
   for (const tlsweep::v1::ProbeResult& result : results) {
-    if (result.probe() != "enumerate" && result.has_tls() &&
-        SameSettings(result.tls_settings(), settings)) {
-      live.emplace(EndpointKey(result), &result);
+    if (IsLiveProbeOf(result, settings)) {
+      live.emplace(WhatIfEndpointKey(result), &result);
     }
   }
   for (const tlsweep::v1::ProbeResult& result : results) {
@@ -77,10 +81,10 @@ WhatIfSummary EvaluateWhatIf(const std::vector<tlsweep::v1::ProbeResult>& result
         ++summary.uncertain;
         break;
     }
-    auto it = live.find(EndpointKey(result));
+    auto it = live.find(WhatIfEndpointKey(result));
     if (it != live.end()) {
       endpoint.live_checked = true;
-      endpoint.live_agrees = Agrees(endpoint.prediction, *it->second);
+      endpoint.live_agrees = LiveAgrees(endpoint.prediction, *it->second);
       endpoint.live_outcome = LiveOutcome(*it->second);
       ++summary.live_checked;
       summary.live_agreed += endpoint.live_agrees ? 1 : 0;

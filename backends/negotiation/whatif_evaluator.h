@@ -41,6 +41,16 @@ struct WhatIfSummary {
 // they came from aside).
 bool SameSettings(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettings b);
 
+// The rule for checking a prediction against a live handshake, shared by EvaluateWhatIf and
+// the coordinator's stored what-if. A live result checks a candidate when it is a live probe
+// (not an enumeration) that reached TLS with the candidate's settings.
+bool IsLiveProbeOf(const tlsweep::v1::ProbeResult& result,
+                   const tlsweep::v1::TlsClientSettings& settings);
+// It agrees when both say the same suite, or both say the handshake fails.
+bool LiveAgrees(const Prediction& prediction, const tlsweep::v1::ProbeResult& live);
+// The endpoint a prediction and its live check share: MX name, address and port.
+std::string WhatIfEndpointKey(const tlsweep::v1::ProbeResult& result);
+
 // `results`: everything a sweep or scan stored (enumerations, live probes of any candidates).
 // `settings` names the candidate (a live result counts as a check of it when its
 // tls_settings equal `settings` apart from name and source); `offer` is its Expand.

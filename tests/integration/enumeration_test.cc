@@ -184,7 +184,7 @@ std::set<uint16_t> SingleSuiteTruth(const std::string& listener, TlsVersion vers
       }
       if (offered != std::set<uint16_t>{code}) continue;
       judged.insert(code);
-      TlsCandidate candidate;
+      backends::TlsCandidate candidate;
       candidate.backend = offer.backend;
       candidate.config = *config;
       const ProbeResult result =
@@ -380,7 +380,7 @@ TEST(EnumerationIntegrationTest, LegacyListenerWithAnonymousSuites) {
   ExpectMatchesSingleSuiteHandshakes("legacy", result);
   ExpectMatchesSslscan("legacy", result);
   // With server preference the first suite is what any client offering everything gets.
-  TlsCandidate everything;
+  backends::TlsCandidate everything;
   everything.backend = &GetBackend("openssl");
   everything.config.ciphers.openssl_ciphers = "ALL:COMPLEMENTOFALL";
   everything.config.max_version = TlsVersion::kTls1_2;

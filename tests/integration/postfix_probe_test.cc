@@ -23,7 +23,8 @@ ProbeOptions Options() {
   return options;
 }
 
-tlsweep::v1::ProbeResult Probe(const std::string& listener, const TlsCandidate& candidate) {
+tlsweep::v1::ProbeResult Probe(const std::string& listener,
+                               const backends::TlsCandidate& candidate) {
   return testing::RunProbe(EndpointAt(PostfixLab()->endpoint(listener)), candidate, Options());
 }
 
@@ -47,7 +48,7 @@ TEST_P(PostfixProbeTest, ModernListenerNegotiatesTls13) {
 }
 
 TEST_P(PostfixProbeTest, ModernListenerAtTls12UsesOnlyEcdheAead) {
-  TlsCandidate candidate = DefaultCandidate(backend());
+  backends::TlsCandidate candidate = DefaultCandidate(backend());
   candidate.config.max_version = backends::TlsVersion::kTls1_2;
   const tlsweep::v1::ProbeResult result = Probe("modern", candidate);
   ASSERT_EQ(result.failure(), tlsweep::v1::PROBE_OK) << result.failure_detail();
@@ -77,7 +78,7 @@ TEST_P(PostfixProbeTest, ListenerWithoutCertificateRefusesStarttls) {
 }
 
 TEST_P(PostfixProbeTest, ClientWithNoCommonSuiteFailsWithNoSharedCipher) {
-  TlsCandidate candidate = DefaultCandidate(backend());
+  backends::TlsCandidate candidate = DefaultCandidate(backend());
   candidate.config.max_version = backends::TlsVersion::kTls1_2;
   if (backend() == "gnutls") {
     candidate.config.ciphers.gnutls_priority =
@@ -91,7 +92,7 @@ TEST_P(PostfixProbeTest, ClientWithNoCommonSuiteFailsWithNoSharedCipher) {
 }
 
 TEST_P(PostfixProbeTest, ClientLimitedToTls11FailsWithProtocolVersion) {
-  TlsCandidate candidate = DefaultCandidate(backend(), /*legacy=*/true);
+  backends::TlsCandidate candidate = DefaultCandidate(backend(), /*legacy=*/true);
   candidate.config.max_version = backends::TlsVersion::kTls1_1;
   const tlsweep::v1::ProbeResult result = Probe("modern", candidate);
   EXPECT_EQ(result.failure(), tlsweep::v1::TLS_PROTOCOL_VERSION) << result.failure_detail();

@@ -15,8 +15,8 @@
 #include "absl/strings/str_join.h"
 #include "agent/client/agent_client.h"
 #include "agent/client/sweep_runner.h"
-#include "agent/probe/candidate_builder.h"
 #include "agent/sweep/sweeper.h"
+#include "backends/candidate/tls_candidate.h"
 #include "backends/target/target.h"
 #include "coordinator/server.h"
 #include "tests/coordinator/agent_fixture.h"
@@ -147,7 +147,7 @@ class SharedAddressScanTest : public ::testing::Test {
     agent::SweepOptions options = LoopbackRunnerOptions().base;
     options.candidates.clear();
     for (const v1::TlsClientSettings& settings : Profile()) {
-      options.candidates.push_back(agent::BuildCandidate(settings, registry, ca_file_).value());
+      options.candidates.push_back(backends::BuildCandidate(settings, registry, ca_file_).value());
     }
     options.resolver.servers = {unbound_->address()};
     options.selection.all_addresses = true;

@@ -181,7 +181,7 @@ TEST_F(SweepIntegrationTest, ConnectionLimitedListenerIsRetriedUntilItsTrueVerdi
   SweepOptions options = Options();
   options.candidates.clear();
   for (int i = 0; i < 4; ++i) {
-    TlsCandidate candidate = DefaultCandidate(i % 2 == 0 ? "openssl" : "gnutls");
+    backends::TlsCandidate candidate = DefaultCandidate(i % 2 == 0 ? "openssl" : "gnutls");
     candidate.name = absl::StrCat("candidate", i);
     candidate.settings.set_name(candidate.name);
     options.candidates.push_back(candidate);

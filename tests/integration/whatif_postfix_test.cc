@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "agent/probe/candidate_builder.h"
 #include "agent/sweep/sweeper.h"
 #include "backends/candidate/candidate_spec.h"
+#include "backends/candidate/tls_candidate.h"
 #include "backends/negotiation/whatif_evaluator.h"
 #include "backends/target/target_list_reader.h"
 #include "tests/integration/postfix_lab.h"
@@ -67,7 +67,8 @@ TEST(WhatIfPostfixTest, PredictionsFromEnumerationsEqualLiveHandshakes) {
   for (const char* spec : kCandidates) {
     absl::StatusOr<tlsweep::v1::TlsClientSettings> parsed = backends::ParseCandidateSpec(spec);
     ASSERT_TRUE(parsed.ok()) << spec << ": " << parsed.status();
-    absl::StatusOr<TlsCandidate> candidate = BuildCandidate(*parsed, *registry, "");
+    absl::StatusOr<backends::TlsCandidate> candidate =
+        backends::BuildCandidate(*parsed, *registry, "");
     ASSERT_TRUE(candidate.ok()) << spec << ": " << candidate.status();
     settings.push_back(candidate->settings);
     options.candidates.push_back(*std::move(candidate));
@@ -86,11 +87,11 @@ TEST(WhatIfPostfixTest, PredictionsFromEnumerationsEqualLiveHandshakes) {
   int checked = 0;
   int agreed = 0;
   for (size_t i = 0; i < settings.size(); ++i) {
-    absl::StatusOr<TlsCandidate> candidate = BuildCandidate(settings[i], *registry, "");
+    absl::StatusOr<backends::TlsCandidate> candidate =
+        backends::BuildCandidate(settings[i], *registry, "");
     ASSERT_TRUE(candidate.ok());
-    absl::StatusOr<backends::Offer> offer = candidate->backend->Expand(candidate->config);
-    ASSERT_TRUE(offer.ok());
-    const backends::WhatIfSummary summary = backends::EvaluateWhatIf(results, settings[i], *offer);
+    const backends::WhatIfSummary summary =
+        backends::EvaluateWhatIf(results, settings[i], candidate->offer);
     EXPECT_EQ(summary.endpoints, 3) << settings[i].name();
     EXPECT_EQ(summary.live_checked, 3) << settings[i].name();
     for (const backends::EndpointWhatIf& endpoint : summary.endpoints_detail) {

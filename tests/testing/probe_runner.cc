@@ -6,8 +6,8 @@
 
 namespace tlsweep::testing {
 
-agent::TlsCandidate DefaultCandidate(const std::string& backend, bool legacy) {
-  agent::TlsCandidate candidate;
+backends::TlsCandidate DefaultCandidate(const std::string& backend, bool legacy) {
+  backends::TlsCandidate candidate;
   candidate.backend = &GetBackend(backend);
   candidate.config.legacy = legacy;
   candidate.settings.set_name("default");
@@ -27,7 +27,7 @@ agent::ProbeEndpoint EndpointAt(const std::string& address_and_port) {
 }
 
 tlsweep::v1::ProbeResult RunProbe(const agent::ProbeEndpoint& endpoint,
-                                  const agent::TlsCandidate& candidate,
+                                  const backends::TlsCandidate& candidate,
                                   const agent::ProbeOptions& options) {
   asio::io_context io;
   tlsweep::v1::ProbeResult result;

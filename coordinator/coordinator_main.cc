@@ -6,18 +6,17 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
-#include <chrono>
-#include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
-#include "coordinator/report/http_report_server.h"
-#include "coordinator/report/result_index.h"
+#include "absl/strings/str_cat.h"
+#include "backends/candidate/candidate_spec.h"
+#include "backends/candidate/tls_candidate.h"
+#include "backends/plugin_loader.h"
+#include "coordinator/report/report_service.h"
+#include "coordinator/report/stored_whatif.h"
 #include "coordinator/server.h"
-#include "coordinator/store/store_metrics.h"
 
 namespace {
 
@@ -31,74 +30,32 @@ sigset_t BlockStopSignals() {
   return signals;
 }
 
-// Reports, downloads, /healthz, /readyz and /metrics over HTTP, plus the indexer that keeps
-// report tables current as shards finish (so a report never has to catch up on a whole scan).
-class HttpSide {
- public:
-  static absl::StatusOr<std::unique_ptr<HttpSide>> Start(
-      const std::string& listen, const tlsweep::coordinator::ServerOptions& server) {
-    tlsweep::coordinator::report::ReportServerOptions options;
-    const size_t colon = listen.rfind(':');
-    int port = 0;
-    if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
-      return absl::InvalidArgumentError("--http-listen takes HOST:PORT");
-    }
-    options.host = listen.substr(0, colon);
-    options.port = port;
-    options.db_path = server.store_path;
-    if (server.dev && !tlsweep::coordinator::IsLoopbackListen(listen)) {
+// The served reports' what-if: candidates from --whatif, predicted from each scan's stored
+// enumerations. The registry outlives the provider (its candidates point at its backends).
+absl::StatusOr<tlsweep::coordinator::report::WhatIfProvider> ServedWhatIf(
+    const std::vector<std::string>& specs, const std::string& plugin_dir,
+    std::optional<tlsweep::backends::BackendRegistry>& registry) {
+  if (specs.empty()) return tlsweep::coordinator::report::WhatIfProvider();
+  absl::StatusOr<tlsweep::backends::BackendRegistry> loaded =
+      tlsweep::backends::BackendRegistry::LoadDirectory(
+          tlsweep::backends::ResolvePluginDirectory(plugin_dir));
+  if (!loaded.ok()) return loaded.status();
+  registry.emplace(*std::move(loaded));
+  std::vector<tlsweep::backends::TlsCandidate> candidates;
+  for (const std::string& spec : specs) {
+    absl::StatusOr<tlsweep::v1::TlsClientSettings> settings =
+        tlsweep::backends::ParseCandidateSpec(spec);
+    absl::StatusOr<tlsweep::backends::TlsCandidate> candidate =
+        settings.ok() ? tlsweep::backends::BuildCandidate(*settings, *registry, "")
+                      : absl::StatusOr<tlsweep::backends::TlsCandidate>(settings.status());
+    if (!candidate.ok()) {
       return absl::InvalidArgumentError(
-          "--dev (no TLS, no authentication) serves HTTP on loopback addresses only");
+          absl::StrCat("--whatif '", spec, "': ", candidate.status().message()));
     }
-    if (!server.token_file.empty()) {
-      absl::StatusOr<std::vector<std::string>> tokens =
-          tlsweep::coordinator::ReadTokens(server.token_file);
-      if (!tokens.ok()) return tokens.status();
-      options.tokens = *std::move(tokens);
-    }
-    options.allow_unauthenticated = server.dev && options.tokens.empty();
-    const std::string store_path = server.store_path;
-    options.metrics = [store_path]() -> absl::StatusOr<std::string> {
-      absl::StatusOr<std::unique_ptr<tlsweep::coordinator::SqliteDb>> db =
-          tlsweep::coordinator::SqliteDb::Open(store_path);
-      if (!db.ok()) return db.status();
-      return tlsweep::coordinator::RenderStoreMetrics(**db);
-    };
-    absl::StatusOr<std::unique_ptr<tlsweep::coordinator::report::ReportServer>> reports =
-        tlsweep::coordinator::report::ReportServer::Start(options);
-    if (!reports.ok()) return reports.status();
-    auto side = std::unique_ptr<HttpSide>(new HttpSide(*std::move(reports), store_path));
-    return side;
+    candidates.push_back(*std::move(candidate));
   }
-
-  ~HttpSide() {
-    stop_ = true;
-    indexer_.join();
-    reports_->Stop();
-  }
-
-  int port() const { return reports_->port(); }
-
- private:
-  HttpSide(std::unique_ptr<tlsweep::coordinator::report::ReportServer> reports,
-           std::string store_path)
-      : reports_(std::move(reports)), indexer_([this, store_path] { Index(store_path); }) {}
-
-  void Index(const std::string& store_path) {
-    absl::StatusOr<std::unique_ptr<tlsweep::coordinator::SqliteDb>> db =
-        tlsweep::coordinator::SqliteDb::Open(store_path);
-    if (!db.ok()) return;
-    while (!stop_) {
-      (void)tlsweep::coordinator::report::CatchUp(**db, "");
-      for (int i = 0; i < 20 && !stop_; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-  }
-
-  std::unique_ptr<tlsweep::coordinator::report::ReportServer> reports_;
-  std::atomic<bool> stop_{false};
-  std::thread indexer_;
-};
+  return tlsweep::coordinator::report::StoredWhatIf(std::move(candidates));
+}
 
 }  // namespace
 
@@ -124,6 +81,15 @@ int main(int argc, char** argv) {
   app.add_option("--http-listen", http_listen,
                  "HOST:PORT for the web pages (scan list, reports, JSON/CSV downloads, same token "
                  "as the API), /healthz, /readyz and Prometheus /metrics; empty: off");
+  std::vector<std::string> whatif_specs;
+  app.add_option("--whatif", whatif_specs,
+                 "Candidate spec ('name=proposed ciphers=ECDHE+AESGCM min=TLSv1.2') the served "
+                 "reports predict from each scan's stored enumerations (scans with --enumerate); "
+                 "repeatable");
+  std::string plugin_dir;
+  app.add_option("--plugin-dir", plugin_dir,
+                 "Where the backend plugins are, for --whatif (default: beside the program, then "
+                 "the installed lib/tlsweep)");
   app.add_option("--lease-ms", core.lease_ms, "Lease lifetime without a heartbeat")
       ->check(CLI::Range(1000, 86400000))
       ->capture_default_str();
@@ -177,6 +143,17 @@ int main(int argc, char** argv) {
     return app.exit(error) == 0 ? 0 : 2;
   }
   options.grpc_memory_bytes = grpc_memory_mb << 20;
+  if (!whatif_specs.empty() && http_listen.empty()) {
+    std::cerr << "tlsweep-coordinator: --whatif needs --http-listen (it is for served reports)\n";
+    return 2;
+  }
+  std::optional<tlsweep::backends::BackendRegistry> registry;
+  absl::StatusOr<tlsweep::coordinator::report::WhatIfProvider> what_if =
+      ServedWhatIf(whatif_specs, plugin_dir, registry);
+  if (!what_if.ok()) {
+    std::cerr << "tlsweep-coordinator: " << what_if.status().message() << "\n";
+    return 2;
+  }
   sigset_t signals = BlockStopSignals();
   absl::StatusOr<std::unique_ptr<tlsweep::coordinator::CoordinatorServer>> server =
       tlsweep::coordinator::CoordinatorServer::Start(options);
@@ -184,9 +161,14 @@ int main(int argc, char** argv) {
     std::cerr << "tlsweep-coordinator: " << server.status().message() << "\n";
     return 1;
   }
-  std::unique_ptr<HttpSide> http;
+  std::unique_ptr<tlsweep::coordinator::report::ReportService> http;
   if (!http_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<HttpSide>> started = HttpSide::Start(http_listen, options);
+    absl::StatusOr<std::unique_ptr<tlsweep::coordinator::report::ReportService>> started =
+        tlsweep::coordinator::report::ReportService::Start({.listen = http_listen,
+                                                            .store_path = options.store_path,
+                                                            .token_file = options.token_file,
+                                                            .dev = options.dev,
+                                                            .what_if = *std::move(what_if)});
     if (!started.ok()) {
       std::cerr << "tlsweep-coordinator: --http-listen: " << started.status().message() << "\n";
       return 1;

@@ -1,4 +1,4 @@
-#include "cli/stored_whatif.h"
+#include "coordinator/report/stored_whatif.h"
 
 #include <map>
 #include <set>
@@ -8,12 +8,9 @@
 #include "backends/negotiation/negotiation_model.h"
 #include "backends/negotiation/whatif_evaluator.h"
 
-namespace tlsweep::cli {
+namespace tlsweep::coordinator::report {
 namespace {
 
-using coordinator::SqliteDb;
-using coordinator::report::WhatIfRow;
-using coordinator::report::WhatIfSection;
 using tlsweep::v1::ProbeResult;
 
 struct DomainState {
@@ -24,21 +21,14 @@ struct DomainState {
 
 }  // namespace
 
-coordinator::report::WhatIfProvider StoredWhatIf(std::vector<agent::TlsCandidate> candidates) {
-  return [candidates = std::move(candidates)](SqliteDb& db,
-                                              const coordinator::report::Report& report)
-             -> absl::StatusOr<std::optional<WhatIfSection>> {
+WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
+  return [candidates = std::move(candidates)](
+             SqliteDb& db, const Report& report) -> absl::StatusOr<std::optional<WhatIfSection>> {
     if (candidates.empty()) return std::nullopt;
-    std::vector<backends::Offer> offers;
-    for (const agent::TlsCandidate& candidate : candidates) {
-      absl::StatusOr<backends::Offer> offer = candidate.backend->Expand(candidate.config);
-      if (!offer.ok()) return offer.status();
-      offers.push_back(*std::move(offer));
-    }
     // Weights by domain (mail volume from the list).
     absl::flat_hash_map<std::string, double> weights;
     {
-      absl::StatusOr<coordinator::SqliteStatement> query =
+      absl::StatusOr<SqliteStatement> query =
           db.Prepare("SELECT domain, weight FROM targets WHERE scan_id = ?");
       if (!query.ok()) return query.status();
       query->Bind(1, report.scan.scan_id);
@@ -53,13 +43,12 @@ coordinator::report::WhatIfProvider StoredWhatIf(std::vector<agent::TlsCandidate
     int64_t total_checked = 0;
     int64_t total_agreed = 0;
     for (const std::string& region : report.scan.regions) {
-      // One prediction per endpoint (address, port) and candidate; results name the same
+      // One prediction per endpoint (MX name, address, port) and candidate; results name the same
       // endpoint once per domain that uses it.
       std::map<std::pair<std::string, size_t>, backends::Prediction> predictions;
       std::vector<std::map<std::string, DomainState>> domains(candidates.size());
       std::vector<int64_t> checked(candidates.size()), agreed(candidates.size());
-      std::vector<std::map<std::string, const char*>> live(candidates.size());
-      absl::StatusOr<coordinator::SqliteStatement> query =
+      absl::StatusOr<SqliteStatement> query =
           db.Prepare("SELECT result FROM results WHERE scan_id = ? AND region = ? ORDER BY probe");
       if (!query.ok()) return query.status();
       query->Bind(1, report.scan.scan_id).Bind(2, region);
@@ -70,30 +59,22 @@ coordinator::report::WhatIfProvider StoredWhatIf(std::vector<agent::TlsCandidate
         if (!*row) break;
         ProbeResult result;
         if (!result.ParseFromString(query->Blob(0))) continue;
-        const std::string endpoint = absl::StrCat(result.address(), ":", result.port());
-        if (result.probe() == "starttls") {
-          // Live probes come after every enumeration (ORDER BY probe): compare them with
-          // the prediction for their endpoint, once per endpoint ("enumerate" sorts first).
+        if (result.probe() != "enumerate") {
+          // Live probes come after every enumeration (ORDER BY probe: "enumerate" sorts
+          // first): each checks the prediction for its endpoint, once per endpoint.
           for (size_t c = 0; c < candidates.size(); ++c) {
-            if (!result.has_tls() ||
-                !backends::SameSettings(result.tls_settings(), candidates[c].settings)) {
+            if (!backends::IsLiveProbeOf(result, candidates[c].settings)) continue;
+            auto it = predictions.find({backends::WhatIfEndpointKey(result), c});
+            if (it == predictions.end()) continue;
+            if (!live_checked_endpoints.insert(absl::StrCat(c, "|", it->first.first)).second) {
               continue;
             }
-            auto it = predictions.find({endpoint, c});
-            if (it == predictions.end()) continue;
-            if (!live_checked_endpoints.insert(absl::StrCat(c, "|", endpoint)).second) continue;
-            const backends::Prediction& prediction = it->second;
-            const bool agrees =
-                result.tls().success()
-                    ? prediction.verdict == backends::Prediction::Verdict::kNegotiates &&
-                          prediction.suite == result.tls().suite().code_point()
-                    : prediction.verdict == backends::Prediction::Verdict::kFails;
             ++checked[c];
-            agreed[c] += agrees ? 1 : 0;
+            agreed[c] += backends::LiveAgrees(it->second, result) ? 1 : 0;
           }
           continue;
         }
-        if (result.probe() != "enumerate" || result.domain().empty()) continue;
+        if (result.domain().empty()) continue;
         if (result.failure() != tlsweep::v1::PROBE_OK) {
           // No enumeration: a server without (working) STARTTLS fails whatever the candidate,
           // as in the live reading; an unreachable one does not count either way.
@@ -107,8 +88,9 @@ coordinator::report::WhatIfProvider StoredWhatIf(std::vector<agent::TlsCandidate
           continue;
         }
         for (size_t c = 0; c < candidates.size(); ++c) {
-          auto [it, inserted] = predictions.try_emplace({endpoint, c});
-          if (inserted) it->second = backends::PredictNegotiation(result.enumeration(), offers[c]);
+          auto [it, inserted] = predictions.try_emplace({backends::WhatIfEndpointKey(result), c});
+          if (inserted)
+            it->second = backends::PredictNegotiation(result.enumeration(), candidates[c].offer);
           DomainState& state = domains[c][result.domain()];
           state.any_endpoint = true;
           state.all_fail &= it->second.verdict == backends::Prediction::Verdict::kFails;
@@ -150,4 +132,4 @@ coordinator::report::WhatIfProvider StoredWhatIf(std::vector<agent::TlsCandidate
   };
 }
 
-}  // namespace tlsweep::cli
+}  // namespace tlsweep::coordinator::report
