@@ -4,9 +4,9 @@
 #include <memory>
 #include <optional>
 
+#include "agent/flags/probe_flags.h"
 #include "agent/sweep/sweeper.h"
 #include "backends/target/target.h"
-#include "cli/probe_flags.h"
 #include "cli/proto_json.h"
 #include "cli/result_printer.h"
 
@@ -15,7 +15,7 @@ namespace {
 
 struct ProbeCommandOptions {
   std::string target;
-  ProbeFlags flags;
+  agent::ProbeFlags flags;
 };
 
 int RunProbe(const GlobalOptions& global, const ProbeCommandOptions& options) {
@@ -28,7 +28,8 @@ int RunProbe(const GlobalOptions& global, const ProbeCommandOptions& options) {
               << "\n";
     return 2;
   }
-  std::optional<PreparedSweep> prepared = PrepareSweepOrReport(options.flags, *registry);
+  std::optional<agent::PreparedSweep> prepared =
+      agent::PrepareSweepOrReport(options.flags, *registry);
   if (!prepared) return 2;
   prepared->options.threads = 1;
   agent::Sweeper sweeper(std::move(prepared->options));
@@ -62,7 +63,7 @@ void AddProbeCommand(CLI::App& app, const GlobalOptions& global, Action& action)
       "[mx.example.com]) or an address ([192.0.2.1]:25).\n"
       "Exit status: 0 every handshake succeeded, 3 some probe failed, 1/2 could not run.");
   command->add_option("target", options->target, "Domain, host[:port] or [ip]:port")->required();
-  AddProbeFlags(*command, options->flags);
+  agent::AddProbeFlags(*command, options->flags);
   command->callback([&global, &action, options] {
     action = [&global, options] { return RunProbe(global, *options); };
   });

@@ -12,9 +12,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "agent/flags/probe_flags.h"
 #include "backends/candidate/candidate_spec.h"
 #include "backends/file_contents.h"
-#include "cli/probe_flags.h"
 
 namespace tlsweep::cli {
 namespace {
@@ -137,14 +137,14 @@ void AddProfileFlags(CLI::App& command, ProfileFlags& flags) {
 }
 
 absl::StatusOr<v1::ProbeProfile> BuildProfile(const ProfileFlags& flags) {
-  ProbeFlags probe;
+  agent::ProbeFlags probe;
   probe.profile_file = flags.profile_file;
   probe.candidate_files = flags.candidate_files;
   probe.candidate_specs = flags.candidate_specs;
   bool enumerate = flags.enumerate;
   std::vector<std::string> warnings;
   absl::StatusOr<std::vector<v1::TlsClientSettings>> candidates =
-      CollectCandidates(probe, &enumerate, &warnings);
+      agent::CollectCandidates(probe, &enumerate, &warnings);
   if (!candidates.ok()) return candidates.status();
   for (const std::string& warning : warnings) std::cerr << "warning: " << warning << "\n";
   v1::ProbeProfile profile;

@@ -17,8 +17,8 @@
 #include "absl/strings/str_split.h"
 #include "agent/client/agent_client.h"
 #include "agent/client/sweep_runner.h"
+#include "agent/flags/probe_flags.h"
 #include "backends/outcome_proto.h"
-#include "cli/probe_flags.h"
 #include "cli/remote_client.h"
 #include "cli/scan_progress.h"
 #include "coordinator/report/render.h"
@@ -37,8 +37,8 @@ struct ScanCommandOptions {
   std::string state_dir = "tlsweep-state";
   std::string output = "report.html";
   size_t shard_size = 500;
-  PolitenessFlags politeness;
-  ProbeFlags flags;
+  agent::PolitenessFlags politeness;
+  agent::ProbeFlags flags;
 };
 
 // The scan's profile: the candidates and the enumeration switch, as the agents will get them.
@@ -82,7 +82,8 @@ absl::StatusOr<tlsweep::v1::Scan> Submit(tlsweep::v1::ScanService::Stub& stub,
 int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
   std::optional<backends::BackendRegistry> registry = LoadRegistry(global);
   if (!registry) return 1;
-  std::optional<PreparedSweep> prepared = PrepareSweepOrReport(options.flags, *registry);
+  std::optional<agent::PreparedSweep> prepared =
+      agent::PrepareSweepOrReport(options.flags, *registry);
   if (!prepared) return 2;
   std::error_code error;
   std::filesystem::create_directories(options.state_dir, error);
@@ -110,7 +111,7 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
   std::vector<std::string> regions = absl::StrSplit(options.regions, ',', absl::SkipWhitespace());
   agent::SweepRunnerOptions runner;
   runner.base = prepared->options;
-  ApplyPoliteness(options.politeness, runner.base);
+  agent::ApplyPoliteness(options.politeness, runner.base);
   runner.registry = &*registry;
   runner.ca_file = options.flags.ca_file;
   // Every "region" of an embedded scan probes from this one machine: one gate for them all.
@@ -269,8 +270,8 @@ void AddScanCommand(CLI::App& app, const GlobalOptions& global, Action& action) 
   command->add_option("--shard-size", options->shard_size, "Targets per shard")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
-  AddPolitenessFlags(*command, options->politeness);
-  AddProbeFlags(*command, options->flags);
+  agent::AddPolitenessFlags(*command, options->politeness);
+  agent::AddProbeFlags(*command, options->flags);
   command->callback([&global, &action, options] {
     action = [&global, options] { return RunScan(global, *options); };
   });

@@ -14,9 +14,9 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
+#include "agent/flags/probe_flags.h"
 #include "agent/sweep/sweeper.h"
 #include "backends/target/target_list_reader.h"
-#include "cli/probe_flags.h"
 #include "cli/proto_json.h"
 #include "cli/remote_client.h"
 #include "cli/result_printer.h"
@@ -30,8 +30,8 @@ struct SweepCommandOptions {
   int threads = 0;
   int max_attempts = 4;
   int backoff_ms = 30'000;
-  PolitenessFlags politeness;
-  ProbeFlags flags;
+  agent::PolitenessFlags politeness;
+  agent::ProbeFlags flags;
 };
 
 // Prints a one-line progress report on stderr every half second until stopped.
@@ -81,7 +81,8 @@ class ProgressLine {
 int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
   std::optional<backends::BackendRegistry> registry = LoadRegistry(global);
   if (!registry) return 1;
-  std::optional<PreparedSweep> prepared = PrepareSweepOrReport(options.flags, *registry);
+  std::optional<agent::PreparedSweep> prepared =
+      agent::PrepareSweepOrReport(options.flags, *registry);
   if (!prepared) return 2;
   if (prepared->opt_out != nullptr) {
     for (const backends::BadLine& bad : prepared->opt_out->bad_lines()) {
@@ -115,7 +116,7 @@ int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
   }
 
   agent::SweepOptions sweep_options = std::move(prepared->options);
-  ApplyPoliteness(options.politeness, sweep_options);
+  agent::ApplyPoliteness(options.politeness, sweep_options);
   sweep_options.threads = options.threads;
   sweep_options.max_attempts = options.max_attempts;
   sweep_options.rate_limit_backoff = std::chrono::milliseconds(options.backoff_ms);
@@ -197,8 +198,8 @@ void AddSweepCommand(CLI::App& app, const GlobalOptions& global, Action& action)
       ->check(CLI::Range(0, 86400000))
       ->capture_default_str()
       ->group("Politeness");
-  AddPolitenessFlags(*command, options->politeness);
-  AddProbeFlags(*command, options->flags);
+  agent::AddPolitenessFlags(*command, options->politeness);
+  agent::AddProbeFlags(*command, options->flags);
   command->callback([&global, &action, options] {
     action = [&global, options] { return RunSweep(global, *options); };
   });

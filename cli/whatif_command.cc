@@ -8,17 +8,17 @@
 #include <optional>
 
 #include "absl/strings/str_format.h"
+#include "agent/flags/probe_flags.h"
 #include "backends/candidate/tls_candidate.h"
 #include "backends/negotiation/whatif_evaluator.h"
 #include "backends/plugin_loader.h"
-#include "cli/probe_flags.h"
 
 namespace tlsweep::cli {
 namespace {
 
 struct WhatIfOptions {
   std::string results_file;
-  ProbeFlags flags;  // Only the candidate sources are used.
+  agent::ProbeFlags flags;  // Only the candidate sources are used.
   bool all = false;
 };
 
@@ -49,7 +49,7 @@ int RunWhatIf(const GlobalOptions& global, const WhatIfOptions& options) {
   bool enumerate = false;
   std::vector<std::string> warnings;
   absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> candidates =
-      CollectCandidates(options.flags, &enumerate, &warnings);
+      agent::CollectCandidates(options.flags, &enumerate, &warnings);
   for (const std::string& warning : warnings) std::cerr << "tlsweep: warning: " << warning << "\n";
   if (!candidates.ok() || candidates->empty()) {
     std::cerr << "tlsweep: "

@@ -18,7 +18,7 @@ namespace httplib {
 class Server;
 }
 
-namespace tlsweep::cli {
+namespace tlsweep::agent {
 
 // Results by outcome, fed by the shard runner from any thread.
 class ResultCounters {
@@ -44,4 +44,4 @@ class AgentMetricsServer {
   std::thread thread_;
 };
 
-}  // namespace tlsweep::cli
+}  // namespace tlsweep::agent

@@ -1,4 +1,4 @@
-#include "cli/agent_metrics_server.h"
+#include "agent/daemon/agent_metrics_server.h"
 
 #include <httplib.h>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace tlsweep::cli {
+namespace tlsweep::agent {
 namespace {
 
 void Counter(std::string& out, absl::string_view name, absl::string_view help, int64_t value) {
@@ -86,4 +86,4 @@ AgentMetricsServer::~AgentMetricsServer() {
   if (thread_.joinable()) thread_.join();
 }
 
-}  // namespace tlsweep::cli
+}  // namespace tlsweep::agent

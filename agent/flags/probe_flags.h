@@ -13,7 +13,7 @@
 #include "backends/plugin_loader.h"
 #include "tlsweep/v1/probe.pb.h"
 
-namespace tlsweep::cli {
+namespace tlsweep::agent {
 
 struct ProbeFlags {
   // TLS client configuration.
@@ -66,12 +66,12 @@ struct PolitenessFlags {
 };
 
 void AddPolitenessFlags(CLI::App& command, PolitenessFlags& flags);
-void ApplyPoliteness(const PolitenessFlags& flags, agent::SweepOptions& options);
+void ApplyPoliteness(const PolitenessFlags& flags, SweepOptions& options);
 
 // Everything a sweep needs, with the opt-out list it points to.
 struct PreparedSweep {
-  agent::SweepOptions options;
-  std::unique_ptr<agent::OptOutList> opt_out;
+  SweepOptions options;
+  std::unique_ptr<OptOutList> opt_out;
   bool enumerate = false;  // Asked for by --enumerate or the profile (also in options).
   // What --candidate-from files held that is not modelled ("file:line: message").
   std::vector<std::string> warnings;
@@ -89,4 +89,4 @@ absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
 std::optional<PreparedSweep> PrepareSweepOrReport(const ProbeFlags& flags,
                                                   const backends::BackendRegistry& registry);
 
-}  // namespace tlsweep::cli
+}  // namespace tlsweep::agent

@@ -1,4 +1,4 @@
-#include "cli/probe_flags.h"
+#include "agent/flags/probe_flags.h"
 
 #include <iostream>
 #include <set>
@@ -12,7 +12,7 @@
 #include "backends/candidate/tls_candidate.h"
 #include "backends/outcome_proto.h"
 
-namespace tlsweep::cli {
+namespace tlsweep::agent {
 
 void AddProbeFlags(CLI::App& command, ProbeFlags& flags) {
   command.add_option("--backend", flags.backend, "TLS backend: openssl or gnutls")
@@ -188,7 +188,7 @@ void AddPolitenessFlags(CLI::App& command, PolitenessFlags& flags) {
       ->group("Politeness");
 }
 
-void ApplyPoliteness(const PolitenessFlags& flags, agent::SweepOptions& options) {
+void ApplyPoliteness(const PolitenessFlags& flags, SweepOptions& options) {
   options.max_in_flight_targets = flags.concurrency;
   options.politeness.connections_per_second = flags.rate;
   options.politeness.per_ip_concurrency = flags.per_ip;
@@ -199,7 +199,7 @@ void ApplyPoliteness(const PolitenessFlags& flags, agent::SweepOptions& options)
 absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
                                            const backends::BackendRegistry& registry) {
   PreparedSweep prepared;
-  agent::SweepOptions& options = prepared.options;
+  SweepOptions& options = prepared.options;
   prepared.enumerate = flags.enumerate;
 
   absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> candidates =
@@ -273,9 +273,9 @@ absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
   options.selection.all_addresses = flags.all_addresses;
   options.allow_private = flags.allow_private;
   if (!flags.opt_out_file.empty()) {
-    absl::StatusOr<agent::OptOutList> opt_out = agent::OptOutList::LoadFile(flags.opt_out_file);
+    absl::StatusOr<OptOutList> opt_out = OptOutList::LoadFile(flags.opt_out_file);
     if (!opt_out.ok()) return opt_out.status();
-    prepared.opt_out = std::make_unique<agent::OptOutList>(*std::move(opt_out));
+    prepared.opt_out = std::make_unique<OptOutList>(*std::move(opt_out));
     options.opt_out = prepared.opt_out.get();
   }
   options.enumerate = prepared.enumerate;
@@ -301,4 +301,4 @@ std::optional<PreparedSweep> PrepareSweepOrReport(const ProbeFlags& flags,
   return *std::move(prepared);
 }
 
-}  // namespace tlsweep::cli
+}  // namespace tlsweep::agent

@@ -15,15 +15,15 @@
 #include "absl/strings/str_cat.h"
 #include "agent/client/agent_client.h"
 #include "agent/client/sweep_runner.h"
+#include "agent/daemon/agent_metrics_server.h"
+#include "agent/flags/probe_flags.h"
 #include "backends/outcome_proto.h"
 #include "backends/plugin_loader.h"
-#include "cli/agent_metrics_server.h"
-#include "cli/probe_flags.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"tlsweep-agent: runs the shards a tlsweep-coordinator leases to its region."};
   tlsweep::agent::AgentClientOptions options;
-  tlsweep::cli::ProbeFlags flags;
+  tlsweep::agent::ProbeFlags flags;
   std::string plugin_dir;
   int threads = 1;
   app.add_option("--coordinator", options.coordinator, "Coordinator host:port")->required();
@@ -51,9 +51,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "Event loops per shard")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
-  tlsweep::cli::PolitenessFlags politeness;
-  tlsweep::cli::AddPolitenessFlags(app, politeness);
-  tlsweep::cli::AddProbeFlags(app, flags);
+  tlsweep::agent::PolitenessFlags politeness;
+  tlsweep::agent::AddPolitenessFlags(app, politeness);
+  tlsweep::agent::AddProbeFlags(app, flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -72,8 +72,8 @@ int main(int argc, char** argv) {
     std::cerr << "tlsweep-agent: " << registry.status().message() << "\n";
     return 1;
   }
-  absl::StatusOr<tlsweep::cli::PreparedSweep> prepared =
-      tlsweep::cli::PrepareSweep(flags, *registry);
+  absl::StatusOr<tlsweep::agent::PreparedSweep> prepared =
+      tlsweep::agent::PrepareSweep(flags, *registry);
   if (!prepared.ok()) {
     std::cerr << "tlsweep-agent: " << prepared.status().message() << "\n";
     return 2;
@@ -91,10 +91,10 @@ int main(int argc, char** argv) {
   tlsweep::agent::SweepRunnerOptions runner;
   runner.base = std::move(prepared->options);
   runner.base.threads = threads;
-  tlsweep::cli::ApplyPoliteness(politeness, runner.base);
+  tlsweep::agent::ApplyPoliteness(politeness, runner.base);
   runner.registry = &*registry;
   runner.ca_file = flags.ca_file;
-  tlsweep::cli::ResultCounters result_counters;
+  tlsweep::agent::ResultCounters result_counters;
   runner.observe = [&result_counters](const tlsweep::v1::ProbeResult& result) {
     result_counters.Count(result);
   };
@@ -111,11 +111,11 @@ int main(int argc, char** argv) {
     std::cerr << "tlsweep-agent: " << client.status().message() << "\n";
     return 1;
   }
-  std::unique_ptr<tlsweep::cli::AgentMetricsServer> metrics;
+  std::unique_ptr<tlsweep::agent::AgentMetricsServer> metrics;
   if (!metrics_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<tlsweep::cli::AgentMetricsServer>> started =
-        tlsweep::cli::AgentMetricsServer::Start(metrics_listen, &(*client)->stats(),
-                                                &result_counters);
+    absl::StatusOr<std::unique_ptr<tlsweep::agent::AgentMetricsServer>> started =
+        tlsweep::agent::AgentMetricsServer::Start(metrics_listen, &(*client)->stats(),
+                                                  &result_counters);
     if (!started.ok()) {
       std::cerr << "tlsweep-agent: " << started.status().message() << "\n";
       return 1;
