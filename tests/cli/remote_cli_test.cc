@@ -88,5 +88,33 @@ TEST_F(RemoteCliTest, SubmitStatusWatchCancel) {
   EXPECT_TRUE(absl::StrContains(stderr_, "no scan")) << stderr_;
 }
 
+// A call the coordinator fails (here: a list above --max-list-lines, refused mid-upload) ends
+// the client with the coordinator's reason and exit 1, not an abort; no scan id is printed and
+// nothing is left running. Issue 13 found `submit` dying on SIGABRT in gRPC after a failed call.
+class RefusingCoordinatorCliTest : public DevCoordinatorCliTest {
+ protected:
+  void SetUp() override {
+    coordinator::CoordinatorOptions core;
+    core.max_list_lines = 3;
+    StartCoordinator("tlsweep-remote-cli-refused", core);
+  }
+};
+
+TEST_F(RefusingCoordinatorCliTest, SubmitOfARefusedListEndsWithTheReason) {
+  const std::string domains = directory_ + "/domains.txt";
+  // Latin-1 and binary lines too: the failed call must not trip on them either.
+  std::ofstream(domains, std::ios::binary)
+      << RefusedTargets(33101, 5) << "m\xfcnchen.lab.test\n\x01\xff\xfe\x00x\n";
+  CommandResult submitted =
+      Tlsweep(absl::StrCat("submit --domains ", ShellQuote(domains), " --regions eu"));
+  EXPECT_EQ(submitted.exit_code, 1) << submitted.output << stderr_;
+  EXPECT_TRUE(submitted.output.empty()) << "no scan id for a refused list: " << submitted.output;
+  EXPECT_TRUE(absl::StrContains(stderr_, "the list has more than 3 lines")) << stderr_;
+  EXPECT_FALSE(absl::StrContains(stderr_, "assertion failed")) << stderr_;
+  CommandResult listed = Tlsweep("status --json");
+  ASSERT_EQ(listed.exit_code, 0) << stderr_;
+  EXPECT_FALSE(absl::StrContains(listed.output, "SCAN_RUNNING")) << listed.output;
+}
+
 }  // namespace
 }  // namespace tlsweep::testing
