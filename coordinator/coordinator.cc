@@ -12,14 +12,18 @@ int64_t NowUnixMs() {
 }
 
 WorkQueue::WorkQueue(int threads) {
-  for (int i = 0; i < std::max(threads, 1); ++i) {
+  running_ = std::max(threads, 1);
+  for (int i = 0; i < running_; ++i) {
     threads_.emplace_back([this] {
       for (;;) {
         std::function<void()> work;
         {
           std::unique_lock<std::mutex> lock(mutex_);
           wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-          if (queue_.empty()) return;
+          if (queue_.empty()) {
+            --running_;
+            return;
+          }
           work = std::move(queue_.front());
           queue_.pop_front();
         }
@@ -29,21 +33,29 @@ WorkQueue::WorkQueue(int threads) {
   }
 }
 
-WorkQueue::~WorkQueue() {
+WorkQueue::~WorkQueue() { Stop(); }
+
+void WorkQueue::Stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
-  for (std::thread& thread : threads_) thread.join();
+  for (std::thread& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
 }
 
 void WorkQueue::Post(std::function<void()> work) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(std::move(work));
+    if (!stopping_ || running_ > 0) {
+      queue_.push_back(std::move(work));
+      wake_.notify_one();
+      return;
+    }
   }
-  wake_.notify_one();
+  work();  // Every thread has left (shutdown): nobody else would run it.
 }
 
 Coordinator::Coordinator(std::unique_ptr<Store> store, CoordinatorOptions options)
@@ -68,7 +80,8 @@ void Coordinator::Stop() {
   }
   changed_.notify_all();
   if (expiry_thread_.joinable()) expiry_thread_.join();
-  workers_.reset();
+  // Stopped, not destroyed: work still running (a stream's last Unref, say) posts more.
+  workers_->Stop();
 }
 
 void Coordinator::ExpiryLoop() {

@@ -48,14 +48,19 @@ struct CoordinatorOptions {
 class WorkQueue {
  public:
   explicit WorkQueue(int threads);
-  ~WorkQueue();  // Runs what is queued, then joins.
+  ~WorkQueue();  // Stop().
   void Post(std::function<void()> work);
+  // Runs what is queued, including work that queued work posts, then joins. Work posted after
+  // the last thread has left runs at once on the caller's thread, so that nothing is lost and
+  // the queue stays usable while the coordinator shuts down.
+  void Stop();
 
  private:
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mutex_);
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  int running_ ABSL_GUARDED_BY(mutex_) = 0;  // Threads that have not left.
   std::vector<std::thread> threads_;
 };
 
