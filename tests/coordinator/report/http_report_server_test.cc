@@ -134,6 +134,18 @@ TEST_F(ReportServerTest, ABigRequestBodyIsRefusedNotRead) {
   EXPECT_EQ(res->status, 413);
 }
 
+// A header of a megabyte is refused (cpp-httplib stops reading a header line at 8 KiB), not
+// buffered, and the server goes on serving.
+TEST_F(ReportServerTest, AHugeHeaderIsRefusedNotRead) {
+  httplib::Headers huge = {{"X-Padding", std::string(1 << 20, 'a')}};
+  auto res = client_->Get("/healthz", huge);
+  EXPECT_TRUE(!res || res->status >= 400) << "a 1 MiB header was served: " << res->status;
+  httplib::Client next("127.0.0.1", server_->port());
+  auto health = next.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
 // Twenty clients trickling their headers must not starve the health check (a Kubernetes
 // liveness probe would restart the pod).
 TEST_F(ReportServerTest, SlowClientsDoNotStarveTheHealthCheck) {
