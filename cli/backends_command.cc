@@ -5,8 +5,9 @@
 #include <memory>
 
 #include "absl/strings/str_join.h"
-#include "backends/outcome_proto.h"
+#include "backends/backend_info.h"
 #include "backends/plugin_loader.h"
+#include "backends/tls_version_proto.h"
 #include "cli/proto_json.h"
 
 namespace tlsweep::cli {
@@ -28,16 +29,11 @@ int RunBackends(const GlobalOptions& global, const BackendsOptions& options) {
     std::cerr << "tlsweep: warning: " << error << "\n";
   }
   std::vector<std::string> json_items;
-  for (const backends::LoadedBackend& loaded : registry->backends()) {
-    tlsweep::v1::BackendInfo info;
-    info.set_name(std::string(loaded.backend->Name()));
-    info.set_library_version(loaded.backend->LibraryVersion());
-    info.set_path(loaded.path);
-    info.set_abi_version(backends::kBackendAbiVersion);
+  for (const tlsweep::v1::BackendInfo& info : backends::DescribeBackends(*registry)) {
     std::vector<absl::string_view> versions;
-    for (backends::TlsVersion version : loaded.backend->SpeakableVersions()) {
-      info.add_speakable_versions(backends::VersionToProto(version));
-      versions.push_back(backends::TlsVersionName(version));
+    for (int version : info.speakable_versions()) {
+      versions.push_back(backends::TlsVersionName(
+          backends::VersionFromProto(static_cast<tlsweep::v1::TlsVersion>(version))));
     }
     if (options.json) {
       json_items.push_back(ToJson(info));

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "agent/client/channel_credentials.h"
 #include "agent/flags/probe_flags.h"
 #include "backends/candidate/candidate_spec.h"
 #include "backends/file_contents.h"
@@ -78,43 +79,25 @@ absl::StatusOr<RemoteConnection> RemoteConnection::Open(const RemoteFlags& flags
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (flags.insecure_dev) {
-    if (!IsLoopbackHost(HostOf(target))) {
-      return absl::InvalidArgumentError(
-          "--insecure-dev (no TLS) only talks to a loopback address (127.0.0.0/8, ::1)");
-    }
-    if (!flags.tls_cert.empty() || !flags.ca_file.empty()) {
-      return absl::InvalidArgumentError("--insecure-dev takes no --ca-file or --tls-cert");
-    }
-    credentials = grpc::InsecureChannelCredentials();
-  } else {
-    grpc::SslCredentialsOptions ssl;
-    if (!flags.ca_file.empty()) {
-      absl::StatusOr<std::string> ca = backends::ReadFileContents(flags.ca_file);
-      if (!ca.ok()) return ca.status();
-      ssl.pem_root_certs = *ca;
-    }
-    if (flags.tls_cert.empty() != flags.tls_key.empty()) {
-      return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
-    }
-    if (!flags.tls_cert.empty()) {
-      absl::StatusOr<std::string> cert = backends::ReadFileContents(flags.tls_cert);
-      if (!cert.ok()) return cert.status();
-      absl::StatusOr<std::string> key = backends::ReadFileContents(flags.tls_key);
-      if (!key.ok()) return key.status();
-      ssl.pem_cert_chain = *cert;
-      ssl.pem_private_key = *key;
-    }
+  if (flags.insecure_dev && !IsLoopbackHost(HostOf(target))) {
+    return absl::InvalidArgumentError(
+        "--insecure-dev (no TLS) only talks to a loopback address (127.0.0.0/8, ::1)");
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      agent::MakeChannelCredentials({.insecure = flags.insecure_dev,
+                                     .ca_file = flags.ca_file,
+                                     .cert_file = flags.tls_cert,
+                                     .key_file = flags.tls_key});
+  if (!credentials.ok()) return credentials.status();
+  if (!flags.insecure_dev) {
     if (connection.token_.empty() && flags.tls_cert.empty()) {
       return absl::InvalidArgumentError(
           "the coordinator's API needs a token (--token-file or $TLSWEEP_TOKEN) or a client "
           "certificate (--tls-cert/--tls-key)");
     }
     if (!flags.tls_server_name.empty()) args.SetSslTargetNameOverride(flags.tls_server_name);
-    credentials = grpc::SslCredentials(ssl);
   }
-  connection.channel_ = grpc::CreateCustomChannel(target, credentials, args);
+  connection.channel_ = grpc::CreateCustomChannel(target, *credentials, args);
   return connection;
 }
 

@@ -13,14 +13,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "cli/proto_json.h"
+#include "cli/remote_call.h"
 #include "cli/remote_client.h"
 #include "cli/scan_progress.h"
 #include "tlsweep/v1/scan.grpc.pb.h"
 
 namespace tlsweep::cli {
 namespace {
-
-constexpr size_t kChunkBytes = 256 << 10;
 
 struct RemoteCommandFlags {
   RemoteFlags remote;
@@ -44,19 +43,6 @@ struct RemoteCommandFlags {
 
 bool IsTerminal(v1::ScanState state) {
   return state == v1::SCAN_DONE || state == v1::SCAN_CANCELLED || state == v1::SCAN_FAILED;
-}
-
-absl::StatusOr<std::unique_ptr<v1::ScanService::Stub>> Stub(const RemoteCommandFlags& flags,
-                                                            RemoteConnection* connection) {
-  absl::StatusOr<RemoteConnection> opened = RemoteConnection::Open(flags.remote);
-  if (!opened.ok()) return opened.status();
-  *connection = *std::move(opened);
-  return v1::ScanService::NewStub(connection->shared_channel());
-}
-
-int Fail(absl::string_view command, const absl::Status& status) {
-  std::cerr << "tlsweep remote " << command << ": " << status.message() << "\n";
-  return 2;
 }
 
 void PrintScan(const v1::Scan& scan) {
@@ -113,130 +99,105 @@ int Watch(v1::ScanService::Stub& stub, const RemoteConnection& connection,
 }
 
 int RunSubmit(const RemoteCommandFlags& flags) {
+  constexpr absl::string_view kCommand = "remote submit";
   absl::StatusOr<v1::ProbeProfile> profile = BuildProfile(flags.profile);
-  if (!profile.ok()) return Fail("submit", profile.status());
+  if (!profile.ok()) return ReportCommandError(kCommand, profile.status());
   const std::vector<std::string> regions = SplitRegions(flags.regions);
-  if (regions.empty()) return Fail("submit", absl::InvalidArgumentError("give --regions"));
-  if (absl::Status list = CheckListFile(flags.domains); !list.ok()) return Fail("submit", list);
-  RemoteConnection connection;
-  auto stub = Stub(flags, &connection);
-  if (!stub.ok()) return Fail("submit", stub.status());
-  v1::Scan scan;
-  {
-    grpc::ClientContext context;
-    connection.Prepare(context, /*streaming=*/true);
-    std::unique_ptr<grpc::ClientWriter<v1::CreateScanRequest>> writer =
-        (*stub)->CreateScan(&context, &scan);
-    v1::CreateScanRequest request;
-    v1::ScanHeader* header = request.mutable_header();
-    header->set_name(flags.name);
-    *header->mutable_profile() = *std::move(profile);
-    for (const std::string& region : regions) header->add_regions(region);
-    header->set_shard_size(flags.shard_size);
-    header->set_endpoint_shard_size(flags.endpoint_shard_size);
-    header->set_default_port(flags.port);
-    header->set_max_attempts(flags.max_attempts);
-    header->set_reject_bad_lines(flags.reject_bad_lines);
-    absl::Status read = absl::OkStatus();
-    if (writer->Write(request)) {
-      read = StreamFile(flags.domains, kChunkBytes, [&](std::string chunk) {
-        v1::CreateScanRequest part;
-        part.mutable_chunk()->set_data(std::move(chunk));
-        return writer->Write(part);
+  if (regions.empty()) {
+    return ReportCommandError(kCommand, absl::InvalidArgumentError("give --regions"));
+  }
+  if (absl::Status list = CheckListFile(flags.domains); !list.ok()) {
+    return ReportCommandError(kCommand, list);
+  }
+  return WithStub<v1::ScanService>(
+      kCommand, flags.remote, [&](v1::ScanService::Stub& stub, const RemoteConnection& connection) {
+        v1::CreateScanRequest request;
+        v1::ScanHeader* header = request.mutable_header();
+        header->set_name(flags.name);
+        *header->mutable_profile() = *std::move(profile);
+        for (const std::string& region : regions) header->add_regions(region);
+        header->set_shard_size(flags.shard_size);
+        header->set_endpoint_shard_size(flags.endpoint_shard_size);
+        header->set_default_port(flags.port);
+        header->set_max_attempts(flags.max_attempts);
+        header->set_reject_bad_lines(flags.reject_bad_lines);
+        v1::Scan scan;
+        const int uploaded = UploadList(
+            kCommand, connection, request, flags.domains,
+            [&](grpc::ClientContext* context, v1::Scan* response) {
+              return stub.CreateScan(context, response);
+            },
+            &scan);
+        if (uploaded != 0) return uploaded;
+        for (const v1::LineError& bad : scan.bad_lines()) {
+          std::cerr << flags.domains << ":" << bad.line_number() << ": " << bad.reason() << ": "
+                    << bad.text() << "\n";
+        }
+        if (flags.json) {
+          std::cout << ToJson(scan, true) << "\n";
+        } else {
+          std::cout << scan.scan_id() << "\n";
+          std::cerr << scan.targets() << " targets, " << scan.bad_line_count() << " bad line(s), "
+                    << scan.duplicate_count() << " duplicate(s), " << scan.shards()
+                    << " shard(s) per region\n";
+        }
+        if (flags.watch) return Watch(stub, connection, scan.scan_id());
+        return 0;
       });
-    }
-    if (!read.ok()) context.TryCancel();
-    writer->WritesDone();
-    grpc::Status status = writer->Finish();
-    if (!read.ok()) return Fail("submit", read);
-    if (!status.ok()) return ReportRpcError("remote submit", status);
-  }
-  for (const v1::LineError& bad : scan.bad_lines()) {
-    std::cerr << flags.domains << ":" << bad.line_number() << ": " << bad.reason() << ": "
-              << bad.text() << "\n";
-  }
-  if (flags.json) {
-    std::cout << ToJson(scan, true) << "\n";
-  } else {
-    std::cout << scan.scan_id() << "\n";
-    std::cerr << scan.targets() << " targets, " << scan.bad_line_count() << " bad line(s), "
-              << scan.duplicate_count() << " duplicate(s), " << scan.shards()
-              << " shard(s) per region\n";
-  }
-  if (flags.watch) return Watch(**stub, connection, scan.scan_id());
-  return 0;
 }
 
 int RunList(const RemoteCommandFlags& flags) {
-  RemoteConnection connection;
-  auto stub = Stub(flags, &connection);
-  if (!stub.ok()) return Fail("list", stub.status());
-  grpc::ClientContext context;
-  connection.Prepare(context);
   v1::ListScansRequest request;
   request.set_limit(flags.limit);
-  v1::ListScansResponse response;
-  grpc::Status status = (*stub)->ListScans(&context, request, &response);
-  if (!status.ok()) return ReportRpcError("remote list", status);
-  if (flags.json) {
-    std::cout << ToJson(response, true) << "\n";
-    return 0;
-  }
-  std::cout << absl::StrFormat("%-18s %-20s %-10s %9s %-21s  %s\n", "SCAN", "NAME", "STATE",
-                               "TARGETS", "CREATED", "PROGRESS");
-  for (const v1::Scan& scan : response.scans()) {
-    std::vector<std::string> progress;
-    for (const v1::RegionProgress& p : scan.progress()) {
-      progress.push_back(
-          absl::StrCat(p.region(), " ", p.shards_done() + p.shards_lost(), "/", p.shards()));
-    }
-    std::cout << absl::StrFormat("%-18s %-20s %-10s %9d %-21s  %s\n", scan.scan_id(), scan.name(),
-                                 ScanStateText(scan.state()), scan.targets(),
-                                 FormatUnixMs(scan.created_unix_ms()),
-                                 absl::StrJoin(progress, ", "));
-  }
-  return 0;
+  return CallAndPrint<v1::ScanService, v1::ListScansResponse>(
+      "remote list", flags.remote, flags.json,
+      [&](v1::ScanService::Stub& stub, grpc::ClientContext* context,
+          v1::ListScansResponse* response) { return stub.ListScans(context, request, response); },
+      [](const v1::ListScansResponse& response) {
+        std::cout << absl::StrFormat("%-18s %-20s %-10s %9s %-21s  %s\n", "SCAN", "NAME", "STATE",
+                                     "TARGETS", "CREATED", "PROGRESS");
+        for (const v1::Scan& scan : response.scans()) {
+          std::vector<std::string> progress;
+          for (const v1::RegionProgress& p : scan.progress()) {
+            progress.push_back(
+                absl::StrCat(p.region(), " ", p.shards_done() + p.shards_lost(), "/", p.shards()));
+          }
+          std::cout << absl::StrFormat("%-18s %-20s %-10s %9d %-21s  %s\n", scan.scan_id(),
+                                       scan.name(), ScanStateText(scan.state()), scan.targets(),
+                                       FormatUnixMs(scan.created_unix_ms()),
+                                       absl::StrJoin(progress, ", "));
+        }
+      });
 }
 
 int RunGet(const RemoteCommandFlags& flags) {
-  RemoteConnection connection;
-  auto stub = Stub(flags, &connection);
-  if (!stub.ok()) return Fail("get", stub.status());
-  grpc::ClientContext context;
-  connection.Prepare(context);
   v1::GetScanRequest request;
   request.set_scan_id(flags.scan_id);
-  v1::Scan scan;
-  grpc::Status status = (*stub)->GetScan(&context, request, &scan);
-  if (!status.ok()) return ReportRpcError("remote get", status);
-  if (flags.json) {
-    std::cout << ToJson(scan, true) << "\n";
-  } else {
-    PrintScan(scan);
-  }
-  return 0;
+  return CallAndPrint<v1::ScanService, v1::Scan>(
+      "remote get", flags.remote, flags.json,
+      [&](v1::ScanService::Stub& stub, grpc::ClientContext* context, v1::Scan* scan) {
+        return stub.GetScan(context, request, scan);
+      },
+      PrintScan);
 }
 
 int RunWatch(const RemoteCommandFlags& flags) {
-  RemoteConnection connection;
-  auto stub = Stub(flags, &connection);
-  if (!stub.ok()) return Fail("watch", stub.status());
-  return Watch(**stub, connection, flags.scan_id);
+  return WithStub<v1::ScanService>(
+      "remote watch", flags.remote,
+      [&](v1::ScanService::Stub& stub, const RemoteConnection& connection) {
+        return Watch(stub, connection, flags.scan_id);
+      });
 }
 
 int RunCancel(const RemoteCommandFlags& flags) {
-  RemoteConnection connection;
-  auto stub = Stub(flags, &connection);
-  if (!stub.ok()) return Fail("cancel", stub.status());
-  grpc::ClientContext context;
-  connection.Prepare(context);
   v1::CancelScanRequest request;
   request.set_scan_id(flags.scan_id);
-  v1::Scan scan;
-  grpc::Status status = (*stub)->CancelScan(&context, request, &scan);
-  if (!status.ok()) return ReportRpcError("remote cancel", status);
-  std::cout << ScanProgressLine(scan) << "\n";
-  return 0;
+  return CallAndPrint<v1::ScanService, v1::Scan>(
+      "remote cancel", flags.remote, /*json=*/false,
+      [&](v1::ScanService::Stub& stub, grpc::ClientContext* context, v1::Scan* scan) {
+        return stub.CancelScan(context, request, scan);
+      },
+      [](const v1::Scan& scan) { std::cout << ScanProgressLine(scan) << "\n"; });
 }
 
 }  // namespace

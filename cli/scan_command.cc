@@ -18,7 +18,7 @@
 #include "agent/client/agent_client.h"
 #include "agent/client/sweep_runner.h"
 #include "agent/flags/probe_flags.h"
-#include "backends/outcome_proto.h"
+#include "backends/backend_info.h"
 #include "cli/remote_client.h"
 #include "cli/scan_progress.h"
 #include "coordinator/report/render.h"
@@ -116,6 +116,7 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
   runner.ca_file = options.flags.ca_file;
   // Every "region" of an embedded scan probes from this one machine: one gate for them all.
   runner.gate = std::make_shared<agent::PolitenessGate>(runner.base.politeness);
+  const std::vector<tlsweep::v1::BackendInfo> backend_infos = backends::DescribeBackends(*registry);
   std::vector<std::unique_ptr<agent::AgentClient>> agents;
   std::vector<std::thread> agent_threads;
   for (const std::string& region : regions) {
@@ -130,12 +131,7 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
     agent_options.runs_endpoint_units = true;  // MakeSweepRunner runs both unit kinds.
     agent_options.poll_ms = 250;               // One process: no reason to wait long for work.
     agent_options.flush_ms = 250;
-    for (const backends::LoadedBackend& loaded : registry->backends()) {
-      tlsweep::v1::BackendInfo* info = &agent_options.backends.emplace_back();
-      info->set_name(std::string(loaded.backend->Name()));
-      info->set_library_version(loaded.backend->LibraryVersion());
-      info->set_path(loaded.path);
-    }
+    agent_options.backends = backend_infos;
     absl::StatusOr<std::unique_ptr<agent::AgentClient>> client =
         agent::AgentClient::Create(agent_options, agent::MakeSweepRunner(runner));
     if (!client.ok()) {

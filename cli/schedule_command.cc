@@ -8,14 +8,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/proto_json.h"
+#include "cli/remote_call.h"
 #include "cli/remote_client.h"
 #include "cli/remote_command.h"
 #include "tlsweep/v1/schedule.grpc.pb.h"
 
 namespace tlsweep::cli {
 namespace {
-
-constexpr size_t kChunkBytes = 256 << 10;
 
 struct ScheduleFlags {
   RemoteFlags remote;
@@ -38,93 +37,63 @@ struct ScheduleFlags {
   bool delete_runs = false;
 };
 
-absl::StatusOr<std::unique_ptr<v1::ScheduleService::Stub>> Stub(const ScheduleFlags& flags,
-                                                                RemoteConnection* connection) {
-  absl::StatusOr<RemoteConnection> opened = RemoteConnection::Open(flags.remote);
-  if (!opened.ok()) return opened.status();
-  *connection = *std::move(opened);
-  return v1::ScheduleService::NewStub(connection->shared_channel());
-}
-
-int Fail(absl::string_view command, const absl::Status& status) {
-  std::cerr << "tlsweep schedule " << command << ": " << status.message() << "\n";
-  return 2;
-}
-
 int RunAdd(const ScheduleFlags& flags) {
+  constexpr absl::string_view kCommand = "schedule add";
   absl::StatusOr<v1::ProbeProfile> profile = BuildProfile(flags.profile);
-  if (!profile.ok()) return Fail("add", profile.status());
+  if (!profile.ok()) return ReportCommandError(kCommand, profile.status());
   const std::vector<std::string> regions = SplitRegions(flags.regions);
-  if (regions.empty()) return Fail("add", absl::InvalidArgumentError("give --regions"));
-  RemoteConnection connection;
-  if (absl::Status list = CheckListFile(flags.domains); !list.ok()) return Fail("add", list);
-  auto stub = Stub(flags, &connection);
-  if (!stub.ok()) return Fail("add", stub.status());
-  grpc::ClientContext context;
-  connection.Prepare(context, /*streaming=*/true);
-  v1::Schedule schedule;
-  std::unique_ptr<grpc::ClientWriter<v1::AddScheduleRequest>> writer =
-      (*stub)->AddSchedule(&context, &schedule);
-  v1::AddScheduleRequest request;
-  v1::ScheduleHeader* header = request.mutable_header();
-  header->set_name(flags.name);
-  header->set_cron(flags.cron);
-  *header->mutable_profile() = *std::move(profile);
-  for (const std::string& region : regions) header->add_regions(region);
-  header->set_retention(flags.retention);
-  header->set_shard_size(flags.shard_size);
-  header->set_endpoint_shard_size(flags.endpoint_shard_size);
-  header->set_default_port(flags.port);
-  header->set_max_attempts(flags.max_attempts);
-  header->set_reject_bad_lines(flags.reject_bad_lines);
-  bool open = writer->Write(request);
-  absl::Status read = absl::OkStatus();
-  if (open) {
-    read = StreamFile(flags.domains, kChunkBytes, [&](std::string chunk) {
-      v1::AddScheduleRequest part;
-      part.mutable_chunk()->set_data(std::move(chunk));
-      return writer->Write(part);
-    });
+  if (regions.empty()) {
+    return ReportCommandError(kCommand, absl::InvalidArgumentError("give --regions"));
   }
-  if (!read.ok()) context.TryCancel();
-  writer->WritesDone();
-  grpc::Status status = writer->Finish();
-  if (!read.ok()) return Fail("add", read);
-  if (!status.ok()) return ReportRpcError("schedule add", status);
-  if (flags.json) {
-    std::cout << ToJson(schedule, true) << "\n";
-    return 0;
+  if (absl::Status list = CheckListFile(flags.domains); !list.ok()) {
+    return ReportCommandError(kCommand, list);
   }
-  std::cout << "schedule " << schedule.schedule_id() << " '" << schedule.name()
-            << "': " << schedule.targets() << " targets, cron '" << schedule.cron()
-            << "', next run " << FormatUnixMs(schedule.next_run_unix_ms()) << ", keeps "
-            << schedule.retention() << " runs\n";
-  for (const v1::LineError& bad : schedule.bad_lines()) {
-    std::cerr << flags.domains << ":" << bad.line_number() << ": " << bad.reason() << ": "
-              << bad.text() << "\n";
-  }
-  if (schedule.bad_line_count() > 0) {
-    std::cerr << schedule.bad_line_count() << " bad line(s) skipped\n";
-  }
-  return 0;
+  return WithStub<v1::ScheduleService>(
+      kCommand, flags.remote,
+      [&](v1::ScheduleService::Stub& stub, const RemoteConnection& connection) {
+        v1::AddScheduleRequest request;
+        v1::ScheduleHeader* header = request.mutable_header();
+        header->set_name(flags.name);
+        header->set_cron(flags.cron);
+        *header->mutable_profile() = *std::move(profile);
+        for (const std::string& region : regions) header->add_regions(region);
+        header->set_retention(flags.retention);
+        header->set_shard_size(flags.shard_size);
+        header->set_endpoint_shard_size(flags.endpoint_shard_size);
+        header->set_default_port(flags.port);
+        header->set_max_attempts(flags.max_attempts);
+        header->set_reject_bad_lines(flags.reject_bad_lines);
+        v1::Schedule schedule;
+        const int uploaded = UploadList(
+            kCommand, connection, request, flags.domains,
+            [&](grpc::ClientContext* context, v1::Schedule* response) {
+              return stub.AddSchedule(context, response);
+            },
+            &schedule);
+        if (uploaded != 0) return uploaded;
+        if (flags.json) {
+          std::cout << ToJson(schedule, true) << "\n";
+          return 0;
+        }
+        std::cout << "schedule " << schedule.schedule_id() << " '" << schedule.name()
+                  << "': " << schedule.targets() << " targets, cron '" << schedule.cron()
+                  << "', next run " << FormatUnixMs(schedule.next_run_unix_ms()) << ", keeps "
+                  << schedule.retention() << " runs\n";
+        for (const v1::LineError& bad : schedule.bad_lines()) {
+          std::cerr << flags.domains << ":" << bad.line_number() << ": " << bad.reason() << ": "
+                    << bad.text() << "\n";
+        }
+        if (schedule.bad_line_count() > 0) {
+          std::cerr << schedule.bad_line_count() << " bad line(s) skipped\n";
+        }
+        return 0;
+      });
 }
 
-int RunList(const ScheduleFlags& flags) {
-  RemoteConnection connection;
-  auto stub = Stub(flags, &connection);
-  if (!stub.ok()) return Fail("list", stub.status());
-  grpc::ClientContext context;
-  connection.Prepare(context);
-  v1::ListSchedulesResponse response;
-  grpc::Status status = (*stub)->ListSchedules(&context, v1::ListSchedulesRequest(), &response);
-  if (!status.ok()) return ReportRpcError("schedule list", status);
-  if (flags.json) {
-    std::cout << ToJson(response, true) << "\n";
-    return 0;
-  }
+void PrintSchedules(const v1::ListSchedulesResponse& response) {
   if (response.schedules().empty()) {
     std::cout << "no schedules\n";
-    return 0;
+    return;
   }
   std::cout << absl::StrFormat("%-18s %-20s %-16s %-21s %5s %9s  %s\n", "SCHEDULE", "NAME", "CRON",
                                "NEXT RUN", "KEEP", "TARGETS", "LAST RUNS");
@@ -139,38 +108,42 @@ int RunList(const ScheduleFlags& flags) {
         schedule.cron(), FormatUnixMs(schedule.next_run_unix_ms()), schedule.retention(),
         schedule.targets(), runs.empty() ? "-" : absl::StrJoin(runs, ", "));
   }
-  return 0;
+}
+
+int RunList(const ScheduleFlags& flags) {
+  return CallAndPrint<v1::ScheduleService, v1::ListSchedulesResponse>(
+      "schedule list", flags.remote, flags.json,
+      [](v1::ScheduleService::Stub& stub, grpc::ClientContext* context,
+         v1::ListSchedulesResponse* response) {
+        return stub.ListSchedules(context, v1::ListSchedulesRequest(), response);
+      },
+      PrintSchedules);
 }
 
 int RunRemove(const ScheduleFlags& flags) {
-  RemoteConnection connection;
-  auto stub = Stub(flags, &connection);
-  if (!stub.ok()) return Fail("remove", stub.status());
-  grpc::ClientContext context;
-  connection.Prepare(context);
   v1::RemoveScheduleRequest request;
   request.set_schedule_id(flags.schedule_id);
   request.set_delete_runs(flags.delete_runs);
-  v1::RemoveScheduleResponse response;
-  grpc::Status status = (*stub)->RemoveSchedule(&context, request, &response);
-  if (!status.ok()) return ReportRpcError("schedule remove", status);
-  std::cout << "removed " << flags.schedule_id << "\n";
-  return 0;
+  return CallAndPrint<v1::ScheduleService, v1::RemoveScheduleResponse>(
+      "schedule remove", flags.remote, /*json=*/false,
+      [&](v1::ScheduleService::Stub& stub, grpc::ClientContext* context,
+          v1::RemoveScheduleResponse* response) {
+        return stub.RemoveSchedule(context, request, response);
+      },
+      [&](const v1::RemoveScheduleResponse&) {
+        std::cout << "removed " << flags.schedule_id << "\n";
+      });
 }
 
 int RunNow(const ScheduleFlags& flags) {
-  RemoteConnection connection;
-  auto stub = Stub(flags, &connection);
-  if (!stub.ok()) return Fail("run", stub.status());
-  grpc::ClientContext context;
-  connection.Prepare(context);
   v1::RunScheduleNowRequest request;
   request.set_schedule_id(flags.schedule_id);
-  v1::Scan scan;
-  grpc::Status status = (*stub)->RunScheduleNow(&context, request, &scan);
-  if (!status.ok()) return ReportRpcError("schedule run", status);
-  std::cout << scan.scan_id() << "\n";
-  return 0;
+  return CallAndPrint<v1::ScheduleService, v1::Scan>(
+      "schedule run", flags.remote, /*json=*/false,
+      [&](v1::ScheduleService::Stub& stub, grpc::ClientContext* context, v1::Scan* scan) {
+        return stub.RunScheduleNow(context, request, scan);
+      },
+      [](const v1::Scan& scan) { std::cout << scan.scan_id() << "\n"; });
 }
 
 }  // namespace

@@ -16,8 +16,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "agent/client/channel_credentials.h"
 #include "agent/client/spool.h"
-#include "backends/file_contents.h"
 #include "tlsweep/v1/agent_stream.grpc.pb.h"
 
 namespace tlsweep::agent {
@@ -531,31 +531,17 @@ absl::StatusOr<std::unique_ptr<AgentClient>> AgentClient::Create(AgentClientOpti
   if (options.agent_id.empty() || options.region.empty() || options.coordinator.empty()) {
     return absl::InvalidArgumentError("an agent needs an id, a region and a coordinator");
   }
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (options.insecure) {
-    credentials = grpc::InsecureChannelCredentials();
-  } else {
-    grpc::SslCredentialsOptions ssl;
-    if (!options.ca_file.empty()) {
-      absl::StatusOr<std::string> ca = backends::ReadFileContents(options.ca_file);
-      if (!ca.ok()) return ca.status();
-      ssl.pem_root_certs = *ca;
-    }
-    if (!options.cert_file.empty() || !options.key_file.empty()) {
-      absl::StatusOr<std::string> cert = backends::ReadFileContents(options.cert_file);
-      if (!cert.ok()) return cert.status();
-      absl::StatusOr<std::string> key = backends::ReadFileContents(options.key_file);
-      if (!key.ok()) return key.status();
-      ssl.pem_cert_chain = *cert;
-      ssl.pem_private_key = *key;
-    }
-    credentials = grpc::SslCredentials(ssl);
-  }
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials({.insecure = options.insecure,
+                              .ca_file = options.ca_file,
+                              .cert_file = options.cert_file,
+                              .key_file = options.key_file});
+  if (!credentials.ok()) return credentials.status();
   absl::StatusOr<std::unique_ptr<Spool>> spool =
       Spool::Open(options.spool_path.empty() ? ":memory:" : options.spool_path);
   if (!spool.ok()) return spool.status();
   auto impl = std::make_unique<Impl>(std::move(options), std::move(runner), *std::move(spool),
-                                     std::move(credentials));
+                                     *std::move(credentials));
   if (absl::Status s = impl->Restore(); !s.ok()) return s;
   return std::unique_ptr<AgentClient>(new AgentClient(std::move(impl)));
 }

@@ -17,7 +17,7 @@
 #include "agent/client/sweep_runner.h"
 #include "agent/daemon/agent_metrics_server.h"
 #include "agent/flags/probe_flags.h"
-#include "backends/outcome_proto.h"
+#include "backends/backend_info.h"
 #include "backends/plugin_loader.h"
 
 int main(int argc, char** argv) {
@@ -78,15 +78,7 @@ int main(int argc, char** argv) {
     std::cerr << "tlsweep-agent: " << prepared.status().message() << "\n";
     return 2;
   }
-  for (const tlsweep::backends::LoadedBackend& loaded : registry->backends()) {
-    tlsweep::v1::BackendInfo* info = &options.backends.emplace_back();
-    info->set_name(std::string(loaded.backend->Name()));
-    info->set_library_version(loaded.backend->LibraryVersion());
-    info->set_path(loaded.path);
-    for (tlsweep::backends::TlsVersion version : loaded.backend->SpeakableVersions()) {
-      info->add_speakable_versions(tlsweep::backends::VersionToProto(version));
-    }
-  }
+  options.backends = tlsweep::backends::DescribeBackends(*registry);
   options.version = "tlsweep-agent 0.1.0";
   tlsweep::agent::SweepRunnerOptions runner;
   runner.base = std::move(prepared->options);
