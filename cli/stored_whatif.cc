@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "backends/negotiation/negotiation_model.h"
 #include "backends/negotiation/whatif_evaluator.h"
+#include "backends/probe_kind.h"
 
 namespace tlsweep::cli {
 namespace {
@@ -71,7 +72,7 @@ coordinator::report::WhatIfProvider StoredWhatIf(std::vector<agent::TlsCandidate
         ProbeResult result;
         if (!result.ParseFromString(query->Blob(0))) continue;
         const std::string endpoint = absl::StrCat(result.address(), ":", result.port());
-        if (result.probe() == "starttls") {
+        if (backends::ProbeKindOf(result) == tlsweep::v1::PROBE_KIND_STARTTLS) {
           // Live probes come after every enumeration (ORDER BY probe): compare them with
           // the prediction for their endpoint, once per endpoint ("enumerate" sorts first).
           for (size_t c = 0; c < candidates.size(); ++c) {
@@ -93,7 +94,10 @@ coordinator::report::WhatIfProvider StoredWhatIf(std::vector<agent::TlsCandidate
           }
           continue;
         }
-        if (result.probe() != "enumerate" || result.domain().empty()) continue;
+        if (backends::ProbeKindOf(result) != tlsweep::v1::PROBE_KIND_ENUMERATE ||
+            result.domain().empty()) {
+          continue;
+        }
         if (result.failure() != tlsweep::v1::PROBE_OK) {
           // No enumeration: a server without (working) STARTTLS fails whatever the candidate,
           // as in the live reading; an unreachable one does not count either way.

@@ -14,10 +14,12 @@
 #include "agent/probe/starttls_probe.h"
 #include "agent/sweep/endpoint_cache.h"
 #include "agent/sweep/sni_fingerprint.h"
+#include "backends/probe_kind.h"
 
 namespace tlsweep::agent {
 namespace {
 
+using ::tlsweep::backends::ProbeKindOf;
 using tlsweep::v1::ProbeFailure;
 using tlsweep::v1::ProbeResult;
 
@@ -93,7 +95,8 @@ class Sweeper::Impl {
  private:
   void Emit(ProbeResult result) {
     counters_.results.fetch_add(1);
-    if (result.failure() == tlsweep::v1::PROBE_OK && result.probe() != "route") {
+    if (result.failure() == tlsweep::v1::PROBE_OK &&
+        ProbeKindOf(result) != tlsweep::v1::PROBE_KIND_ROUTE) {
       counters_.handshakes_ok.fetch_add(1);
     }
     std::lock_guard<std::mutex> lock(sink_mutex_);
@@ -107,7 +110,7 @@ class Sweeper::Impl {
     if (enumeration_.plan != nullptr) {
       results.push_back(NewResultFor(endpoint, TlsCandidate()));
       results.back().clear_tls_settings();
-      results.back().set_probe("enumerate");
+      results.back().set_probe_kind(tlsweep::v1::PROBE_KIND_ENUMERATE);
     }
     for (const TlsCandidate& candidate : options_.candidates) {
       results.push_back(NewResultFor(endpoint, candidate));
@@ -168,7 +171,7 @@ class Sweeper::Impl {
       for (const ProbeEndpoint& endpoint : endpoints) {
         ProbeResult route = NewResultFor(endpoint, TlsCandidate());
         route.clear_tls_settings();
-        route.set_probe("route");
+        route.set_probe_kind(tlsweep::v1::PROBE_KIND_ROUTE);
         Emit(std::move(route));
       }
       co_return;
@@ -263,7 +266,7 @@ class Sweeper::Impl {
       results = co_await ProbeUnder(Under(base, names.front()), true, nullptr);
       next_name = 1;
       for (ProbeResult& result : results) {
-        if (check_candidate != nullptr && result.probe() == "starttls" &&
+        if (check_candidate != nullptr && ProbeKindOf(result) == tlsweep::v1::PROBE_KIND_STARTTLS &&
             result.tls_settings().name() == check_candidate->name) {
           if (SniInconclusive(result)) break;
           reference = SniFingerprint(result);
