@@ -15,6 +15,7 @@
 #include "agent/sweep/endpoint_cache.h"
 #include "agent/sweep/sni_fingerprint.h"
 #include "backends/probe_kind.h"
+#include "backends/route_identity.h"
 
 namespace tlsweep::agent {
 namespace {
@@ -412,14 +413,9 @@ class Sweeper::Impl {
     const std::string key = EndpointKey(endpoint, candidate);
     if (std::optional<ProbeResult> cached = co_await cache_.Claim(key)) {
       counters_.results_reused.fetch_add(1);
-      ProbeResult reused = NewResultFor(endpoint, candidate);
       ProbeResult copy = *std::move(cached);
       // Identity from this endpoint, observations from the shared probe.
-      copy.set_target(reused.target());
-      copy.set_domain(reused.domain());
-      copy.set_mx_preference(reused.mx_preference());
-      copy.set_implicit_mx(reused.implicit_mx());
-      copy.set_line_number(reused.line_number());
+      backends::TakeRouteIdentity(NewResultFor(endpoint, candidate), copy);
       copy.set_reused(true);
       co_return copy;
     }
@@ -440,12 +436,7 @@ class Sweeper::Impl {
     if (cached) {
       counters_.results_reused.fetch_add(1);
       ProbeResult copy = *std::move(cached);
-      copy.set_target(endpoint.target);
-      copy.set_domain(endpoint.domain);
-      copy.set_mx_host(endpoint.mx_host);
-      copy.set_mx_preference(endpoint.mx_preference);
-      copy.set_implicit_mx(endpoint.implicit_mx);
-      copy.set_line_number(endpoint.line_number);
+      backends::TakeRouteIdentity(NewResultFor(endpoint, TlsCandidate()), copy);
       copy.set_reused(true);
       co_return copy;
     }

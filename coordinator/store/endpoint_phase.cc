@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "backends/certificate_name.h"
 #include "backends/probe_kind.h"
+#include "backends/route_identity.h"
 #include "backends/status_macros.h"
 #include "coordinator/store/store_rows.h"
 
@@ -556,13 +557,7 @@ absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_i
         if (own_final && probed_name != name) continue;
         if (!slots.insert(ProbeSlot(joined)).second) continue;
         // Identity from the route, observations from the probe of the address.
-        joined.set_target(route.target());
-        joined.set_domain(route.domain());
-        joined.set_mx_host(route.mx_host());
-        joined.set_mx_preference(route.mx_preference());
-        joined.set_implicit_mx(route.implicit_mx());
-        joined.set_line_number(route.line_number());
-        if (!route.provider().empty()) joined.set_provider(route.provider());
+        backends::TakeRouteIdentity(route, joined);
         // Probed under another name of the address: the name check is this name's own.
         if (probed_name != route.mx_host()) {
           backends::RecheckHostname(*joined.mutable_tls(), route.mx_host());
