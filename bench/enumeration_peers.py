@@ -68,7 +68,9 @@ def run_tlsweep(binary, addresses, env):
         sets, floor, handshakes = {}, 0, 0
         for line in open(f"{tmp}/out.jsonl"):
             result = json.loads(line)
-            if result.get("probe") != "enumerate":
+            # probe_kind since the enum; "probe" in files written before it.
+            if (result.get("probe_kind") != "PROBE_KIND_ENUMERATE"
+                    and result.get("probe") != "enumerate"):
                 continue
             enumeration = result.get("enumeration", {})
             floor += enumeration.get("floor_handshakes", 0)

@@ -72,7 +72,7 @@ v1::ProbeResult EndpointTemplate(int endpoint, bool modern) {
   r.set_mx_host(absl::StrCat("mx", endpoint % 3, ".provider", endpoint, ".example"));
   r.set_address(absl::StrCat("198.51.", endpoint / 250, ".", endpoint % 250));
   r.set_port(25);
-  r.set_probe("starttls");
+  r.set_probe_kind(tlsweep::v1::PROBE_KIND_STARTTLS);
   r.set_started_unix_ms(kNowMs);
   r.set_provider(absl::StrCat("provider", endpoint, ".example"));
   *r.mutable_tls_settings() = Candidate(modern);
@@ -187,7 +187,7 @@ int Synthesise(const std::string& path, int64_t domains) {
           r.set_domain(domain);
           r.set_line_number(line);
           r.set_failure(v1::DNS_NXDOMAIN);
-          r.set_probe("starttls");
+          r.set_probe_kind(tlsweep::v1::PROBE_KIND_STARTTLS);
           *r.mutable_tls_settings() = Candidate(modern);
           r.SerializeToString(&blob);
           result->Bind(1, shard).Bind(2, idx++).Bind(3, line).Bind(4, domain).Bind(5, domain);

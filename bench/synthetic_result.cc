@@ -59,7 +59,7 @@ absl::StatusOr<SyntheticResults> SyntheticResults::Create(const std::string& dir
 
   v1::ProbeResult shape;
   shape.set_port(25);
-  shape.set_probe("starttls");
+  shape.set_probe_kind(tlsweep::v1::PROBE_KIND_STARTTLS);
   shape.set_attempts(1);
   shape.mutable_banner()->set_code(220);
   shape.mutable_ehlo()->set_code(250);
@@ -112,7 +112,7 @@ v1::ProbeResult SyntheticResults::RouteFor(const v1::ShardTarget& target) const 
   route.set_port(full.port());
   route.set_provider(full.provider());
   route.set_line_number(full.line_number());
-  route.set_probe("route");
+  route.set_probe_kind(tlsweep::v1::PROBE_KIND_ROUTE);
   return route;
 }
 

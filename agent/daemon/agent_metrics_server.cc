@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "backends/probe_kind.h"
 
 namespace tlsweep::agent {
 namespace {
@@ -22,7 +23,8 @@ void ResultCounters::Count(const tlsweep::v1::ProbeResult& result) {
           ? "ok"
           : absl::AsciiStrToLower(tlsweep::v1::ProbeFailure_Name(result.failure()));
   std::lock_guard<std::mutex> lock(mutex_);
-  ++by_outcome_[absl::StrCat(result.probe().empty() ? "starttls" : result.probe(), "|", outcome)];
+  const absl::string_view kind = backends::ProbeKindName(backends::ProbeKindOf(result));
+  ++by_outcome_[absl::StrCat(kind.empty() ? "starttls" : kind, "|", outcome)];
 }
 
 std::map<std::string, int64_t> ResultCounters::Snapshot() const {

@@ -76,7 +76,7 @@ class StarttlsHelloChannel final : public HelloChannel {
 asio::awaitable<ProbeResult> RunEnumeration(ProbeEndpoint endpoint,
                                             const EnumerationContext& context) {
   ProbeResult result = NewResultFor(endpoint, backends::TlsCandidate{});
-  result.set_probe("enumerate");
+  result.set_probe_kind(tlsweep::v1::PROBE_KIND_ENUMERATE);
   result.clear_tls_settings();
   result.set_started_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())

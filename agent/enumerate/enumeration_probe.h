@@ -29,7 +29,7 @@ struct EnumerationContext {
   std::vector<backends::TlsVersion> versions;  // Empty: every version.
 };
 
-// probe = "enumerate", enumeration filled. failure is PROBE_OK once the server took a TLS
+// PROBE_KIND_ENUMERATE, enumeration filled. failure is PROBE_OK once the server took a TLS
 // handshake, even if it accepted nothing; otherwise the failure of the first connection (TCP,
 // SMTP, STARTTLS, or RATE_LIMITED after every retry). attempts counts connections; the banner,
 // EHLO and STARTTLS fields and stage timings are those of the first connection.

@@ -26,7 +26,7 @@ ProbeResult NewResultFor(const ProbeEndpoint& endpoint, const backends::TlsCandi
   result.set_port(endpoint.port);
   result.set_provider(endpoint.provider);
   result.set_line_number(endpoint.line_number);
-  result.set_probe("starttls");
+  result.set_probe_kind(tlsweep::v1::PROBE_KIND_STARTTLS);
   *result.mutable_tls_settings() = candidate.settings;
   return result;
 }

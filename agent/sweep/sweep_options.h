@@ -41,7 +41,7 @@ struct SweepOptions {
   // A 421 (rate limit) backs the IP off for delay * 2^(attempt-1), up to max_attempts probes.
   int max_attempts = 4;
   std::chrono::milliseconds rate_limit_backoff{30'000};
-  // Resolve only: each endpoint a target uses becomes one "route" result, and nothing is
+  // Resolve only: each endpoint a target uses becomes one PROBE_KIND_ROUTE result, and nothing is
   // probed (the coordinator's resolve units; see UnitKind in agent_stream.proto).
   bool resolve_only = false;
   // Endpoint results kept for reuse by later domains; beyond this, endpoints are re-probed.

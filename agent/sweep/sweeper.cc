@@ -14,10 +14,13 @@
 #include "agent/probe/starttls_probe.h"
 #include "agent/sweep/endpoint_cache.h"
 #include "agent/sweep/sni_fingerprint.h"
+#include "backends/probe_kind.h"
+#include "backends/route_identity.h"
 
 namespace tlsweep::agent {
 namespace {
 
+using ::tlsweep::backends::ProbeKindOf;
 using tlsweep::v1::ProbeFailure;
 using tlsweep::v1::ProbeResult;
 
@@ -93,7 +96,8 @@ class Sweeper::Impl {
  private:
   void Emit(ProbeResult result) {
     counters_.results.fetch_add(1);
-    if (result.failure() == tlsweep::v1::PROBE_OK && result.probe() != "route") {
+    if (result.failure() == tlsweep::v1::PROBE_OK &&
+        ProbeKindOf(result) != tlsweep::v1::PROBE_KIND_ROUTE) {
       counters_.handshakes_ok.fetch_add(1);
     }
     std::lock_guard<std::mutex> lock(sink_mutex_);
@@ -107,7 +111,7 @@ class Sweeper::Impl {
     if (enumeration_.plan != nullptr) {
       results.push_back(NewResultFor(endpoint, backends::TlsCandidate()));
       results.back().clear_tls_settings();
-      results.back().set_probe("enumerate");
+      results.back().set_probe_kind(tlsweep::v1::PROBE_KIND_ENUMERATE);
     }
     for (const backends::TlsCandidate& candidate : options_.candidates) {
       results.push_back(NewResultFor(endpoint, candidate));
@@ -168,7 +172,7 @@ class Sweeper::Impl {
       for (const ProbeEndpoint& endpoint : endpoints) {
         ProbeResult route = NewResultFor(endpoint, backends::TlsCandidate());
         route.clear_tls_settings();
-        route.set_probe("route");
+        route.set_probe_kind(tlsweep::v1::PROBE_KIND_ROUTE);
         Emit(std::move(route));
       }
       co_return;
@@ -263,7 +267,7 @@ class Sweeper::Impl {
       results = co_await ProbeUnder(Under(base, names.front()), true, nullptr);
       next_name = 1;
       for (ProbeResult& result : results) {
-        if (check_candidate != nullptr && result.probe() == "starttls" &&
+        if (check_candidate != nullptr && ProbeKindOf(result) == tlsweep::v1::PROBE_KIND_STARTTLS &&
             result.tls_settings().name() == check_candidate->name) {
           if (SniInconclusive(result)) break;
           reference = SniFingerprint(result);
@@ -410,14 +414,9 @@ class Sweeper::Impl {
     const std::string key = EndpointKey(endpoint, candidate);
     if (std::optional<ProbeResult> cached = co_await cache_.Claim(key)) {
       counters_.results_reused.fetch_add(1);
-      ProbeResult reused = NewResultFor(endpoint, candidate);
       ProbeResult copy = *std::move(cached);
       // Identity from this endpoint, observations from the shared probe.
-      copy.set_target(reused.target());
-      copy.set_domain(reused.domain());
-      copy.set_mx_preference(reused.mx_preference());
-      copy.set_implicit_mx(reused.implicit_mx());
-      copy.set_line_number(reused.line_number());
+      backends::TakeRouteIdentity(NewResultFor(endpoint, candidate), copy);
       copy.set_reused(true);
       co_return copy;
     }
@@ -438,12 +437,7 @@ class Sweeper::Impl {
     if (cached) {
       counters_.results_reused.fetch_add(1);
       ProbeResult copy = *std::move(cached);
-      copy.set_target(endpoint.target);
-      copy.set_domain(endpoint.domain);
-      copy.set_mx_host(endpoint.mx_host);
-      copy.set_mx_preference(endpoint.mx_preference);
-      copy.set_implicit_mx(endpoint.implicit_mx);
-      copy.set_line_number(endpoint.line_number);
+      backends::TakeRouteIdentity(NewResultFor(endpoint, backends::TlsCandidate()), copy);
       copy.set_reused(true);
       co_return copy;
     }

@@ -4,6 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "backends/cipher_suite_table.h"
+#include "backends/probe_kind.h"
 #include "backends/tls_version_proto.h"
 
 namespace tlsweep::backends {
@@ -25,7 +26,7 @@ std::string WhatIfEndpointKey(const tlsweep::v1::ProbeResult& result) {
 
 bool IsLiveProbeOf(const tlsweep::v1::ProbeResult& result,
                    const tlsweep::v1::TlsClientSettings& settings) {
-  return result.probe() != "enumerate" && result.has_tls() &&
+  return ProbeKindOf(result) != tlsweep::v1::PROBE_KIND_ENUMERATE && result.has_tls() &&
          SameSettings(result.tls_settings(), settings);
 }
 
@@ -57,7 +58,7 @@ WhatIfSummary EvaluateWhatIf(const std::vector<tlsweep::v1::ProbeResult>& result
     }
   }
   for (const tlsweep::v1::ProbeResult& result : results) {
-    if (result.probe() != "enumerate") continue;
+    if (ProbeKindOf(result) != tlsweep::v1::PROBE_KIND_ENUMERATE) continue;
     if (result.failure() != tlsweep::v1::PROBE_OK || !result.has_enumeration()) {
       ++summary.not_enumerated;
       continue;

@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "backends/probe_kind.h"
 #include "backends/status_macros.h"
 #include "coordinator/report/verdict.h"
 #include "tlsweep/v1/scan.pb.h"
@@ -16,6 +17,8 @@
 namespace tlsweep::coordinator::report {
 namespace {
 
+using ::tlsweep::backends::ProbeKindName;
+using ::tlsweep::backends::ProbeKindOf;
 using ::tlsweep::v1::ProbeResult;
 
 constexpr int64_t kExpirySoonSeconds = 30 * 24 * 3600;
@@ -217,7 +220,7 @@ class UnitIndexer {
         fact.expires_soon = not_after >= now && not_after - now < kExpirySoonSeconds;
       }
       std::vector<std::string> names;
-      if (result.probe() == "enumerate") {
+      if (ProbeKindOf(result) == v1::PROBE_KIND_ENUMERATE) {
         names.push_back("");
       } else if (!result.tls_settings().name().empty()) {
         names.push_back(result.tls_settings().name());
@@ -243,7 +246,7 @@ class UnitIndexer {
     // Domains: every MX endpoint result of one (candidate, domain), in preference order.
     std::map<std::pair<std::string, std::string>, std::vector<const Fact*>> domains;
     for (const Fact& fact : facts) {
-      if (fact.result->probe() == "enumerate") continue;
+      if (ProbeKindOf(*fact.result) == v1::PROBE_KIND_ENUMERATE) continue;
       domains[{fact.candidate, fact.domain}].push_back(&fact);
     }
     std::map<RollupKey, RollupValue> rollup;
@@ -283,7 +286,7 @@ class UnitIndexer {
         endpoints;
     for (const Fact& fact : facts) {
       const ProbeResult& r = *fact.result;
-      if (r.probe() == "enumerate" || r.address().empty()) continue;
+      if (ProbeKindOf(r) == v1::PROBE_KIND_ENUMERATE || r.address().empty()) continue;
       EndpointSum& sum = endpoints[{r.mx_host(), r.address(), r.port(), fact.candidate}];
       if (sum.first == nullptr) sum.first = &fact;
       ++sum.domains;
@@ -316,7 +319,8 @@ class UnitIndexer {
     s.Bind(6, fact.candidate).Bind(7, static_cast<int64_t>(fact.line_number)).Bind(8, fact.domain);
     s.Bind(9, fact.weight).Bind(10, r.mx_host()).Bind(11, int64_t{r.mx_preference()});
     s.Bind(12, r.address()).Bind(13, int64_t{r.port()}).Bind(14, fact.backend);
-    s.Bind(15, int64_t{fact.tls_required}).Bind(16, r.probe()).Bind(17, int64_t{r.failure()});
+    s.Bind(15, int64_t{fact.tls_required}).Bind(16, ProbeKindName(ProbeKindOf(r)));
+    s.Bind(17, int64_t{r.failure()});
     s.Bind(18, static_cast<int64_t>(fact.group)).Bind(19, fact.cause);
     s.Bind(20, int64_t{tls.version()}).Bind(21, tls.suite().iana_name()).Bind(22, tls.group());
     if (tls.success() && tls.verification().performed()) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "backends/negotiation/negotiation_model.h"
 #include "backends/negotiation/whatif_evaluator.h"
+#include "backends/probe_kind.h"
 
 namespace tlsweep::coordinator::report {
 namespace {
@@ -59,7 +60,7 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
         if (!*row) break;
         ProbeResult result;
         if (!result.ParseFromString(query->Blob(0))) continue;
-        if (result.probe() != "enumerate") {
+        if (backends::ProbeKindOf(result) != tlsweep::v1::PROBE_KIND_ENUMERATE) {
           // Live probes come after every enumeration (ORDER BY probe: "enumerate" sorts
           // first): each checks the prediction for its endpoint, once per endpoint.
           for (size_t c = 0; c < candidates.size(); ++c) {

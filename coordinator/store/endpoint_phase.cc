@@ -7,12 +7,15 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "backends/certificate_name.h"
+#include "backends/probe_kind.h"
+#include "backends/route_identity.h"
 #include "backends/status_macros.h"
 #include "coordinator/store/store_rows.h"
 
 namespace tlsweep::coordinator::endpoint_phase {
 namespace {
 
+using ::tlsweep::backends::ProbeKindOf;
 using ::tlsweep::v1::ProbeResult;
 using ::tlsweep::v1::SniSharing;
 
@@ -21,7 +24,8 @@ constexpr int64_t kMissingSeq = -1;
 
 // What identifies one probe's answer among an address's results: its kind and candidate.
 std::string ProbeSlot(const ProbeResult& result) {
-  return absl::StrCat(result.probe(), "|", result.tls_settings().name());
+  return absl::StrCat(backends::ProbeKindName(ProbeKindOf(result)), "|",
+                      result.tls_settings().name());
 }
 
 absl::Status AddCounts(SqliteDb& db, const UnitKey& unit, int64_t names, int64_t probes) {
@@ -131,7 +135,7 @@ absl::StatusOr<int64_t> AddResolveBatch(SqliteDb& db, const UnitKey& unit, int64
   int64_t new_names = 0;
   for (int i = 0; i < batch.results_size(); ++i) {
     const ProbeResult& result = batch.results(i);
-    if (result.probe() != "route") {
+    if (ProbeKindOf(result) != v1::PROBE_KIND_ROUTE) {
       RETURN_IF_ERROR(
           InsertResultRow(final_result, unit.scan_id, unit.region, unit.shard, seq, i, result));
       ++finals;
@@ -547,17 +551,13 @@ absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_i
               absl::StrCat("stored endpoint result does not parse (scan ", scan_id, ")"));
         }
         const std::string probed_name = results.Text(0);
-        if (probed_name == name && joined.probe().empty()) own_final = true;
+        if (probed_name == name && ProbeKindOf(joined) == v1::PROBE_KIND_UNSPECIFIED) {
+          own_final = true;
+        }
         if (own_final && probed_name != name) continue;
         if (!slots.insert(ProbeSlot(joined)).second) continue;
         // Identity from the route, observations from the probe of the address.
-        joined.set_target(route.target());
-        joined.set_domain(route.domain());
-        joined.set_mx_host(route.mx_host());
-        joined.set_mx_preference(route.mx_preference());
-        joined.set_implicit_mx(route.implicit_mx());
-        joined.set_line_number(route.line_number());
-        if (!route.provider().empty()) joined.set_provider(route.provider());
+        backends::TakeRouteIdentity(route, joined);
         // Probed under another name of the address: the name check is this name's own.
         if (probed_name != route.mx_host()) {
           backends::RecheckHostname(*joined.mutable_tls(), route.mx_host());

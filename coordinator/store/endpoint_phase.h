@@ -41,7 +41,7 @@ std::string EndpointKey(const tlsweep::v1::ProbeResult& result);
 // are needed unless the address is SNI-dependent (then each is probed).
 constexpr int64_t kMaxNamesPerEntry = 64;
 
-// Stores one batch of a resolve unit: routes (probe "route") go to the route table and name
+// Stores one batch of a resolve unit: routes (PROBE_KIND_ROUTE) go to the route table and name
 // their endpoint (added once per region); the rest are final results of their targets.
 // Returns how many final results were stored.
 absl::StatusOr<int64_t> AddResolveBatch(SqliteDb& db, const UnitKey& unit, int64_t seq,

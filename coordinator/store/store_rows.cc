@@ -1,5 +1,7 @@
 #include "coordinator/store/store_rows.h"
 
+#include "backends/probe_kind.h"
+
 namespace tlsweep::coordinator {
 
 absl::Status InsertResultRow(SqliteStatement& insert, const std::string& scan_id,
@@ -9,7 +11,8 @@ absl::Status InsertResultRow(SqliteStatement& insert, const std::string& scan_id
   insert.Bind(5, idx).Bind(6, static_cast<int64_t>(result.line_number()));
   insert.Bind(7, result.target()).Bind(8, result.domain()).Bind(9, result.mx_host());
   insert.Bind(10, result.address()).Bind(11, int64_t{result.port()});
-  insert.Bind(12, result.tls_settings().name()).Bind(13, result.probe());
+  insert.Bind(12, result.tls_settings().name());
+  insert.Bind(13, backends::ProbeKindName(backends::ProbeKindOf(result)));
   insert.Bind(14, int64_t{result.failure()}).BindBlob(15, result.SerializeAsString());
   return insert.Run();
 }

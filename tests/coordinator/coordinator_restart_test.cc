@@ -109,7 +109,7 @@ absl::Status SlowRunner(const v1::ShardAssignment& assignment,
     result.set_mx_host(endpoint.mx_host());
     result.set_address(endpoint.address());
     result.set_port(endpoint.port());
-    result.set_probe("starttls");
+    result.set_probe_kind(tlsweep::v1::PROBE_KIND_STARTTLS);
     result.set_failure(v1::TCP_REFUSED);
     emit(result);
   }
@@ -123,7 +123,7 @@ absl::Status SlowRunner(const v1::ShardAssignment& assignment,
     route.set_mx_host(host_port[0]);
     route.set_address(host_port[0]);
     route.set_port(static_cast<uint32_t>(std::stoi(host_port[1])));
-    route.set_probe("route");
+    route.set_probe_kind(tlsweep::v1::PROBE_KIND_ROUTE);
     emit(route);
   }
   return absl::OkStatus();

@@ -72,7 +72,7 @@ class EndpointPhaseTest : public ::testing::Test {
       for (const Route& route : routes) {
         ProbeResult* result = batch.add_results();
         *result = base;
-        result->set_probe("route");
+        result->set_probe_kind(tlsweep::v1::PROBE_KIND_ROUTE);
         result->set_mx_host(route.mx_host);
         result->set_mx_preference(preference);
         preference += 10;
@@ -97,7 +97,7 @@ class EndpointPhaseTest : public ::testing::Test {
         result->set_mx_host(endpoint.mx_host());
         result->set_address(endpoint.address());
         result->set_port(endpoint.port());
-        result->set_probe("starttls");
+        result->set_probe_kind(tlsweep::v1::PROBE_KIND_STARTTLS);
         result->mutable_tls_settings()->set_name(candidate);
         result->set_failure(endpoint.mx_host() == kOwn.mx_host ? v1::TLS_NO_SHARED_CIPHER
                                                                : v1::PROBE_OK);

@@ -51,7 +51,7 @@ ProbeResult Probed(const v1::ShardEndpoint& endpoint, const std::string& name,
   result.set_mx_host(name);
   result.set_address(endpoint.address());
   result.set_port(endpoint.port());
-  result.set_probe("starttls");
+  result.set_probe_kind(tlsweep::v1::PROBE_KIND_STARTTLS);
   result.set_attempts(1);
   result.mutable_tls_settings()->set_name(candidate);
   result.mutable_tls()->set_success(true);
@@ -110,7 +110,7 @@ class SharedAddressTest : public ::testing::Test {
       route->set_target(target.input());
       route->set_domain(target.input());
       route->set_line_number(target.line_number());
-      route->set_probe("route");
+      route->set_probe_kind(tlsweep::v1::PROBE_KIND_ROUTE);
       route->set_mx_host(NameOf(target.line_number(), names_));
       route->set_mx_preference(10);
       route->set_address(kAddress);

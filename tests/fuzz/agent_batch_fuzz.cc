@@ -22,6 +22,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "backends/probe_kind.h"
 #include "coordinator/store/endpoint_phase.h"
 #include "coordinator/store/store.h"
 #include "google/protobuf/stubs/logging.h"
@@ -83,7 +84,7 @@ void Ingest(const ResultBatch& input) {
   // Endpoint key and probe kind, the two things the endpoint phase reads off every result.
   for (const tlsweep::v1::ProbeResult& result : input.results()) {
     FUZZ_CHECK(!tlsweep::coordinator::endpoint_phase::EndpointKey(result).empty());
-    (void)(result.probe() == "route");
+    (void)(tlsweep::backends::ProbeKindOf(result) == tlsweep::v1::PROBE_KIND_ROUTE);
   }
 
   tlsweep::coordinator::ScanSpec spec;

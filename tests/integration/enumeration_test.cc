@@ -262,7 +262,7 @@ Budget BudgetOf(const ProbeResult& result) {
 void ExpectWellFormed(const std::string& listener, const Enumerated& enumerated) {
   const ProbeResult& result = enumerated.result;
   ASSERT_EQ(result.failure(), tlsweep::v1::PROBE_OK) << result.failure_detail();
-  EXPECT_EQ(result.probe(), "enumerate");
+  EXPECT_EQ(result.probe_kind(), tlsweep::v1::PROBE_KIND_ENUMERATE);
   EXPECT_EQ(result.banner().code(), 220u);
   EXPECT_EQ(result.starttls().code(), 220u);
   EXPECT_EQ(At(result, TlsVersion::kSsl3).status(), VersionEnumeration::NOT_TESTED);

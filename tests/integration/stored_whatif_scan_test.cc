@@ -18,6 +18,7 @@
 #include "agent/client/sweep_runner.h"
 #include "backends/candidate/candidate_spec.h"
 #include "backends/candidate/tls_candidate.h"
+#include "backends/probe_kind.h"
 #include "coordinator/report/report_service.h"
 #include "coordinator/report/stored_whatif.h"
 #include "coordinator/server.h"
@@ -110,11 +111,11 @@ TEST(StoredWhatIfScanTest, PredictionsFromAStoredScanAgreeWithItsLiveProbesAndAr
   ASSERT_TRUE(stored.ok()) << stored.status();
   int enumerations = 0;
   for (const v1::ProbeResult& result : *stored) {
-    if (result.probe() == "enumerate") {
+    if (backends::ProbeKindOf(result) == v1::PROBE_KIND_ENUMERATE) {
       enumerations += result.failure() == v1::PROBE_OK ? 1 : 0;
       continue;
     }
-    if (result.probe() != "starttls") continue;
+    if (backends::ProbeKindOf(result) != v1::PROBE_KIND_STARTTLS) continue;
     bool& ok = live_ok[result.tls_settings().name()][result.domain()];
     ok = ok || (result.failure() == v1::PROBE_OK && result.tls().success());
   }

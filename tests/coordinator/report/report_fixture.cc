@@ -46,7 +46,7 @@ ProbeResult Base(uint64_t line, const std::string& domain, const std::string& mx
   r.set_address(address);
   r.set_port(address.empty() ? 0 : 25);
   r.set_line_number(line);
-  r.set_probe("starttls");
+  r.set_probe_kind(tlsweep::v1::PROBE_KIND_STARTTLS);
   r.set_started_unix_ms(kProbeTimeMs);
   *r.mutable_tls_settings() = Candidate(candidate);
   return r;
