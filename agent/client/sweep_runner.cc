@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/sweep/sweeper.h"
+#include "backends/candidate/candidate_cache.h"
 #include "backends/candidate/tls_candidate.h"
 #include "backends/target/target.h"
 
@@ -65,18 +66,22 @@ ShardRunner MakeSweepRunner(SweepRunnerOptions options) {
   }
   options.base.gate = options.gate;
   auto shared = std::make_shared<const SweepRunnerOptions>(std::move(options));
-  return [shared](const v1::ShardAssignment& assignment,
-                  const std::function<void(v1::ProbeResult)>& emit,
-                  const std::atomic<bool>& cancelled) -> absl::Status {
+  // Every unit of a scan carries the same profile: each candidate is built (expanded) once.
+  std::shared_ptr<backends::CandidateCache> candidates;
+  if (shared->registry != nullptr) {
+    candidates = std::make_shared<backends::CandidateCache>(*shared->registry, shared->ca_file);
+  }
+  return [shared, candidates](const v1::ShardAssignment& assignment,
+                              const std::function<void(v1::ProbeResult)>& emit,
+                              const std::atomic<bool>& cancelled) -> absl::Status {
     SweepOptions sweep = shared->base;
     if (assignment.profile().candidates_size() > 0) {
-      if (shared->registry == nullptr) {
+      if (candidates == nullptr) {
         return absl::FailedPreconditionError("no backend registry for the profile's candidates");
       }
       sweep.candidates.clear();
       for (const v1::TlsClientSettings& settings : assignment.profile().candidates()) {
-        absl::StatusOr<backends::TlsCandidate> candidate =
-            backends::BuildCandidate(settings, *shared->registry, shared->ca_file);
+        absl::StatusOr<backends::TlsCandidate> candidate = candidates->Get(settings);
         if (!candidate.ok()) {
           return absl::InvalidArgumentError(
               absl::StrCat("candidate '", settings.name(), "': ", candidate.status().message()));
