@@ -116,6 +116,8 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
   runner.ca_file = options.flags.ca_file;
   // Every "region" of an embedded scan probes from this one machine: one gate for them all.
   runner.gate = std::make_shared<agent::PolitenessGate>(runner.base.politeness);
+  // ... and one candidate cache: each candidate is expanded once, not once per region.
+  runner.candidates = std::make_shared<backends::CandidateCache>(*registry, runner.ca_file);
   const std::vector<tlsweep::v1::BackendInfo> backend_infos = backends::DescribeBackends(*registry);
   std::vector<std::unique_ptr<agent::AgentClient>> agents;
   std::vector<std::thread> agent_threads;

@@ -65,12 +65,13 @@ ShardRunner MakeSweepRunner(SweepRunnerOptions options) {
     options.gate = std::make_shared<PolitenessGate>(options.base.politeness);
   }
   options.base.gate = options.gate;
-  auto shared = std::make_shared<const SweepRunnerOptions>(std::move(options));
   // Every unit of a scan carries the same profile: each candidate is built (expanded) once.
-  std::shared_ptr<backends::CandidateCache> candidates;
-  if (shared->registry != nullptr) {
-    candidates = std::make_shared<backends::CandidateCache>(*shared->registry, shared->ca_file);
+  if (options.candidates == nullptr && options.registry != nullptr) {
+    options.candidates =
+        std::make_shared<backends::CandidateCache>(*options.registry, options.ca_file);
   }
+  std::shared_ptr<backends::CandidateCache> candidates = options.candidates;
+  auto shared = std::make_shared<const SweepRunnerOptions>(std::move(options));
   return [shared, candidates](const v1::ShardAssignment& assignment,
                               const std::function<void(v1::ProbeResult)>& emit,
                               const std::atomic<bool>& cancelled) -> absl::Status {

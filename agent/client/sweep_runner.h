@@ -8,6 +8,7 @@
 
 #include "agent/client/agent_client.h"
 #include "agent/sweep/sweep_options.h"
+#include "backends/candidate/candidate_cache.h"
 #include "backends/plugin_loader.h"
 
 namespace tlsweep::agent {
@@ -19,6 +20,9 @@ struct SweepRunnerOptions {
   // One gate for every unit the runner runs at once (and, in embedded mode, for every region's
   // agent of the process). Null: MakeSweepRunner makes one from base.politeness.
   std::shared_ptr<PolitenessGate> gate;
+  // Candidates built from the profiles' settings, shared the same way. Null: MakeSweepRunner
+  // makes one from registry and ca_file.
+  std::shared_ptr<backends::CandidateCache> candidates;
   // Called with every result before it is emitted (metrics); from any thread.
   std::function<void(const tlsweep::v1::ProbeResult&)> observe;
 };
