@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
+#include "backends/candidate/settings_from_flags.h"
 #include "backends/candidate/tls_candidate.h"
 #include "backends/outcome_proto.h"
 #include "backends/plugin_loader.h"
@@ -28,42 +28,21 @@ struct ExpandOptions {
   bool json = false;
 };
 
-// The flags as the TlsClientSettings every other command builds, so that expand turns them
-// into a ClientConfig the same way (backends/candidate/tls_candidate.h).
-absl::StatusOr<tlsweep::v1::TlsClientSettings> SettingsFromFlags(const ExpandOptions& options) {
-  tlsweep::v1::TlsClientSettings settings;
-  settings.set_backend(options.backend);
-  if (options.backend == "gnutls") {
-    settings.set_gnutls_priority(options.spec);
-  } else {
-    settings.set_openssl_ciphers(options.spec);
-    settings.set_openssl_ciphersuites(options.ciphersuites);
-  }
-  if (!options.min_version.empty()) {
-    absl::StatusOr<backends::TlsVersion> version = backends::ParseTlsVersion(options.min_version);
-    if (!version.ok()) return version.status();
-    settings.set_min_version(backends::VersionToProto(*version));
-  }
-  if (!options.max_version.empty()) {
-    absl::StatusOr<backends::TlsVersion> version = backends::ParseTlsVersion(options.max_version);
-    if (!version.ok()) return version.status();
-    settings.set_max_version(backends::VersionToProto(*version));
-  }
-  if (!options.groups.empty()) {
-    for (absl::string_view group :
-         absl::StrSplit(options.groups, absl::ByAnyChar(":,"), absl::SkipWhitespace())) {
-      settings.add_groups(std::string(group));
-    }
-  }
-  settings.set_legacy(options.legacy);
-  return settings;
-}
-
 int RunExpand(const GlobalOptions& global, const ExpandOptions& options) {
   std::optional<backends::BackendRegistry> registry = LoadRegistry(global);
   if (!registry) return 1;
   absl::StatusOr<backends::Backend*> backend = registry->Get(options.backend);
-  absl::StatusOr<tlsweep::v1::TlsClientSettings> settings = SettingsFromFlags(options);
+  // The same settings -> ClientConfig path as every other command.
+  const bool gnutls = options.backend == "gnutls";
+  absl::StatusOr<tlsweep::v1::TlsClientSettings> settings =
+      backends::SettingsFromFlagValues({.backend = options.backend,
+                                        .openssl_ciphers = gnutls ? "" : options.spec,
+                                        .openssl_ciphersuites = gnutls ? "" : options.ciphersuites,
+                                        .gnutls_priority = gnutls ? options.spec : "",
+                                        .min_version = options.min_version,
+                                        .max_version = options.max_version,
+                                        .groups = options.groups,
+                                        .legacy = options.legacy});
   absl::StatusOr<backends::ClientConfig> config =
       settings.ok() ? backends::ClientConfigFromSettings(*settings, /*ca_file=*/"")
                     : absl::StatusOr<backends::ClientConfig>(settings.status());

@@ -9,6 +9,7 @@
 #include "backends/candidate/candidate_file.h"
 #include "backends/candidate/candidate_spec.h"
 #include "backends/candidate/profile_file.h"
+#include "backends/candidate/settings_from_flags.h"
 #include "backends/candidate/tls_candidate.h"
 #include "backends/outcome_proto.h"
 
@@ -230,30 +231,20 @@ absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,
     }
   }
 
-  tlsweep::v1::TlsClientSettings settings;
-  settings.set_name("default");
-  settings.set_backend(flags.backend);
-  settings.set_openssl_ciphers(flags.ciphers);
-  settings.set_openssl_ciphersuites(flags.ciphersuites);
-  settings.set_gnutls_priority(flags.priority);
-  if (!flags.min_version.empty()) {
-    absl::StatusOr<backends::TlsVersion> version = backends::ParseTlsVersion(flags.min_version);
-    if (!version.ok()) return version.status();
-    settings.set_min_version(backends::VersionToProto(*version));
-  }
-  if (!flags.max_version.empty()) {
-    absl::StatusOr<backends::TlsVersion> version = backends::ParseTlsVersion(flags.max_version);
-    if (!version.ok()) return version.status();
-    settings.set_max_version(backends::VersionToProto(*version));
-  }
-  for (absl::string_view group :
-       absl::StrSplit(flags.groups, absl::ByAnyChar(":,"), absl::SkipWhitespace())) {
-    settings.add_groups(std::string(group));
-  }
-  settings.set_legacy(flags.legacy);
+  absl::StatusOr<tlsweep::v1::TlsClientSettings> settings =
+      backends::SettingsFromFlagValues({.backend = flags.backend,
+                                        .openssl_ciphers = flags.ciphers,
+                                        .openssl_ciphersuites = flags.ciphersuites,
+                                        .gnutls_priority = flags.priority,
+                                        .min_version = flags.min_version,
+                                        .max_version = flags.max_version,
+                                        .groups = flags.groups,
+                                        .legacy = flags.legacy});
+  if (!settings.ok()) return settings.status();
+  settings->set_name("default");
   if (options.candidates.empty()) {
     absl::StatusOr<backends::TlsCandidate> candidate =
-        backends::BuildCandidate(settings, registry, flags.ca_file);
+        backends::BuildCandidate(*settings, registry, flags.ca_file);
     if (!candidate.ok()) return candidate.status();
     options.candidates.push_back(*std::move(candidate));
   }
