@@ -1,7 +1,8 @@
-// --candidate 'name=... backend=... ciphers=...' specs (agent/flags/probe_flags.cc, report_command.cc):
-// ParseCandidateSpec on arbitrary text. An accepted spec must pass ValidateCandidate again, and
-// FormatCandidateSpec must give a spec that parses back to the same settings (its contract),
-// also when the settings hold bytes no user typed (names from config files, proto inputs).
+// --candidate 'name=... backend=... ciphers=...' specs (agent/flags/probe_flags.cc,
+// report_command.cc): ParseCandidateSpec on arbitrary text. An accepted spec must pass
+// ValidateCandidate again, and FormatCandidateSpec must give a spec that parses back to the same
+// settings (its contract), also when the settings hold bytes no user typed (names from config
+// files, proto inputs).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
