@@ -14,6 +14,17 @@ namespace {
 
 using tlsweep::v1::ProbeResult;
 
+// Where one prediction holds: an address the agent found to answer every name alike (shared,
+// or unchecked and so treated as shared) costs one prediction for all its hosted names, not one
+// each; SNI-dependent and per-name probes keep their MX name in the key.
+std::string PredictionKey(const ProbeResult& result) {
+  const tlsweep::v1::SniSharing::Status sni = result.sni().status();
+  if (sni == tlsweep::v1::SniSharing::SNI_SHARED || sni == tlsweep::v1::SniSharing::SNI_UNCHECKED) {
+    return absl::StrCat(result.address(), "|", result.port());
+  }
+  return backends::WhatIfEndpointKey(result);
+}
+
 struct DomainState {
   bool any_endpoint = false;
   bool all_fail = true;
@@ -44,7 +55,7 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
     int64_t total_checked = 0;
     int64_t total_agreed = 0;
     for (const std::string& region : report.scan.regions) {
-      // One prediction per endpoint (MX name, address, port) and candidate; results name the same
+      // One prediction per endpoint (PredictionKey) and candidate; results name the same
       // endpoint once per domain that uses it.
       std::map<std::pair<std::string, size_t>, backends::Prediction> predictions;
       std::vector<std::map<std::string, DomainState>> domains(candidates.size());
@@ -65,7 +76,7 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
           // first): each checks the prediction for its endpoint, once per endpoint.
           for (size_t c = 0; c < candidates.size(); ++c) {
             if (!backends::IsLiveProbeOf(result, candidates[c].settings)) continue;
-            auto it = predictions.find({backends::WhatIfEndpointKey(result), c});
+            auto it = predictions.find({PredictionKey(result), c});
             if (it == predictions.end()) continue;
             if (!live_checked_endpoints.insert(absl::StrCat(c, "|", it->first.first)).second) {
               continue;
@@ -89,7 +100,7 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
           continue;
         }
         for (size_t c = 0; c < candidates.size(); ++c) {
-          auto [it, inserted] = predictions.try_emplace({backends::WhatIfEndpointKey(result), c});
+          auto [it, inserted] = predictions.try_emplace({PredictionKey(result), c});
           if (inserted)
             it->second = backends::PredictNegotiation(result.enumeration(), candidates[c].offer);
           DomainState& state = domains[c][result.domain()];
