@@ -3,17 +3,11 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "agent/smtp/tls_over_socket.h"
+#include "agent/probe/client_handshake.h"
 #include "backends/outcome_proto.h"
 
 namespace tlsweep::agent {
-namespace {
-
 using tlsweep::v1::ProbeResult;
-
-constexpr std::chrono::seconds kQuitTimeout{3};
-
-}  // namespace
 
 ProbeResult NewResultFor(const ProbeEndpoint& endpoint, const backends::TlsCandidate& candidate) {
   ProbeResult result;
@@ -52,40 +46,20 @@ asio::awaitable<ProbeResult> RunStarttlsProbe(ProbeEndpoint endpoint,
 
   // TLS handshake.
   const backends::ClientConfig config = ConfigForEndpoint(candidate.config, endpoint, options);
-  absl::StatusOr<std::unique_ptr<backends::TlsEngine>> engine =
-      candidate.backend->NewClient(config);
-  if (!engine.ok()) {
+  absl::StatusOr<ClientHandshake> handshake =
+      co_await RunClientHandshake(socket, *candidate.backend, config, options);
+  if (!handshake.ok()) {
     result.set_failure(tlsweep::v1::PROBE_CONFIG_ERROR);
-    result.set_failure_detail(std::string(engine.status().message()));
+    result.set_failure_detail(std::string(handshake.status().message()));
     socket.Close();
     co_return finish();
   }
-  const Clock::time_point stage = Clock::now();
-  const TlsDriveResult drive = co_await DriveHandshake(
-      socket, **engine, stage + options.handshake_timeout, options.max_handshake_bytes);
-  timings.set_handshake_us(MicrosSince(stage));
-  backends::HandshakeOutcome outcome = (*engine)->Outcome();
-  if (drive == TlsDriveResult::kTimeout) {
-    outcome = backends::HandshakeOutcome();
-    outcome.failure = backends::FailureClass::kTimeout;
-    outcome.library_error = "no complete handshake in time";
-  } else if (drive == TlsDriveResult::kTooLarge) {
-    // The server broke the protocol and this side gave up on it: the class OpenSSL gives a
-    // handshake message above its own limit, so both backends answer alike.
-    outcome = backends::HandshakeOutcome();
-    outcome.failure = backends::FailureClass::kAlertSent;
-    outcome.library_error = absl::StrCat("the server sent more than ", options.max_handshake_bytes,
-                                         " bytes during the handshake");
-  }
+  timings.set_handshake_us(handshake->handshake_us);
+  const backends::HandshakeOutcome& outcome = handshake->outcome;
   *result.mutable_tls() =
       backends::HandshakeToProto(outcome, candidate.backend->Name(), config.verify_name);
   result.set_failure(FromTlsFailure(outcome.failure));
-  if (!outcome.success) {
-    result.set_failure_detail(outcome.library_error);
-    socket.Close();
-    co_return finish();
-  }
-  co_await SendOverTls(socket, **engine, "QUIT", Clock::now() + kQuitTimeout);
+  if (!outcome.success) result.set_failure_detail(outcome.library_error);
   socket.Close();
   co_return finish();
 }
