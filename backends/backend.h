@@ -20,7 +20,8 @@ namespace tlsweep::backends {
 // Bumped whenever anything in this header, tls_config.h, tls_engine.h or handshake_outcome.h
 // changes layout or meaning: plugins are C++ objects shared across the boundary.
 // 2: OfferedSuite::completes. 3: certificates read by the plugins (CertificateFacts).
-inline constexpr uint32_t kBackendAbiVersion = 3;
+// 4: HandshakeOutcome::dh_bits.
+inline constexpr uint32_t kBackendAbiVersion = 4;
 
 // One (version, suite) pair that a client config would offer.
 struct OfferedSuite {

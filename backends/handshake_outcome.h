@@ -62,6 +62,8 @@ struct HandshakeOutcome {
   uint16_t suite_code = 0;         // IANA code point, e.g. 0x1301.
   std::string library_suite_name;  // The library's own name, e.g. "TLS_AES_128_GCM_SHA256".
   uint16_t group = 0;              // IANA supported-group id; 0 when none was used (RSA kx).
+  // Client side, TLS <= 1.2 finite-field DHE: the bits of the server's prime; 0 otherwise.
+  uint32_t dh_bits = 0;
   std::vector<CertificateFacts> peer_chain;  // As sent by the peer, leaf first.
   Verification verification;
 

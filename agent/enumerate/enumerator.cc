@@ -36,6 +36,18 @@ int GroupRarity(uint16_t id) {
 
 enum class Preference { kUnknown, kClient, kServer, kNeither };
 
+bool IsEcdheSuite(uint16_t code) {
+  const backends::CipherSuiteInfo* info = backends::FindCipherSuite(code);
+  return info != nullptr && info->key_exchange == "ECDH";
+}
+
+bool IsFiniteFieldDheSuite(uint16_t code) {
+  const backends::CipherSuiteInfo* info = backends::FindCipherSuite(code);
+  return info != nullptr && info->key_exchange == "DH";
+}
+
+bool IsEcGroup(uint16_t id) { return id < 256; }
+
 // One handshake's result, as the elimination reads it.
 struct Attempt {
   enum class Kind { kPicked, kRefused, kVersionRefused, kFailed, kNoConnection };
@@ -59,8 +71,12 @@ struct Step {
 class VersionEnumerator {
  public:
   VersionEnumerator(const VersionPlan& plan, HelloChannel& channel,
-                    const EnumeratorOptions& options, uint32_t& handshakes)
-      : plan_(plan), channel_(channel), options_(options), handshakes_(handshakes) {}
+                    const EnumeratorOptions& options, uint32_t& handshakes, uint32_t& complete)
+      : plan_(plan),
+        channel_(channel),
+        options_(options),
+        handshakes_(handshakes),
+        complete_(complete) {}
 
   asio::awaitable<VersionEnumeration> Run() {
     absl::flat_hash_set<uint16_t> covered;  // Offered by an earlier backend.
@@ -78,14 +94,27 @@ class VersionEnumerator {
       }
       if (stop_ != Stop::kNone) break;
     }
-    if (stop_ == Stop::kNone && options_.enumerate_groups && !found_.empty() &&
-        plan_.version == TlsVersion::kTls1_3) {
-      co_await EnumerateGroups();
+    suites_cut_short_ = stop_ == Stop::kError || stop_ == Stop::kAborted;
+    if (!found_.empty() && stop_ != Stop::kAborted && options_.confirm) co_await Confirm();
+    const bool completes = confirmation_ != VersionEnumeration::HELLO_ONLY;
+    if (stop_ != Stop::kAborted && stop_ != Stop::kError && options_.enumerate_groups &&
+        !found_.empty() && completes) {
+      if (plan_.version == TlsVersion::kTls1_3) {
+        co_await EnumerateGroups();
+      } else {
+        co_await EnumerateLegacyGroups();
+      }
     }
     co_return Result();
   }
 
   bool aborted() const { return stop_ == Stop::kAborted; }
+  const std::string& abort_detail() const { return abort_detail_; }
+  bool hello_only() const { return confirmation_ == VersionEnumeration::HELLO_ONLY; }
+  bool confirmed() const {
+    return confirmation_ == VersionEnumeration::CONFIRMED ||
+           confirmation_ == VersionEnumeration::PARTLY_CONFIRMED;
+  }
 
  private:
   enum class Stop { kNone, kVersionRefused, kError, kAborted };
@@ -164,6 +193,7 @@ class VersionEnumerator {
         return true;
       case Attempt::Kind::kNoConnection:
         stop_ = Stop::kAborted;
+        abort_detail_ = attempt.detail;
         Note(absl::StrCat("no connection: ", attempt.detail));
         return true;
       default:
@@ -355,7 +385,10 @@ class VersionEnumerator {
       const Attempt attempt = co_await Send(*prepared);
       if (attempt.kind == Attempt::Kind::kRefused) break;
       if (attempt.kind != Attempt::Kind::kPicked) {
-        if (attempt.kind == Attempt::Kind::kNoConnection) stop_ = Stop::kAborted;
+        if (attempt.kind == Attempt::Kind::kNoConnection) {
+          stop_ = Stop::kAborted;
+          abort_detail_ = attempt.detail;
+        }
         Note(absl::StrCat("groups: ", attempt.detail));
         co_return;
       }
@@ -364,18 +397,214 @@ class VersionEnumerator {
                           ", which was not offered"));
         co_return;
       }
+      group_steps_.push_back({groups, attempt.group});
       found_groups_.push_back(attempt.group);
       Erase(groups, attempt.group);
     }
     groups_tested_ = true;
+    if (GroupPreferenceShown() || found_groups_.size() < 2) co_return;
+    // The elimination offered the groups rarest first, so a server that takes the client's key
+    // share found them in the offer's order. Offer them reversed: the key share is then for the
+    // last-found group; a server with its own order asks for the first-found one instead.
+    std::vector<uint16_t> reversed(found_groups_.rbegin(), found_groups_.rend());
+    absl::StatusOr<Prepared> prepared = Prepare(*offer, suites, reversed);
+    if (!prepared.ok()) co_return;
+    const Attempt attempt = co_await Send(*prepared);
+    if (attempt.kind == Attempt::Kind::kNoConnection) {
+      stop_ = Stop::kAborted;
+      abort_detail_ = attempt.detail;
+      co_return;
+    }
+    if (attempt.kind == Attempt::Kind::kPicked) group_steps_.push_back({reversed, attempt.group});
+    GroupPreferenceShown();
+  }
+
+  // Whose order the group choices so far follow (as Infer() does for suites); true once known.
+  bool GroupPreferenceShown() {
+    bool client_refuted = false;
+    bool server_refuted = false;
+    absl::flat_hash_set<uint16_t> accepted(found_groups_.begin(), found_groups_.end());
+    for (const Step& step : group_steps_) {
+      for (uint16_t group : step.order) {
+        if (group == step.pick) break;
+        if (accepted.contains(group)) client_refuted = true;
+      }
+    }
+    for (size_t i = 0; i < group_steps_.size(); ++i) {
+      for (size_t j = i + 1; j < group_steps_.size(); ++j) {
+        const Step& a = group_steps_[i];
+        const Step& b = group_steps_[j];
+        if (a.pick != b.pick && Contains(a.order, b.pick) && Contains(b.order, a.pick)) {
+          server_refuted = true;
+        }
+      }
+    }
+    group_preference_tested_ = client_refuted != server_refuted;
+    group_server_preference_ = client_refuted && !server_refuted;
+    return group_preference_tested_;
+  }
+
+  asio::awaitable<CompletedHandshake> CompleteWith(const BackendOffer& offer,
+                                                   absl::Span<const uint16_t> suites,
+                                                   absl::Span<const uint16_t> groups) {
+    absl::StatusOr<backends::ClientConfig> config = ConfigFor(offer, plan_.version, suites, groups);
+    if (!config.ok()) {
+      CompletedHandshake failed;
+      failed.connected = true;
+      failed.outcome.failure = backends::FailureClass::kInternalError;
+      failed.outcome.library_error = std::string(config.status().message());
+      co_return failed;
+    }
+    config->sni = options_.sni;
+    CompletedHandshake done = co_await channel_.Complete(*offer.backend, *config);
+    if (done.connected) {
+      ++complete_;
+    } else {
+      stop_ = Stop::kAborted;
+      abort_detail_ = done.detail;
+    }
+    co_return done;
+  }
+
+  // One complete handshake offering every accepted suite; when it fails, one per suite.
+  asio::awaitable<void> Confirm() {
+    const BackendOffer& offer = *found_.front().offer;
+    std::vector<uint16_t> suites;
+    for (const Found& found : found_) {
+      if (found.offer == &offer) suites.push_back(found.code);
+    }
+    const CompletedHandshake all = co_await CompleteWith(offer, suites, {});
+    if (!all.connected) {
+      confirmation_ = VersionEnumeration::NOT_CONFIRMED;
+      confirmation_detail_ = absl::StrCat("no connection for a complete handshake: ", all.detail);
+      co_return;
+    }
+    if (all.outcome.success) {
+      confirmation_ = VersionEnumeration::CONFIRMED;
+      confirmation_detail_ = absl::StrCat("a complete handshake negotiated ",
+                                          backends::CipherSuiteName(all.outcome.suite_code));
+      RecordKeyExchange(all.outcome);
+      co_return;
+    }
+    int confirmed = 0;
+    std::string failure = DescribeFailure(all.outcome);
+    for (const Found& found : found_) {
+      const CompletedHandshake one = co_await CompleteWith(*found.offer, {&found.code, 1}, {});
+      if (!one.connected) {
+        confirmation_ = VersionEnumeration::NOT_CONFIRMED;
+        confirmation_detail_ = absl::StrCat("a complete handshake failed (", failure,
+                                            "), and the suite checks were cut short: ", one.detail);
+        co_return;
+      }
+      if (one.outcome.success) {
+        ++confirmed;
+        RecordKeyExchange(one.outcome);
+      } else {
+        hello_only_.push_back(found.code);
+        hello_only_failure_ = one.outcome.failure;
+        failure = DescribeFailure(one.outcome);
+      }
+    }
+    confirmation_ =
+        confirmed == 0 ? VersionEnumeration::HELLO_ONLY : VersionEnumeration::PARTLY_CONFIRMED;
+    confirmation_detail_ =
+        confirmed == 0 ? absl::StrCat(
+                             "the server answers ServerHello and then fails every complete "
+                             "handshake: ",
+                             failure)
+                       : absl::StrCat(hello_only_.size(), " of ", found_.size(),
+                                      " accepted suites fail after the ServerHello: ", failure);
+  }
+
+  static std::string DescribeFailure(const backends::HandshakeOutcome& outcome) {
+    std::string text(backends::FailureClassName(outcome.failure));
+    if (outcome.alert_code >= 0)
+      absl::StrAppend(&text, " (", backends::AlertName(outcome.alert_code), ")");
+    if (!outcome.library_error.empty()) absl::StrAppend(&text, ": ", outcome.library_error);
+    return text;
+  }
+
+  void RecordKeyExchange(const backends::HandshakeOutcome& outcome) {
+    if (outcome.dh_bits != 0) dh_bits_ = outcome.dh_bits;
+  }
+
+  // TLS <= 1.2: the curves, with complete handshakes that offer only the accepted ECDHE suites;
+  // then one handshake with only the DHE suites for the size of the server's prime.
+  asio::awaitable<void> EnumerateLegacyGroups() {
+    const BackendOffer* offer = nullptr;
+    std::vector<uint16_t> ecdhe;
+    for (const BackendOffer& candidate : plan_.offers) {
+      ecdhe.clear();
+      for (const Found& found : found_) {
+        if (IsEcdheSuite(found.code) && !Contains(hello_only_, found.code) &&
+            candidate.Offers(found.code)) {
+          ecdhe.push_back(found.code);
+        }
+      }
+      if (!ecdhe.empty()) {
+        offer = &candidate;
+        break;
+      }
+    }
+    if (offer != nullptr) {
+      std::vector<uint16_t> groups;
+      for (uint16_t group : offer->groups) {
+        if (IsEcGroup(group)) groups.push_back(group);
+      }
+      std::stable_sort(groups.begin(), groups.end(),
+                       [](uint16_t a, uint16_t b) { return GroupRarity(a) < GroupRarity(b); });
+      while (!groups.empty()) {
+        const CompletedHandshake done = co_await CompleteWith(*offer, ecdhe, groups);
+        if (!done.connected) {
+          Note(absl::StrCat("groups: no connection: ", done.detail));
+          co_return;
+        }
+        if (!done.outcome.success) break;  // None of the remaining curves.
+        const uint16_t group = done.outcome.group;
+        if (!Contains(groups, group)) {
+          Note(absl::StrCat("groups: the server used ", backends::GroupName(group),
+                            ", which was not offered"));
+          co_return;
+        }
+        group_steps_.push_back({groups, group});
+        found_groups_.push_back(group);
+        Erase(groups, group);
+      }
+      groups_tested_ = true;
+      if (!GroupPreferenceShown() && found_groups_.size() >= 2) {
+        std::vector<uint16_t> reversed(found_groups_.rbegin(), found_groups_.rend());
+        const CompletedHandshake done = co_await CompleteWith(*offer, ecdhe, reversed);
+        if (!done.connected) co_return;
+        if (done.outcome.success) group_steps_.push_back({reversed, done.outcome.group});
+        GroupPreferenceShown();
+      }
+    }
+    if (dh_bits_ != 0) co_return;
+    for (const BackendOffer& candidate : plan_.offers) {
+      std::vector<uint16_t> dhe;
+      for (const Found& found : found_) {
+        if (IsFiniteFieldDheSuite(found.code) && !Contains(hello_only_, found.code) &&
+            candidate.Offers(found.code)) {
+          dhe.push_back(found.code);
+        }
+      }
+      if (dhe.empty()) continue;
+      const CompletedHandshake done = co_await CompleteWith(candidate, dhe, {});
+      if (done.connected && done.outcome.success) RecordKeyExchange(done.outcome);
+      co_return;
+    }
   }
 
   VersionEnumeration Result() const {
     VersionEnumeration result;
     result.set_version(backends::VersionToProto(plan_.version));
     if (!found_.empty()) {
-      result.set_status(VersionEnumeration::SUPPORTED);
-    } else if (stop_ == Stop::kError || stop_ == Stop::kAborted) {
+      result.set_status(suites_cut_short_ ? VersionEnumeration::INCOMPLETE
+                                          : VersionEnumeration::SUPPORTED);
+    } else if (stop_ == Stop::kAborted) {
+      // The server stopped letting us in before this version was finished.
+      result.set_status(VersionEnumeration::INCOMPLETE);
+    } else if (stop_ == Stop::kError) {
       result.set_status(VersionEnumeration::ERROR);
     } else {
       result.set_status(VersionEnumeration::NOT_SUPPORTED);
@@ -390,8 +619,24 @@ class VersionEnumerator {
     const Preference preference = Infer();
     result.set_preference_tested(preference != Preference::kUnknown);
     result.set_server_preference(preference == Preference::kServer);
-    for (uint16_t group : found_groups_) result.add_groups(backends::GroupName(group));
+    // Found in the order the elimination offered them (rarest first): that is the server's
+    // order only when it imposes one; otherwise list the most common first and claim no order.
+    std::vector<uint16_t> groups = found_groups_;
+    if (!group_server_preference_) {
+      std::stable_sort(groups.begin(), groups.end(),
+                       [](uint16_t a, uint16_t b) { return GroupRarity(a) > GroupRarity(b); });
+    }
+    for (uint16_t group : groups) result.add_groups(backends::GroupName(group));
     result.set_groups_tested(groups_tested_);
+    result.set_group_preference_tested(group_preference_tested_);
+    result.set_group_server_preference(group_server_preference_);
+    result.set_confirmation(confirmation_);
+    for (uint16_t code : hello_only_) result.add_hello_only_suites(code);
+    if (!hello_only_.empty()) {
+      result.set_hello_only_failure(backends::FailureToProto(hello_only_failure_));
+    }
+    result.set_confirmation_detail(confirmation_detail_);
+    result.set_dh_bits(dh_bits_);
     absl::flat_hash_set<uint16_t> untested;
     for (uint16_t code : plan_.untested_suites) {
       if (untested.insert(code).second) result.add_untested_suites(code);
@@ -405,8 +650,8 @@ class VersionEnumerator {
     if (preference == Preference::kNeither) {
       notes.push_back("the server's choices follow neither its own nor the client's order");
     }
-    if (!found_.empty() && (stop_ == Stop::kError || stop_ == Stop::kAborted)) {
-      notes.push_back("incomplete: the enumeration stopped early");
+    if (!found_.empty() && suites_cut_short_) {
+      notes.push_back("incomplete: the enumeration stopped before it had tried every suite");
     }
     result.set_detail(absl::StrJoin(notes, "; "));
     return result;
@@ -416,8 +661,19 @@ class VersionEnumerator {
   HelloChannel& channel_;
   const EnumeratorOptions& options_;
   uint32_t& handshakes_;
+  uint32_t& complete_;
 
   Stop stop_ = Stop::kNone;
+  bool suites_cut_short_ = false;
+  std::string abort_detail_;
+  VersionEnumeration::Confirmation confirmation_ = VersionEnumeration::CONFIRMATION_UNSPECIFIED;
+  std::string confirmation_detail_;
+  std::vector<uint16_t> hello_only_;
+  backends::FailureClass hello_only_failure_ = backends::FailureClass::kNone;
+  uint32_t dh_bits_ = 0;
+  std::vector<Step> group_steps_;
+  bool group_preference_tested_ = false;
+  bool group_server_preference_ = false;
   std::vector<Found> found_;
   absl::flat_hash_set<uint16_t> found_set_;
   absl::flat_hash_set<uint16_t> rejected_;
@@ -436,7 +692,10 @@ asio::awaitable<EnumerationRun> Enumerate(const OfferPlan& plan, HelloChannel& c
   tlsweep::v1::Enumeration& enumeration = run.enumeration;
   for (const std::string& backend : plan.backends) enumeration.add_backends(backend);
   uint32_t handshakes = 0;
+  uint32_t complete = 0;
   uint32_t floor = 0;
+  bool any_hello_only = false;
+  bool any_confirmed = false;
   for (const VersionPlan& version_plan : plan.versions) {
     if (!options.versions.empty() && std::find(options.versions.begin(), options.versions.end(),
                                                version_plan.version) == options.versions.end()) {
@@ -453,17 +712,22 @@ asio::awaitable<EnumerationRun> Enumerate(const OfferPlan& plan, HelloChannel& c
     }
     if (run.aborted) {
       result->set_version(backends::VersionToProto(version_plan.version));
-      result->set_status(VersionEnumeration::ERROR);
-      result->set_detail("not tried: the server stopped accepting connections");
+      result->set_status(VersionEnumeration::INCOMPLETE);
+      result->set_detail(absl::StrCat("not tried: ", run.abort_detail));
       continue;
     }
-    VersionEnumerator enumerator(version_plan, channel, options, handshakes);
+    VersionEnumerator enumerator(version_plan, channel, options, handshakes, complete);
     *result = co_await enumerator.Run();
     run.aborted = enumerator.aborted();
+    if (run.aborted) run.abort_detail = enumerator.abort_detail();
+    any_hello_only |= enumerator.hello_only();
+    any_confirmed |= enumerator.confirmed();
     if (result->status() == VersionEnumeration::SUPPORTED) floor += result->suites_size() + 1;
   }
   enumeration.set_handshakes(handshakes);
+  enumeration.set_confirmation_handshakes(complete);
   enumeration.set_floor_handshakes(floor);
+  enumeration.set_broken_server(any_hello_only && !any_confirmed);
   co_return run;
 }
 

@@ -477,7 +477,8 @@ void GnutlsEngine::FillSuccess() {
   // The group of an (EC)DHE exchange; RSA and PSK key transport have none. In TLS 1.2, DHE with
   // server-chosen (not FFDHE-named) parameters also reports no group.
   bool uses_group = protocol == GNUTLS_TLS1_3;
-  switch (gnutls_kx_get(session_)) {
+  const gnutls_kx_algorithm_t kx = gnutls_kx_get(session_);
+  switch (kx) {
     case GNUTLS_KX_DHE_DSS:
     case GNUTLS_KX_DHE_RSA:
     case GNUTLS_KX_ECDHE_RSA:
@@ -492,6 +493,11 @@ void GnutlsEngine::FillSuccess() {
       break;
   }
   outcome_.group = uses_group ? IanaGroupId(gnutls_group_get(session_)) : 0;
+  if (protocol != GNUTLS_TLS1_3 &&
+      (kx == GNUTLS_KX_DHE_DSS || kx == GNUTLS_KX_DHE_RSA || kx == GNUTLS_KX_ANON_DH)) {
+    const int bits = gnutls_dh_get_prime_bits(session_);
+    outcome_.dh_bits = bits > 0 ? static_cast<uint32_t>(bits) : 0;
+  }
 
   unsigned int count = 0;
   const gnutls_datum_t* peers = gnutls_certificate_get_peers(session_, &count);

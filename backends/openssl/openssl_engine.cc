@@ -1,6 +1,7 @@
 #include "backends/openssl/openssl_engine.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
 #include <utility>
@@ -188,6 +189,12 @@ void OpensslEngine::RecordSuccess() {
   const int group_nid = SSL_get_negotiated_group(ssl_);
   outcome_.group = group_nid > 0 ? GroupIdFromNid(group_nid) : 0;
   if (is_client_) {
+    if (EVP_PKEY* peer_key = nullptr; SSL_get_peer_tmp_key(ssl_, &peer_key) == 1) {
+      if (EVP_PKEY_get_base_id(peer_key) == EVP_PKEY_DH) {
+        outcome_.dh_bits = static_cast<uint32_t>(EVP_PKEY_get_bits(peer_key));
+      }
+      EVP_PKEY_free(peer_key);
+    }
     // On the client side the chain includes the leaf, in the order the server sent it.
     if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl_); chain != nullptr) {
       for (int i = 0; i < sk_X509_num(chain); ++i) {

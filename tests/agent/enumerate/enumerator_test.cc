@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_join.h"
 #include "backends/cipher_suite_table.h"
+#include "backends/memory_pump.h"
 #include "backends/outcome_proto.h"
 #include "tests/testing/backend_fixture.h"
 
@@ -66,12 +67,30 @@ class MemoryChannel final : public HelloChannel {
     co_return ClassifyServerBytes((*server)->TakeOutput(), failed);
   }
 
+  asio::awaitable<CompletedHandshake> Complete(backends::Backend& backend,
+                                               const backends::ClientConfig& config) override {
+    ++completes_;
+    CompletedHandshake done;
+    absl::StatusOr<std::unique_ptr<backends::TlsEngine>> server = backend_.NewServer(config_);
+    absl::StatusOr<std::unique_ptr<backends::TlsEngine>> client = backend.NewClient(config);
+    if (!server.ok() || !client.ok()) {
+      done.detail = "no engine";
+      co_return done;
+    }
+    done.connected = true;
+    backends::PumpHandshake(**client, **server);
+    done.outcome = (*client)->Outcome();
+    co_return done;
+  }
+
   int exchanges() const { return exchanges_; }
+  int completes() const { return completes_; }
 
  private:
   backends::Backend& backend_;
   backends::ServerConfig config_;
   int exchanges_ = 0;
+  int completes_ = 0;
 };
 
 template <typename T>
@@ -184,7 +203,12 @@ TEST(EnumeratorTest, ServerPreferenceGivesTheServersOrder) {
   EXPECT_TRUE(tls12.preference_tested());
   EXPECT_TRUE(tls12.server_preference());
   EXPECT_EQ(tls12.found_by(0), "openssl");
-  EXPECT_FALSE(tls12.groups_tested());  // TLS 1.2 groups are not enumerated.
+  EXPECT_EQ(tls12.confirmation(), VersionEnumeration::CONFIRMED) << tls12.confirmation_detail();
+  // TLS 1.2 curves, with complete handshakes offering the accepted ECDHE suites.
+  EXPECT_TRUE(tls12.groups_tested());
+  const std::set<std::string> curves(tls12.groups().begin(), tls12.groups().end());
+  EXPECT_TRUE(curves.contains("x25519") && curves.contains("secp256r1"))
+      << absl::StrJoin(tls12.groups(), " ");
   for (TlsVersion version : {TlsVersion::kTls1_0, TlsVersion::kTls1_1, TlsVersion::kTls1_3}) {
     EXPECT_EQ(At(run.enumeration, version).status(), VersionEnumeration::NOT_SUPPORTED)
         << backends::TlsVersionName(version) << ": " << At(run.enumeration, version).detail();
@@ -232,10 +256,15 @@ TEST(EnumeratorTest, Tls13SuitesPreferenceAndGroupsInServerOrder) {
     EXPECT_TRUE(tls13.preference_tested());
     EXPECT_EQ(tls13.server_preference(), prefer_server);
     EXPECT_TRUE(tls13.groups_tested()) << tls13.detail();
+    // An OpenSSL server takes the client's key share whenever it accepts that group, whatever
+    // its suite preference: the order test shows it, and the groups claim no server order.
+    EXPECT_TRUE(tls13.group_preference_tested());
+    EXPECT_FALSE(tls13.group_server_preference());
     EXPECT_EQ(std::vector<std::string>(tls13.groups().begin(), tls13.groups().end()),
-              (std::vector<std::string>{"secp384r1", "secp256r1"}));
-    // 3 suites + 1 refusal; 2 groups + 1 refusal; one refusal for each of TLS 1.0-1.2.
-    EXPECT_EQ(run.enumeration.handshakes(), 10u) << "prefer_server " << prefer_server;
+              (std::vector<std::string>{"secp256r1", "secp384r1"}));
+    // 3 suites + 1 refusal; 2 groups + 1 refusal + 1 order test; one refusal for each of
+    // TLS 1.0-1.2.
+    EXPECT_EQ(run.enumeration.handshakes(), 11u) << "prefer_server " << prefer_server;
     ExpectWithinBudget(run.enumeration, 3);
   }
 }
@@ -291,6 +320,147 @@ TEST(EnumeratorTest, WideLegacyServerMatchesSingleSuiteHandshakes) {
     }
     ExpectWithinBudget(run.enumeration, 3);
   }
+}
+
+// TLS <= 1.2 curves: a server limited to P-384 is found limited to it (a candidate offering only
+// X25519 and P-256 would skip its ECDHE suites), and the curve order is read for real.
+TEST(EnumeratorTest, Tls12CurvesAndWhoseOrderPicksThem) {
+  for (bool prefer_server : {true, false}) {
+    SCOPED_TRACE(prefer_server ? "server preference" : "client preference");
+    backends::ServerConfig config =
+        OpensslServer("ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA", TlsVersion::kTls1_2,
+                      TlsVersion::kTls1_2, prefer_server);
+    config.groups = {24, 23};  // secp384r1, then secp256r1.
+    MemoryChannel channel("openssl", config);
+    const EnumerationRun run = Enumerate(channel);
+    const VersionEnumeration& tls12 = At(run.enumeration, TlsVersion::kTls1_2);
+    ASSERT_EQ(tls12.status(), VersionEnumeration::SUPPORTED) << tls12.detail();
+    EXPECT_EQ(tls12.confirmation(), VersionEnumeration::CONFIRMED);
+    EXPECT_TRUE(tls12.groups_tested());
+    EXPECT_TRUE(tls12.group_preference_tested()) << tls12.detail();
+    EXPECT_EQ(tls12.group_server_preference(), prefer_server);
+    const std::vector<std::string> groups(tls12.groups().begin(), tls12.groups().end());
+    if (prefer_server) {
+      EXPECT_EQ(groups, (std::vector<std::string>{"secp384r1", "secp256r1"}));
+    } else {
+      EXPECT_EQ(std::set<std::string>(groups.begin(), groups.end()),
+                (std::set<std::string>{"secp384r1", "secp256r1"}));
+    }
+    // One confirming handshake, one per curve and one refusal, one order test.
+    EXPECT_EQ(run.enumeration.confirmation_handshakes(), 5u);
+    EXPECT_EQ(channel.completes(), 5);
+  }
+}
+
+TEST(EnumeratorTest, DhePrimeSizeIsRead) {
+  MemoryChannel channel("openssl", OpensslServer("DHE-RSA-AES128-GCM-SHA256", TlsVersion::kTls1_2,
+                                                 TlsVersion::kTls1_2, /*prefer_server=*/true));
+  const EnumerationRun run = Enumerate(channel);
+  const VersionEnumeration& tls12 = At(run.enumeration, TlsVersion::kTls1_2);
+  ASSERT_EQ(tls12.status(), VersionEnumeration::SUPPORTED) << tls12.detail();
+  EXPECT_GE(tls12.dh_bits(), 2048u);
+  EXPECT_EQ(tls12.groups_size(), 0);
+}
+
+// A server that answers ServerHello and then fails: the channel's complete handshakes fail for
+// the suites in `broken` (all of them when empty), as OpenSMTPD on Debian 12 does for every one.
+class BrokenAfterHelloChannel final : public HelloChannel {
+ public:
+  BrokenAfterHelloChannel(MemoryChannel& inner, std::set<uint16_t> broken)
+      : inner_(inner), broken_(std::move(broken)) {}
+
+  asio::awaitable<ServerAnswer> Exchange(const PreparedHello& hello) override {
+    return inner_.Exchange(hello);
+  }
+  asio::awaitable<CompletedHandshake> Complete(backends::Backend& backend,
+                                               const backends::ClientConfig& config) override {
+    CompletedHandshake done = co_await inner_.Complete(backend, config);
+    if (done.outcome.success && (broken_.empty() || broken_.contains(done.outcome.suite_code))) {
+      done.outcome = backends::HandshakeOutcome();
+      done.outcome.failure = backends::FailureClass::kAlertReceived;
+      done.outcome.alert_code = 80;
+      done.outcome.library_error = "internal error after the ServerHello";
+    }
+    co_return done;
+  }
+
+ private:
+  MemoryChannel& inner_;
+  std::set<uint16_t> broken_;
+};
+
+TEST(EnumeratorTest, AServerThatFailsEveryHandshakeIsBrokenNotSupported) {
+  MemoryChannel inner("openssl", OpensslServer(kMixedOrder, TlsVersion::kTls1_2,
+                                               TlsVersion::kTls1_2, /*prefer_server=*/true));
+  BrokenAfterHelloChannel channel(inner, {});
+  EnumeratorOptions options;
+  options.sni = "mx.example.test";
+  const EnumerationRun run = RunSync(agent::Enumerate(Plan(), channel, options));
+  const VersionEnumeration& tls12 = At(run.enumeration, TlsVersion::kTls1_2);
+  EXPECT_EQ(tls12.suites_size(), 4);  // What the ServerHellos said.
+  EXPECT_EQ(tls12.confirmation(), VersionEnumeration::HELLO_ONLY);
+  EXPECT_EQ(tls12.hello_only_suites_size(), 4);
+  EXPECT_EQ(tls12.hello_only_failure(), tlsweep::v1::TLS_FAILURE_ALERT_RECEIVED);
+  EXPECT_FALSE(tls12.groups_tested());  // Nothing completes: no curve can be read.
+  EXPECT_TRUE(run.enumeration.broken_server());
+  // One handshake offering all four, then one per suite.
+  EXPECT_EQ(run.enumeration.confirmation_handshakes(), 5u);
+}
+
+TEST(EnumeratorTest, SuitesThatFailAfterTheServerHelloAreMarked) {
+  MemoryChannel inner("openssl", OpensslServer(kMixedOrder, TlsVersion::kTls1_2,
+                                               TlsVersion::kTls1_2, /*prefer_server=*/true));
+  BrokenAfterHelloChannel channel(inner, {0xC013});  // The server's first choice.
+  EnumeratorOptions options;
+  const EnumerationRun run = RunSync(agent::Enumerate(Plan(), channel, options));
+  const VersionEnumeration& tls12 = At(run.enumeration, TlsVersion::kTls1_2);
+  EXPECT_EQ(tls12.confirmation(), VersionEnumeration::PARTLY_CONFIRMED);
+  EXPECT_EQ(
+      std::vector<uint32_t>(tls12.hello_only_suites().begin(), tls12.hello_only_suites().end()),
+      std::vector<uint32_t>{0xC013});
+  EXPECT_FALSE(run.enumeration.broken_server());
+}
+
+// The channel stops letting us in half way (a 4xx after every retry): what was found is kept,
+// and the versions not finished are INCOMPLETE, never SUPPORTED with a partial list.
+class RefusingAfterChannel final : public HelloChannel {
+ public:
+  RefusingAfterChannel(MemoryChannel& inner, int allowed) : inner_(inner), allowed_(allowed) {}
+
+  asio::awaitable<ServerAnswer> Exchange(const PreparedHello& hello) override {
+    if (allowed_-- > 0) {
+      ServerAnswer answer = co_await inner_.Exchange(hello);
+      co_return answer;
+    }
+    ServerAnswer answer;
+    answer.kind = ServerAnswer::Kind::kNoConnection;
+    answer.detail = "still refused after 4 attempts: banner 451 Too many connections";
+    co_return answer;
+  }
+  asio::awaitable<CompletedHandshake> Complete(backends::Backend& backend,
+                                               const backends::ClientConfig& config) override {
+    return inner_.Complete(backend, config);
+  }
+
+ private:
+  MemoryChannel& inner_;
+  int allowed_;
+};
+
+TEST(EnumeratorTest, ACutShortEnumerationIsIncompleteNotSupported) {
+  MemoryChannel inner("openssl", OpensslServer(kMixedOrder, TlsVersion::kTls1_0,
+                                               TlsVersion::kTls1_3, /*prefer_server=*/true));
+  RefusingAfterChannel channel(inner, 2);
+  EnumeratorOptions options;
+  options.versions = {TlsVersion::kTls1_2, TlsVersion::kTls1_3};
+  const EnumerationRun run = RunSync(agent::Enumerate(Plan(), channel, options));
+  EXPECT_TRUE(run.aborted);
+  const VersionEnumeration& tls12 = At(run.enumeration, TlsVersion::kTls1_2);
+  EXPECT_EQ(tls12.status(), VersionEnumeration::INCOMPLETE) << tls12.detail();
+  EXPECT_EQ(tls12.suites_size(), 2);
+  const VersionEnumeration& tls13 = At(run.enumeration, TlsVersion::kTls1_3);
+  EXPECT_EQ(tls13.status(), VersionEnumeration::INCOMPLETE);
+  EXPECT_NE(tls13.detail().find("451 Too many connections"), std::string::npos) << tls13.detail();
 }
 
 }  // namespace
