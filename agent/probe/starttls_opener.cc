@@ -70,8 +70,14 @@ std::string DefaultEhloName() {
 }
 
 bool IsRateLimited(const ProbeResult& record) {
-  return record.failure() == tlsweep::v1::SMTP_REJECTED &&
-         (record.banner().code() == 421 || record.ehlo().code() == 421);
+  auto transient = [](uint32_t code) { return code >= 400 && code < 500; };
+  if (record.failure() == tlsweep::v1::SMTP_REJECTED) {
+    return transient(record.banner().code()) || transient(record.ehlo().code());
+  }
+  // 454 is how MTAs say "TLS not available" (no certificate, broken key): that is an answer
+  // about the server, not a "not now", so it is reported at once rather than retried.
+  return record.failure() == tlsweep::v1::STARTTLS_REFUSED && transient(record.starttls().code()) &&
+         record.starttls().code() != 454;
 }
 
 backends::ClientConfig ConfigForEndpoint(backends::ClientConfig config,

@@ -30,8 +30,9 @@ asio::awaitable<OpenedStarttls> OpenStarttls(TimedSocket& socket, const ProbeEnd
                                              const ProbeOptions& options,
                                              tlsweep::v1::ProbeResult& record);
 
-// 421 at the banner or in answer to EHLO: the server's "not now" (rate limit, too many
-// connections), the one failure worth retrying after a back-off.
+// A 4xx reply at the banner, to EHLO or to STARTTLS (but 454, "TLS not available"): the
+// server's "not now" (421 too many connections, 451 a rate-limit ACL), the one SMTP failure
+// worth retrying after a back-off.
 bool IsRateLimited(const tlsweep::v1::ProbeResult& record);
 
 // `config` with the per-endpoint fields filled in: SNI (the MX host name, unless it is an
