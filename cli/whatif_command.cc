@@ -90,8 +90,10 @@ int RunWhatIf(const GlobalOptions& global, const WhatIfOptions& options) {
                 << "': run the sweep with --enumerate\n";
     }
     for (const backends::EndpointWhatIf& endpoint : summary.endpoints_detail) {
+      // Every line that is not a sure pass is shown, so the lines match the counts above.
       const bool interesting =
           endpoint.prediction.verdict != backends::Prediction::Verdict::kNegotiates ||
+          !backends::IsSure(endpoint.prediction) ||
           (endpoint.live_checked && !endpoint.live_agrees);
       if (!interesting && !options.all) continue;
       any_failure |= endpoint.prediction.verdict == backends::Prediction::Verdict::kFails;

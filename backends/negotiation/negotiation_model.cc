@@ -46,8 +46,44 @@ struct ServerVersion {
   std::vector<uint16_t> groups;  // Accepted groups (ids of names the table knows).
   std::vector<std::string> unknown_group_names;
   bool groups_tested = false;
+  // Whose order picks the group; when not tested, the suite preference stands in for it.
+  bool group_preference_tested = false;
+  bool group_server_preference = false;
   std::vector<uint16_t> untested_suites;
+  // INCOMPLETE: the enumeration was cut short, so a suite not listed may still be accepted.
+  bool incomplete = false;
+  std::string incomplete_detail;
+  VersionEnumeration::Confirmation confirmation = VersionEnumeration::CONFIRMATION_UNSPECIFIED;
+  // Chosen in a ServerHello, then the handshake fails (`hello_only_failure`).
+  std::vector<uint16_t> hello_only;
+  FailureClass hello_only_failure = FailureClass::kNone;
+
+  bool GroupServerOrder() const {
+    return group_preference_tested ? group_server_preference
+                                   : server_preference && preference_tested;
+  }
 };
+
+FailureClass FailureFromProto(tlsweep::v1::TlsFailureClass failure) {
+  switch (failure) {
+    case tlsweep::v1::TLS_FAILURE_NO_SHARED_CIPHER:
+      return FailureClass::kNoSharedCipher;
+    case tlsweep::v1::TLS_FAILURE_PROTOCOL_VERSION:
+      return FailureClass::kProtocolVersion;
+    case tlsweep::v1::TLS_FAILURE_ALERT_SENT:
+      return FailureClass::kAlertSent;
+    case tlsweep::v1::TLS_FAILURE_UNEXPECTED_EOF:
+      return FailureClass::kUnexpectedEof;
+    case tlsweep::v1::TLS_FAILURE_NOT_TLS:
+      return FailureClass::kNotTls;
+    case tlsweep::v1::TLS_FAILURE_HANDSHAKE_TIMEOUT:
+      return FailureClass::kTimeout;
+    case tlsweep::v1::TLS_FAILURE_INTERNAL_ERROR:
+      return FailureClass::kInternalError;
+    default:
+      return FailureClass::kAlertReceived;
+  }
+}
 
 ServerVersion ReadServerVersion(const Enumeration& server, TlsVersion version) {
   ServerVersion result;
@@ -68,6 +104,17 @@ ServerVersion ReadServerVersion(const Enumeration& server, TlsVersion version) {
       case VersionEnumeration::ERROR:
         result.status_text = "not enumerated (errors)";
         break;
+      case VersionEnumeration::INCOMPLETE:
+        // What was found is accepted; with nothing found there is no verdict at all.
+        result.incomplete = true;
+        result.incomplete_detail = entry.detail();
+        if (entry.suites_size() > 0) {
+          result.known = ServerVersion::Known::kSupported;
+          result.status_text = "supported (enumeration cut short)";
+        } else {
+          result.status_text = "not finished (enumeration cut short)";
+        }
+        break;
       default:
         result.status_text = "without a status";
         break;
@@ -86,6 +133,13 @@ ServerVersion ReadServerVersion(const Enumeration& server, TlsVersion version) {
       }
     }
     result.groups_tested = entry.groups_tested();
+    result.group_preference_tested = entry.group_preference_tested();
+    result.group_server_preference = entry.group_server_preference();
+    result.confirmation = entry.confirmation();
+    for (uint32_t code : entry.hello_only_suites()) {
+      result.hello_only.push_back(static_cast<uint16_t>(code));
+    }
+    result.hello_only_failure = FailureFromProto(entry.hello_only_failure());
     for (uint32_t code : entry.untested_suites()) {
       result.untested_suites.push_back(static_cast<uint16_t>(code));
     }
@@ -105,9 +159,10 @@ bool IsFfdheGroup(uint16_t group) { return group >= 256 && group < 512; }
 struct GroupChoice {
   bool available = false;  // Some group works.
   uint16_t group = 0;
-  std::vector<uint16_t> candidates;  // When not sure: every group that may be used.
-  std::vector<std::string> uncertainties;
-  std::string reason;  // Why none works.
+  std::vector<uint16_t> candidates;        // When not sure: every group that may be used.
+  std::vector<std::string> uncertainties;  // Whether a group works at all.
+  std::vector<std::string> alternatives;   // Which group, when one surely works.
+  std::string reason;                      // Why none works.
 };
 
 GroupChoice ChooseGroup(const ServerVersion& server, const Offer& client, TlsVersion version,
@@ -142,7 +197,7 @@ GroupChoice ChooseGroup(const ServerVersion& server, const Offer& client, TlsVer
     }
     choice.available = true;
     choice.group = server_groups.front();
-    choice.uncertainties.push_back(absl::StrCat(
+    choice.alternatives.push_back(absl::StrCat(
         "the client lists no group; assumed the server uses ", GroupName(choice.group)));
     return choice;
   }
@@ -161,7 +216,7 @@ GroupChoice ChooseGroup(const ServerVersion& server, const Offer& client, TlsVer
     return choice;
   }
   choice.available = true;
-  const bool server_order = server.server_preference && server.preference_tested;
+  const bool server_order = server.GroupServerOrder();
   uint16_t preferred = common.front();  // Who decides when the server chooses freely.
   if (server_order) {
     for (uint16_t group : server_groups) {
@@ -182,14 +237,14 @@ GroupChoice ChooseGroup(const ServerVersion& server, const Offer& client, TlsVer
     // ask for their own group with HelloRetryRequest.
     choice.group = first;
     choice.candidates = {first, preferred};
-    choice.uncertainties.push_back(absl::StrCat(
+    choice.alternatives.push_back(absl::StrCat(
         "TLSv1.3 group: ", GroupName(first), " (the client's key share) or ", GroupName(preferred),
         " (the server's preference, after a HelloRetryRequest), "
         "depending on the server's implementation"));
   } else {
     // A second key share the client may have sent can be taken instead of a retry.
     choice.candidates = common;
-    choice.uncertainties.push_back(
+    choice.alternatives.push_back(
         absl::StrCat("TLSv1.3 group: the client's first group ", GroupName(first),
                      " is refused; the server takes another key share the client sent or asks for ",
                      GroupName(preferred), "; possible: ", GroupList(common)));
@@ -222,14 +277,21 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
       if (Contains(server.suites, suite)) common.push_back(suite);
     }
   }
-  std::vector<uint16_t> untested;  // Client suites the server may or may not accept.
+  // Client suites the server may or may not accept: never offered during the enumeration, or
+  // every suite not found when the enumeration was cut short.
+  std::vector<uint16_t> untested;
   for (uint16_t suite : client_suites) {
-    if (Contains(server.untested_suites, suite) && !Contains(server.suites, suite)) {
+    if ((server.incomplete || Contains(server.untested_suites, suite)) &&
+        !Contains(server.suites, suite)) {
       untested.push_back(suite);
     }
   }
-
   const std::string version_name(TlsVersionName(version));
+  const std::string untested_why =
+      server.incomplete ? absl::StrCat(" suites the enumeration did not reach (it was cut short",
+                                       server.incomplete_detail.empty() ? "" : ": ",
+                                       server.incomplete_detail, ")")
+                        : " suites the enumeration could not offer";
   if (tls13 && !common.empty() && !any_group.available) {
     prediction.verdict = Prediction::Verdict::kFails;
     prediction.failure = FailureClass::kNoSharedCipher;
@@ -264,9 +326,8 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
       prediction.failure = FailureClass::kNoSharedCipher;
       prediction.version = TlsVersion::kUnknown;
       prediction.reason = reason;
-      prediction.uncertainties.push_back(
-          absl::StrCat("success depends on ", version_name,
-                       " suites the enumeration could not offer: ", SuiteList(untested)));
+      prediction.uncertainties.push_back(absl::StrCat("success depends on ", version_name,
+                                                      untested_why, ": ", SuiteList(untested)));
       return prediction;
     }
     prediction.verdict = Prediction::Verdict::kFails;
@@ -305,6 +366,32 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
     return prediction;
   }
 
+  // The server picks a suite it accepts in its ServerHello and then fails the handshake.
+  if (Contains(server.hello_only, selectable.front())) {
+    const uint16_t pick = selectable.front();
+    std::vector<uint16_t> completing;
+    for (uint16_t suite : selectable) {
+      if (!Contains(server.hello_only, suite) && !Contains(aborted, suite)) {
+        completing.push_back(suite);
+      }
+    }
+    const bool unsure = !server.preference_tested && !completing.empty();
+    prediction.verdict = unsure ? Prediction::Verdict::kUncertain : Prediction::Verdict::kFails;
+    prediction.failure = server.hello_only_failure;
+    prediction.version = TlsVersion::kUnknown;
+    prediction.reason =
+        absl::StrCat("the server picks ", CipherSuiteName(pick), " at ", version_name,
+                     " and then fails the handshake after its ServerHello (",
+                     FailureClassName(server.hello_only_failure),
+                     "): it answers with suites it cannot complete");
+    if (unsure) {
+      prediction.uncertainties.push_back(
+          absl::StrCat("the server's suite preference at ", version_name,
+                       " was not tested; it may pick one that completes: ", SuiteList(completing)));
+    }
+    return prediction;
+  }
+
   prediction.verdict = Prediction::Verdict::kNegotiates;
   prediction.suite = selectable.front();
   const bool uses_group = tls13 || NeedsEcGroup(prediction.suite);
@@ -313,6 +400,7 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
     prediction.group = group.group;
     prediction.possible_groups = group.candidates;
     for (const std::string& note : group.uncertainties) prediction.uncertainties.push_back(note);
+    for (const std::string& note : group.alternatives) prediction.alternatives.push_back(note);
   }
   prediction.reason =
       absl::StrCat(version_name, " with ", CipherSuiteName(prediction.suite),
@@ -323,10 +411,19 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
     absl::StrAppend(&prediction.reason,
                     "; skipped for want of a common group: ", SuiteList(skipped_for_group));
   }
+  // Another pick is only a question of which suite, unless that suite would not complete.
+  auto completes = [&](uint16_t suite) {
+    return !Contains(aborted, suite) && !Contains(server.hello_only, suite);
+  };
   if (!server.preference_tested && selectable.size() > 1) {
-    prediction.uncertainties.push_back(
+    const std::string note =
         absl::StrCat("the server's suite preference at ", version_name,
-                     " was not tested; it may pick any of ", SuiteList(selectable)));
+                     " was not tested; it may pick any of ", SuiteList(selectable));
+    if (std::all_of(selectable.begin(), selectable.end(), completes)) {
+      prediction.alternatives.push_back(note);
+    } else {
+      prediction.uncertainties.push_back(note);
+    }
   }
   if (!untested.empty()) {
     std::vector<uint16_t> could_change;
@@ -339,10 +436,27 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
       }
     }
     if (!could_change.empty()) {
-      prediction.uncertainties.push_back(
-          absl::StrCat("the server may accept and pick ", version_name,
-                       " suites the enumeration could not offer: ", SuiteList(could_change)));
+      const std::string note = absl::StrCat("the server may accept and pick ", version_name,
+                                            untested_why, ": ", SuiteList(could_change));
+      // A cut-short enumeration knows nothing of those suites, not even that they would work.
+      if (!server.incomplete && std::all_of(could_change.begin(), could_change.end(), completes)) {
+        prediction.alternatives.push_back(note);
+      } else {
+        prediction.uncertainties.push_back(note);
+      }
     }
+  }
+  // A ServerHello is not a handshake: without a complete one at this version, success is not
+  // known (the server may fail right after choosing, as some broken servers do).
+  if (server.confirmation == VersionEnumeration::CONFIRMATION_UNSPECIFIED ||
+      server.confirmation == VersionEnumeration::NOT_CONFIRMED) {
+    prediction.verdict = Prediction::Verdict::kUncertain;
+    prediction.uncertainties.push_back(
+        absl::StrCat("no complete handshake confirmed ", version_name, " on this server (",
+                     server.confirmation == VersionEnumeration::NOT_CONFIRMED
+                         ? "the confirming connection failed"
+                         : "an enumeration that stopped at the ServerHello",
+                     "); it may fail after choosing ", CipherSuiteName(prediction.suite)));
   }
   return prediction;
 }
@@ -475,7 +589,14 @@ std::string DescribePrediction(const Prediction& prediction) {
   if (!prediction.uncertainties.empty()) {
     absl::StrAppend(&text, " [uncertain: ", absl::StrJoin(prediction.uncertainties, "; "), "]");
   }
+  if (!prediction.alternatives.empty()) {
+    absl::StrAppend(&text, " [not sure which: ", absl::StrJoin(prediction.alternatives, "; "), "]");
+  }
   return text;
+}
+
+bool IsSure(const Prediction& prediction) {
+  return prediction.verdict != Prediction::Verdict::kUncertain && prediction.uncertainties.empty();
 }
 
 tlsweep::v1::TlsFailureClass PredictedFailureToProto(const Prediction& prediction) {

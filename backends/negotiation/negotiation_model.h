@@ -49,6 +49,17 @@
 //      OpenSSL at security level >= 1, below TLS 1.2, on a SHA-1 signed key exchange): kFails /
 //      kAlertSent. Servers do not try another suite. If the server's preference was not tested
 //      and another selectable suite would complete, the verdict is kUncertain instead.
+//  S6. The picked suite is one the server chose in a ServerHello but could not complete
+//      (`hello_only_suites`, e.g. a certificate without its key): kFails with the failure the
+//      complete handshakes saw; kUncertain as in S5 when another pick could complete.
+//  S7. A version whose accepted suites no complete handshake confirmed (confirmation unset, as
+//      from an older agent, or NOT_CONFIRMED): a would-be kNegotiates is kUncertain. A ServerHello
+//      alone is never taken for a handshake.
+//  S8. INCOMPLETE (the enumeration was cut short): the suites found are accepted, and every
+//      other client suite at that version may be too, as if untested (S3); with none found the
+//      version is unknown (V5).
+//  Another suite the server may pick (S2, S3) is an alternative, not an uncertainty, when every
+//  such suite completes.
 //
 // Groups.
 //  G1. Common groups: the client's groups (its order) that the server accepted at the version.
@@ -69,9 +80,11 @@
 //      server preference, the client's first otherwise), that is the group. When the server
 //      prefers another common group, OpenSSL servers take the key share and GnuTLS servers ask
 //      for their group with HelloRetryRequest: `group` is the client's first, and both are in
-//      `possible_groups` with an uncertainty. When the client's first group is refused, the
+//      `possible_groups` as alternatives. When the client's first group is refused, the
 //      server takes another key share or retries: `group` is the server's choice and every
 //      common group is possible. Success is certain in every case (a common group exists).
+//      Whose order decides is the enumeration's tested group preference (group_preference_tested)
+//      when there is one, else the suite preference stands in for it.
 //
 // What the model cannot see: how a server refuses. The failure class is the standard one
 // (protocol_version for a version, handshake_failure for suites and groups); a server that
@@ -114,10 +127,17 @@ struct Prediction {
   // kUncertain: the failure that follows if every unknown goes against the client, else kNone.
   FailureClass failure = FailureClass::kNone;
   std::string reason;  // One human-readable sentence.
-  // Why the prediction is not sure. Not empty for kUncertain; may be non-empty for the other
-  // verdicts too (e.g. which of several suites, with success certain either way).
+  // Why the verdict itself is not sure (e.g. the server's groups were not tested). Not empty for
+  // kUncertain; a kNegotiates or kFails with an uncertainty is not a sure answer either (IsSure).
   std::vector<std::string> uncertainties;
+  // Open questions that do not touch the verdict: which of several suites or groups, when every
+  // one of them completes.
+  std::vector<std::string> alternatives;
 };
+
+// The verdict stands without caveat: not kUncertain, and no uncertainty. Summaries count only
+// these as sure passes or failures; everything else is "uncertain".
+bool IsSure(const Prediction& prediction);
 
 // Applies the rules above. `client` is the Expand() result of the candidate configuration.
 Prediction PredictNegotiation(const tlsweep::v1::Enumeration& server, const Offer& client);
@@ -125,7 +145,8 @@ Prediction PredictNegotiation(const tlsweep::v1::Enumeration& server, const Offe
 absl::string_view VerdictName(Prediction::Verdict verdict);  // "negotiates", "fails"...
 
 // One line: "negotiates TLSv1.3 TLS_AES_256_GCM_SHA384 x25519", "fails no_shared_cipher: ...",
-// "uncertain: ..."; uncertainties follow after " [uncertain: a; b]".
+// "uncertain: ..."; uncertainties follow after " [uncertain: a; b]", alternatives after
+// " [not sure which: ...]".
 std::string DescribePrediction(const Prediction& prediction);
 
 // The proto failure class a live probe would have reported (TLS_FAILURE_NONE unless kFails).

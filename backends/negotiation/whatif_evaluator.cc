@@ -39,6 +39,16 @@ bool LiveAgrees(const Prediction& prediction, const tlsweep::v1::ProbeResult& li
   return prediction.verdict == Prediction::Verdict::kFails;
 }
 
+bool HasUsableEnumeration(const tlsweep::v1::ProbeResult& result) {
+  if (ProbeKindOf(result) != tlsweep::v1::PROBE_KIND_ENUMERATE || !result.has_enumeration()) {
+    return false;
+  }
+  // A server that cut the enumeration short with 4xx answers is RATE_LIMITED, but what was
+  // found stands (its unfinished versions are INCOMPLETE, which the model reads as unknown).
+  return result.failure() == tlsweep::v1::PROBE_OK ||
+         (result.failure() == tlsweep::v1::RATE_LIMITED && result.enumeration().handshakes() > 0);
+}
+
 bool SameSettings(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettings b) {
   a.clear_name();
   a.clear_source();
@@ -59,7 +69,7 @@ WhatIfSummary EvaluateWhatIf(const std::vector<tlsweep::v1::ProbeResult>& result
   }
   for (const tlsweep::v1::ProbeResult& result : results) {
     if (ProbeKindOf(result) != tlsweep::v1::PROBE_KIND_ENUMERATE) continue;
-    if (result.failure() != tlsweep::v1::PROBE_OK || !result.has_enumeration()) {
+    if (!HasUsableEnumeration(result)) {
       ++summary.not_enumerated;
       continue;
     }
@@ -71,16 +81,12 @@ WhatIfSummary EvaluateWhatIf(const std::vector<tlsweep::v1::ProbeResult>& result
     endpoint.port = result.port();
     endpoint.prediction = PredictNegotiation(result.enumeration(), offer);
     ++summary.endpoints;
-    switch (endpoint.prediction.verdict) {
-      case Prediction::Verdict::kNegotiates:
-        ++summary.negotiates;
-        break;
-      case Prediction::Verdict::kFails:
-        ++summary.fails;
-        break;
-      case Prediction::Verdict::kUncertain:
-        ++summary.uncertain;
-        break;
+    if (!IsSure(endpoint.prediction)) {
+      ++summary.uncertain;
+    } else if (endpoint.prediction.verdict == Prediction::Verdict::kNegotiates) {
+      ++summary.negotiates;
+    } else {
+      ++summary.fails;
     }
     auto it = live.find(WhatIfEndpointKey(result));
     if (it != live.end()) {

@@ -28,6 +28,7 @@ struct EndpointWhatIf {
 struct WhatIfSummary {
   std::string candidate;
   int endpoints = 0;  // Enumerated endpoints evaluated.
+  // Sure answers only (IsSure); every prediction with a caveat counts as uncertain.
   int negotiates = 0;
   int fails = 0;
   int uncertain = 0;
@@ -36,6 +37,10 @@ struct WhatIfSummary {
   int not_enumerated = 0;  // Endpoints with results but no usable enumeration.
   std::vector<EndpointWhatIf> endpoints_detail;  // Enumerated endpoints, in result order.
 };
+
+// An enumeration result the model can read: one that ran (PROBE_OK), or one the server cut short
+// with temporary refusals after some handshakes (RATE_LIMITED, versions INCOMPLETE).
+bool HasUsableEnumeration(const tlsweep::v1::ProbeResult& result);
 
 // True when a live probe ran with the same TLS settings as a candidate (names and the file
 // they came from aside).

@@ -25,10 +25,16 @@ std::string PredictionKey(const ProbeResult& result) {
   return backends::WhatIfEndpointKey(result);
 }
 
+// A domain passes when one of its MX names surely negotiates, fails when every one surely
+// fails, and is uncertain otherwise (IsSure: a caveat is never counted as a sure answer).
 struct DomainState {
   bool any_endpoint = false;
-  bool all_fail = true;
-  bool uncertain = false;
+  bool all_fail = true;        // Every endpoint fails (sure or not).
+  bool any_unsure = false;     // Some endpoint's prediction carries a caveat.
+  bool any_sure_pass = false;  // Some endpoint surely negotiates.
+
+  bool fails() const { return any_endpoint && all_fail && !any_unsure; }
+  bool uncertain() const { return any_endpoint && !any_sure_pass && !fails(); }
 };
 
 }  // namespace
@@ -87,7 +93,7 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
           continue;
         }
         if (result.domain().empty()) continue;
-        if (result.failure() != tlsweep::v1::PROBE_OK) {
+        if (!backends::HasUsableEnumeration(result)) {
           // No enumeration: a server without (working) STARTTLS fails whatever the candidate,
           // as in the live reading; an unreachable one does not count either way.
           if (result.failure() == tlsweep::v1::STARTTLS_NOT_OFFERED ||
@@ -104,9 +110,12 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
           if (inserted)
             it->second = backends::PredictNegotiation(result.enumeration(), candidates[c].offer);
           DomainState& state = domains[c][result.domain()];
+          const bool sure = backends::IsSure(it->second);
           state.any_endpoint = true;
           state.all_fail &= it->second.verdict == backends::Prediction::Verdict::kFails;
-          state.uncertain |= it->second.verdict == backends::Prediction::Verdict::kUncertain;
+          state.any_unsure |= !sure;
+          state.any_sure_pass |=
+              sure && it->second.verdict == backends::Prediction::Verdict::kNegotiates;
         }
       }
       for (size_t c = 0; c < candidates.size(); ++c) {
@@ -120,11 +129,11 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
           const double w = weight == weights.end() ? 1 : weight->second;
           row.evaluated.domains += 1;
           row.evaluated.weight += w;
-          if (state.all_fail) {
+          if (state.fails()) {
             row.fails.domains += 1;
             row.fails.weight += w;
           }
-          uncertain += state.uncertain ? 1 : 0;
+          uncertain += state.uncertain() ? 1 : 0;
         }
         row.confidence = absl::StrCat(
             checked[c] > 0 ? absl::StrCat(agreed[c], "/", checked[c], " live endpoint checks agree")

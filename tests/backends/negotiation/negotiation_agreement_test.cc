@@ -159,6 +159,7 @@ VersionEnumeration EnumerateVersion(const TestServer& server, TlsVersion version
     return entry;
   }
   entry.set_status(VersionEnumeration::SUPPORTED);
+  entry.set_confirmation(VersionEnumeration::CONFIRMED);  // Pick() makes complete handshakes.
   // Preference: the same pick from [a, b] and [b, a] means the server decides.
   bool server_preference = false;
   if (accepted.size() >= 2) {

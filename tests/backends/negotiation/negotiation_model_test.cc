@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "backends/cipher_suite_table.h"
 #include "backends/group_table.h"
 #include "backends/tls_version_proto.h"
@@ -45,6 +46,10 @@ struct ServerVersionSpec {
   std::vector<uint16_t> groups;
   bool groups_tested = true;
   std::vector<uint16_t> untested;
+  VersionEnumeration::Confirmation confirmation = VersionEnumeration::CONFIRMED;
+  std::vector<uint16_t> hello_only;
+  bool group_preference_tested = false;
+  bool group_server_preference = false;
 
   ServerVersionSpec ClientPreference() const {
     ServerVersionSpec copy = *this;
@@ -66,6 +71,33 @@ struct ServerVersionSpec {
   ServerVersionSpec Untested(std::vector<uint16_t> codes) const {
     ServerVersionSpec copy = *this;
     copy.untested = std::move(codes);
+    return copy;
+  }
+  ServerVersionSpec Confirmation(VersionEnumeration::Confirmation confirmation) const {
+    ServerVersionSpec copy = *this;
+    copy.confirmation = confirmation;
+    return copy;
+  }
+  // `codes` were chosen in a ServerHello, then every complete handshake with them failed.
+  ServerVersionSpec HelloOnly(std::vector<uint16_t> codes) const {
+    ServerVersionSpec copy = *this;
+    copy.hello_only = std::move(codes);
+    copy.confirmation = copy.hello_only.size() == copy.suites.size()
+                            ? VersionEnumeration::HELLO_ONLY
+                            : VersionEnumeration::PARTLY_CONFIRMED;
+    return copy;
+  }
+  ServerVersionSpec Incomplete() const {
+    ServerVersionSpec copy = *this;
+    copy.status = VersionEnumeration::INCOMPLETE;
+    copy.confirmation = VersionEnumeration::CONFIRMATION_UNSPECIFIED;
+    return copy;
+  }
+  // Whose order picks the group, tested apart from the suites'.
+  ServerVersionSpec GroupOrder(bool server) const {
+    ServerVersionSpec copy = *this;
+    copy.group_preference_tested = true;
+    copy.group_server_preference = server;
     return copy;
   }
 };
@@ -105,6 +137,13 @@ Enumeration MakeEnumeration(const std::vector<ServerVersionSpec>& specs) {
     for (uint16_t group : spec.groups) entry->add_groups(GroupName(group));
     entry->set_groups_tested(spec.groups_tested);
     for (uint16_t code : spec.untested) entry->add_untested_suites(code);
+    if (!spec.suites.empty()) entry->set_confirmation(spec.confirmation);
+    for (uint16_t code : spec.hello_only) entry->add_hello_only_suites(code);
+    if (!spec.hello_only.empty()) {
+      entry->set_hello_only_failure(tlsweep::v1::TLS_FAILURE_ALERT_RECEIVED);
+    }
+    entry->set_group_preference_tested(spec.group_preference_tested);
+    entry->set_group_server_preference(spec.group_server_preference);
   }
   return enumeration;
 }
@@ -153,6 +192,7 @@ struct ModelCase {
   uint16_t group = 0;
   FailureClass failure = FailureClass::kNone;
   size_t min_uncertainties = 0;
+  size_t min_alternatives = 0;  // Which suite or group, with success sure either way.
   std::string reason_contains;
 
   ModelCase Negotiates(TlsVersion v, uint16_t s, uint16_t g) const {
@@ -174,6 +214,11 @@ struct ModelCase {
     ModelCase copy = *this;
     copy.verdict = Verdict::kUncertain;
     if (copy.min_uncertainties == 0) copy.min_uncertainties = 1;
+    return copy;
+  }
+  ModelCase OpenChoice(size_t count) const {
+    ModelCase copy = *this;
+    copy.min_alternatives = count;
     return copy;
   }
   ModelCase NotSure(size_t count) const {
@@ -222,7 +267,7 @@ std::vector<ModelCase> Cases() {
                             Supported(k13, kTls13All, {kP256, kX25519})}),
            MakeOffer({{k12, kTls12Modern}, {k13, {kAes128Gcm13, kAes256Gcm13}}}, {kX25519, kP256}))
           .Negotiates(k13, kAes256Gcm13, kX25519)
-          .NotSure(1));  // The server prefers secp256r1: GnuTLS would retry.
+          .OpenChoice(1));  // The server prefers secp256r1: GnuTLS would retry.
   // TLS 1.3, the client's key-share group is also the server's favourite: sure.
   cases.push_back(Case("tls13_key_share_is_server_favourite",
                        MakeEnumeration({Supported(k13, kTls13All, {kX25519, kP256})}),
@@ -233,7 +278,7 @@ std::vector<ModelCase> Cases() {
                        MakeEnumeration({Supported(k13, kTls13All, {kP384, kP256})}),
                        MakeOffer({{k13, {kAes128Gcm13}}}, {kX25519, kP256, kP384}))
                       .Negotiates(k13, kAes128Gcm13, kP384)
-                      .NotSure(1));
+                      .OpenChoice(1));
   // Client too new: a TLS 1.3-only client against a TLS 1.2 server.
   cases.push_back(Case("client_min_above_server_max",
                        MakeEnumeration({Supported(k12, kTls12Modern, {kX25519}),
@@ -326,7 +371,7 @@ std::vector<ModelCase> Cases() {
           MakeEnumeration({Supported(k12, {kRsaAes256Sha, kRsaAes128Sha}).Untested({kRsa3desSha})}),
           MakeOffer({{k12, {kRsa3desSha, kRsaAes128Sha}}}, {}))
           .Negotiates(k12, kRsaAes128Sha, 0)
-          .NotSure(1));
+          .OpenChoice(1));
   // Under client preference an untested suite after the pick cannot change it.
   cases.push_back(Case("untested_suite_after_client_pick",
                        MakeEnumeration({Supported(k12, {kRsaAes256Sha, kRsaAes128Sha})
@@ -340,7 +385,7 @@ std::vector<ModelCase> Cases() {
            MakeEnumeration({Supported(k12, {kRsaAes256Sha, kRsaAes128Sha}).PreferenceNotTested()}),
            MakeOffer({{k12, {kRsaAes128Sha, kRsaAes256Sha}}}, {}))
           .Negotiates(k12, kRsaAes128Sha, 0)
-          .NotSure(1));
+          .OpenChoice(1));
   // Groups not tested: assumed to work, noted.
   cases.push_back(Case("groups_not_tested",
                        MakeEnumeration({Supported(k13, kTls13All).GroupsNotTested()}),
@@ -389,6 +434,95 @@ std::vector<ModelCase> Cases() {
            MakeEnumeration({Supported(k10, {kEcdheRsaAes128Sha, kRsaAes128Sha}, {kP384})}),
            tls10_client)
           .Negotiates(k10, kRsaAes128Sha, 0));
+
+  // S6: a server that chooses suites in its ServerHello and then fails (OpenSMTPD on Debian 12).
+  const Offer tls12_modern = MakeOffer({{k12, kTls12Modern}}, {kX25519, kP256});
+  cases.push_back(
+      Case("hello_only_pick_fails",
+           MakeEnumeration({Supported(k12, {kEcdheRsaAes256Gcm, kEcdheRsaAes128Gcm}, {kP256})
+                                .HelloOnly({kEcdheRsaAes256Gcm, kEcdheRsaAes128Gcm})}),
+           tls12_modern)
+          .Fails(FailureClass::kAlertReceived)
+          .ReasonHas("fails the handshake after its ServerHello"));
+  // Only the server's first choice is broken and the server decides: it still fails.
+  cases.push_back(
+      Case("hello_only_first_choice_fails",
+           MakeEnumeration({Supported(k12, {kEcdheRsaAes256Gcm, kEcdheRsaAes128Gcm}, {kP256})
+                                .HelloOnly({kEcdheRsaAes256Gcm})}),
+           tls12_modern)
+          .Fails(FailureClass::kAlertReceived));
+  // A broken suite the server does not pick does not matter.
+  cases.push_back(
+      Case("hello_only_not_picked",
+           MakeEnumeration({Supported(k12, {kEcdheRsaAes128Gcm, kEcdheRsaAes256Gcm}, {kP256})
+                                .HelloOnly({kEcdheRsaAes256Gcm})}),
+           tls12_modern)
+          .Negotiates(k12, kEcdheRsaAes128Gcm, kP256));
+  // Untested preference, one broken and one working suite: not sure.
+  cases.push_back(
+      Case("hello_only_preference_untested",
+           MakeEnumeration({Supported(k12, {kEcdheRsaAes256Gcm, kEcdheRsaAes128Gcm}, {kP256})
+                                .PreferenceNotTested()
+                                .HelloOnly({kEcdheRsaAes256Gcm})}),
+           tls12_modern)
+          .Fails(FailureClass::kAlertReceived)
+          .Uncertain());
+  // S7: a ServerHello alone is no handshake.
+  for (auto confirmation :
+       {VersionEnumeration::CONFIRMATION_UNSPECIFIED, VersionEnumeration::NOT_CONFIRMED}) {
+    cases.push_back(
+        Case(absl::StrCat("unconfirmed_is_uncertain_",
+                          VersionEnumeration::Confirmation_Name(confirmation)),
+             MakeEnumeration(
+                 {Supported(k12, {kEcdheRsaAes128Gcm}, {kP256}).Confirmation(confirmation)}),
+             tls12_modern)
+            .Negotiates(k12, kEcdheRsaAes128Gcm, kP256)
+            .Uncertain()
+            .ReasonHas("TLSv1.2"));
+  }
+  // S8: cut short. What was found still works, but is not sure; no common suite found is not a
+  // sure failure either.
+  cases.push_back(
+      Case("incomplete_found_suite",
+           MakeEnumeration({Supported(k12, {kEcdheRsaAes128Gcm}, {kP256}).Incomplete()}),
+           tls12_modern)
+          .Negotiates(k12, kEcdheRsaAes128Gcm, kP256)
+          .Uncertain());
+  cases.push_back(Case("incomplete_nothing_in_common",
+                       MakeEnumeration({Supported(k12, {kRsaAes256Sha}, {}).Incomplete()}),
+                       tls12_modern)
+                      .Fails(FailureClass::kNoSharedCipher)
+                      .Uncertain()
+                      .ReasonHas("no TLSv1.2 suite in common"));
+  cases.push_back(Case("incomplete_without_suites_is_unknown",
+                       MakeEnumeration({Supported(k12, {}, {}).Incomplete()}), tls12_modern)
+                      .Fails(FailureClass::kProtocolVersion)
+                      .Uncertain());
+  // TLS 1.2 groups, now enumerated: a server limited to P-384 skips ECDHE for an X25519:P-256
+  // client and negotiates RSA key exchange, or fails when there is none.
+  cases.push_back(
+      Case("tls12_groups_skip_ecdhe",
+           MakeEnumeration({Supported(k12, {kEcdheRsaAes256Gcm, kRsaAes256Sha}, {kP384})}),
+           MakeOffer({{k12, {kEcdheRsaAes256Gcm, kRsaAes256Sha}}}, {kX25519, kP256}))
+          .Negotiates(k12, kRsaAes256Sha, 0));
+  cases.push_back(Case("tls12_groups_no_common_curve",
+                       MakeEnumeration({Supported(k12, {kEcdheRsaAes256Gcm}, {kP384})}),
+                       MakeOffer({{k12, {kEcdheRsaAes256Gcm}}}, {kX25519, kP256}))
+                      .Fails(FailureClass::kNoSharedCipher)
+                      .ReasonHas("elliptic-curve group"));
+  // Tested group order: the client's order picks although the suite order is the server's.
+  cases.push_back(
+      Case(
+          "tls12_group_client_order_tested",
+          MakeEnumeration({Supported(k12, {kEcdheRsaAes128Gcm}, {kP384, kP256}).GroupOrder(false)}),
+          MakeOffer({{k12, {kEcdheRsaAes128Gcm}}}, {kP256, kP384}))
+          .Negotiates(k12, kEcdheRsaAes128Gcm, kP256));
+  cases.push_back(Case("tls12_group_server_order_tested",
+                       MakeEnumeration({Supported(k12, {kEcdheRsaAes128Gcm}, {kP384, kP256})
+                                            .ClientPreference()
+                                            .GroupOrder(true)}),
+                       MakeOffer({{k12, {kEcdheRsaAes128Gcm}}}, {kP256, kP384}))
+                      .Negotiates(k12, kEcdheRsaAes128Gcm, kP384));
   return cases;
 }
 
@@ -403,8 +537,15 @@ TEST(NegotiationModelTest, Rules) {
     EXPECT_EQ(p.group, c.group) << described;
     EXPECT_EQ(p.failure, c.failure) << described;
     EXPECT_GE(p.uncertainties.size(), c.min_uncertainties) << described;
+    EXPECT_GE(p.alternatives.size(), c.min_alternatives) << described;
     if (c.min_uncertainties == 0) {
       EXPECT_TRUE(p.uncertainties.empty()) << described;
+      EXPECT_TRUE(IsSure(p)) << described;
+    } else {
+      EXPECT_FALSE(IsSure(p)) << described;
+    }
+    if (c.min_alternatives == 0) {
+      EXPECT_TRUE(p.alternatives.empty()) << described;
     }
     EXPECT_TRUE(absl::StrContains(p.reason, c.reason_contains)) << described;
     if (!p.possible_groups.empty()) {

@@ -41,6 +41,7 @@ ProbeResult Enumerated(const std::string& domain) {
   tlsweep::v1::VersionEnumeration* version = result.mutable_enumeration()->add_versions();
   version->set_version(VersionToProto(TlsVersion::kTls1_2));
   version->set_status(tlsweep::v1::VersionEnumeration::SUPPORTED);
+  version->set_confirmation(tlsweep::v1::VersionEnumeration::CONFIRMED);
   tlsweep::v1::CipherSuite* suite = version->add_suites();
   suite->set_code_point(kEcdheRsaAes128Gcm);
   suite->set_iana_name(CipherSuiteName(kEcdheRsaAes128Gcm));
