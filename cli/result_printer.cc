@@ -1,6 +1,7 @@
 #include "cli/result_printer.h"
 
 #include <ctime>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -24,6 +25,21 @@ std::string Date(int64_t unix_seconds) {
 
 std::string YesNo(bool value) { return value ? "yes" : "no"; }
 
+std::string ConfirmationText(const tlsweep::v1::VersionEnumeration& version) {
+  switch (version.confirmation()) {
+    case tlsweep::v1::VersionEnumeration::CONFIRMED:
+      return ", confirmed by a complete handshake";
+    case tlsweep::v1::VersionEnumeration::PARTLY_CONFIRMED:
+      return ", some suites fail after the ServerHello";
+    case tlsweep::v1::VersionEnumeration::HELLO_ONLY:
+      return ", but EVERY complete handshake fails after the ServerHello";
+    case tlsweep::v1::VersionEnumeration::NOT_CONFIRMED:
+      return ", not confirmed (no connection for a complete handshake)";
+    default:
+      return "";
+  }
+}
+
 std::string StatusName(tlsweep::v1::VersionEnumeration::Status status) {
   switch (status) {
     case tlsweep::v1::VersionEnumeration::SUPPORTED:
@@ -34,6 +50,8 @@ std::string StatusName(tlsweep::v1::VersionEnumeration::Status status) {
       return "not tested (no loaded backend can offer it)";
     case tlsweep::v1::VersionEnumeration::ERROR:
       return "error";
+    case tlsweep::v1::VersionEnumeration::INCOMPLETE:
+      return "INCOMPLETE";
     default:
       return "unknown";
   }
@@ -51,28 +69,58 @@ std::string FormatEnumeration(const tlsweep::v1::Enumeration& enumeration) {
                    : version.server_preference() ? ", server's order"
                                                  : ", client's order";
     }
-    absl::StrAppendFormat(&out, "  %-9s %s%s\n", name, StatusName(version.status()),
-                          version.status() == tlsweep::v1::VersionEnumeration::SUPPORTED
-                              ? absl::StrCat(": ", version.suites_size(), " suites", preference)
-                              : "");
+    const bool listed = version.status() == tlsweep::v1::VersionEnumeration::SUPPORTED ||
+                        version.status() == tlsweep::v1::VersionEnumeration::INCOMPLETE;
+    absl::StrAppendFormat(
+        &out, "  %-9s %s%s\n", name, StatusName(version.status()),
+        listed ? absl::StrCat(": ", version.suites_size(),
+                              version.status() == tlsweep::v1::VersionEnumeration::INCOMPLETE
+                                  ? " suites found before it was cut short"
+                                  : " suites",
+                              preference, ConfirmationText(version))
+               : "");
+    std::set<uint32_t> hello_only(version.hello_only_suites().begin(),
+                                  version.hello_only_suites().end());
     for (int i = 0; i < version.suites_size(); ++i) {
-      absl::StrAppendFormat(&out, "  %-9s   %2d. %-45s %s\n", "", i + 1,
+      absl::StrAppendFormat(&out, "  %-9s   %2d. %-45s %s%s\n", "", i + 1,
                             version.suites(i).iana_name(),
-                            i < version.found_by_size() ? version.found_by(i) : "");
+                            i < version.found_by_size() ? version.found_by(i) : "",
+                            hello_only.contains(version.suites(i).code_point())
+                                ? "  ServerHello only: the handshake then fails"
+                                : "");
     }
     if (version.groups_size() > 0) {
-      absl::StrAppendFormat(&out, "  %-9s   groups: %s\n", "",
-                            absl::StrJoin(version.groups(), " "));
+      absl::StrAppendFormat(&out, "  %-9s   groups: %s (%s)\n", "",
+                            absl::StrJoin(version.groups(), " "),
+                            !version.group_preference_tested()  ? "whose order picks: not tested"
+                            : version.group_server_preference() ? "server's order"
+                                                                : "the client's order picks");
+    }
+    if (version.dh_bits() > 0) {
+      absl::StrAppendFormat(&out, "  %-9s   DHE prime: %d bits\n", "", version.dh_bits());
+    }
+    if (!version.detail().empty() &&
+        version.status() != tlsweep::v1::VersionEnumeration::SUPPORTED) {
+      absl::StrAppendFormat(&out, "  %-9s   %s\n", "", version.detail());
     }
     if (version.untested_suites_size() > 0) {
       absl::StrAppendFormat(&out, "  %-9s   %d suites not testable with the loaded backends\n", "",
                             version.untested_suites_size());
     }
   }
-  absl::StrAppendFormat(&out, "  %-9s %d handshakes (elimination floor %d) via %s in %s\n",
-                        "enumerate", enumeration.handshakes(), enumeration.floor_handshakes(),
-                        absl::StrJoin(enumeration.backends(), "+"),
-                        Millis(enumeration.duration_us()));
+  if (enumeration.broken_server()) {
+    absl::StrAppendFormat(&out, "  %-9s accepts ciphers but fails every handshake: broken server\n",
+                          "FINDING");
+  }
+  if (!enumeration.incomplete_reason().empty()) {
+    absl::StrAppendFormat(&out, "  %-9s cut short: %s\n", "INCOMPLETE",
+                          enumeration.incomplete_reason());
+  }
+  absl::StrAppendFormat(
+      &out, "  %-9s %d handshakes (elimination floor %d) + %d complete, %d retries, via %s in %s\n",
+      "enumerate", enumeration.handshakes(), enumeration.floor_handshakes(),
+      enumeration.confirmation_handshakes(), enumeration.retries(),
+      absl::StrJoin(enumeration.backends(), "+"), Millis(enumeration.duration_us()));
   return out;
 }
 

@@ -412,6 +412,19 @@ std::string RenderHtml(const Report& report) {
     }
     absl::StrAppend(&h, "</tbody></table></section>\n");
   }
+  if (report.endpoint_findings_total > 0) {
+    absl::StrAppend(&h, "<section><h2>Server findings, from enumerations</h2><p>",
+                    report.endpoint_findings_total,
+                    " endpoints.</p><table id=\"findings\"><thead><tr><th>Endpoint</th>"
+                    "<th>Region</th><th>Finding</th><th class=\"n\">Domains</th>"
+                    "<th class=\"n\">Volume</th></tr></thead><tbody>");
+    for (const EndpointFinding& f : report.endpoint_findings) {
+      absl::StrAppend(&h, "<tr><td>", Endpoint(f.endpoint), "</td><td>", HtmlEscape(f.region),
+                      "</td><td>", HtmlEscape(f.detail), "</td><td class=\"n\">", f.count.domains,
+                      "</td><td class=\"n\">", Volume(f.count.weight), "</td></tr>");
+    }
+    absl::StrAppend(&h, "</tbody></table></section>\n");
+  }
   if (!scan.load.empty()) {
     absl::StrAppend(&h,
                     "<section><h2>Load on the servers</h2><p class=\"note\">Each shared "

@@ -300,6 +300,16 @@ std::string RenderJson(const Report& report) {
     }
     j.Close(']').Close('}');
   }
+
+  j.Key("endpoint_findings").Open('{').FieldInt("total", report.endpoint_findings_total);
+  j.Key("endpoints").Open('[');
+  for (const EndpointFinding& f : report.endpoint_findings) {
+    j.Open('{').Field("region", f.region);
+    Endpoint(j, f.endpoint);
+    j.Field("kind", f.kind).Field("detail", f.detail);
+    j.FieldInt("domains", f.count.domains).FieldNum("weight", f.count.weight).Close('}');
+  }
+  j.Close(']').Close('}');
   j.Close('}');
   return j.Take();
 }

@@ -186,6 +186,15 @@ std::string RenderText(const Report& report) {
                       "\n");
     }
   }
+  if (report.endpoint_findings_total > 0) {
+    absl::StrAppend(&out, "SERVER FINDINGS (from enumerations): ", report.endpoint_findings_total,
+                    " endpoints\n");
+    for (const EndpointFinding& f : report.endpoint_findings) {
+      absl::StrAppend(&out, "  ", f.endpoint.mx_host, " [", f.endpoint.address,
+                      "]:", f.endpoint.port, " ", f.region, ": ", f.detail, " (", f.count.domains,
+                      f.count.domains == 1 ? " domain" : " domains", ")\n");
+    }
+  }
   if (!report.scan.load.empty()) {
     absl::StrAppend(&out,
                     "\nLOAD ON THE SERVERS  (one probe per shared address unless its "

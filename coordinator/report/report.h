@@ -164,6 +164,16 @@ struct DiffSection {
   std::vector<DiffRow> rows;  // Worst first by volume, capped.
 };
 
+// What an enumeration found wrong with a server itself (enumeration_findings.h), per region and
+// endpoint, with the domains that use it.
+struct EndpointFinding {
+  std::string region;
+  EndpointRef endpoint;
+  std::string kind;  // broken_server | hello_only_suites | enumeration_incomplete
+  std::string detail;
+  Count count;
+};
+
 // Filled by the what-if evaluator (backends/negotiation/): a candidate config judged from the
 // stored enumerations without scanning again. The builder leaves it empty; renderers print it
 // when present.
@@ -201,6 +211,8 @@ struct Report {
   std::vector<RegionDifference> region_differences;  // Capped, by volume.
   std::optional<DiffSection> diff;
   std::optional<WhatIfSection> what_if;
+  std::vector<EndpointFinding> endpoint_findings;  // Largest volume first, capped.
+  int64_t endpoint_findings_total = 0;             // Before the cap.
 };
 
 }  // namespace tlsweep::coordinator::report

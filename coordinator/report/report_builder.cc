@@ -519,6 +519,29 @@ std::string ScanStateName(int state) {
   return absl::AsciiStrToLower(absl::StripPrefix(name, "SCAN_"));
 }
 
+absl::Status LoadEndpointFindings(SqliteDb& db, const ReportOptions& options, Report& report) {
+  ASSIGN_OR_RETURN(SqliteStatement select,
+                   db.Prepare("SELECT region, mx_host, address, port, kind, MAX(detail), "
+                              "SUM(domains), SUM(weight) FROM report_findings WHERE scan_id=? "
+                              "GROUP BY region, mx_host, address, port, kind "
+                              "ORDER BY SUM(weight) DESC, mx_host, region, kind"));
+  select.Bind(1, options.scan_id);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    ++report.endpoint_findings_total;
+    if (report.endpoint_findings.size() >= options.max_rows) continue;
+    EndpointFinding finding;
+    finding.region = select.Text(0);
+    finding.endpoint = {select.Text(1), select.Text(2), static_cast<uint32_t>(select.Int(3))};
+    finding.kind = select.Text(4);
+    finding.detail = select.Text(5);
+    finding.count = {select.Int(6), select.Double(7)};
+    report.endpoint_findings.push_back(std::move(finding));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Report> BuildReport(SqliteDb& db, const ReportOptions& options,
                                    const WhatIfProvider& what_if) {
   RETURN_IF_ERROR(EnsureReportSchema(db));
@@ -539,6 +562,7 @@ absl::StatusOr<Report> BuildReport(SqliteDb& db, const ReportOptions& options,
   if (status.ok()) status = LoadFailingDomains(db, options, report);
   if (status.ok()) status = LoadBackendDifferential(db, options, report);
   if (status.ok()) status = LoadRegionDivergence(db, options, report);
+  if (status.ok()) status = LoadEndpointFindings(db, options, report);
   if (status.ok() && !options.against_scan_id.empty()) status = LoadDiff(db, options, report);
   if (status.ok() && what_if) {
     absl::StatusOr<std::optional<WhatIfSection>> section = what_if(db, report);

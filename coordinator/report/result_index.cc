@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "backends/probe_kind.h"
 #include "backends/status_macros.h"
+#include "coordinator/report/enumeration_findings.h"
 #include "coordinator/report/verdict.h"
 #include "tlsweep/v1/scan.pb.h"
 
@@ -56,6 +57,10 @@ CREATE TABLE IF NOT EXISTS report_rollup(
   domains INTEGER, weight REAL,
   PRIMARY KEY(scan_id, region, candidate, dimension, key, shard)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS report_rollup_shard ON report_rollup(scan_id, region, shard);
+CREATE TABLE IF NOT EXISTS report_findings(
+  scan_id TEXT, region TEXT, shard INTEGER, mx_host TEXT, address TEXT, port INTEGER,
+  kind TEXT, detail TEXT, domains INTEGER, weight REAL,
+  PRIMARY KEY(scan_id, region, shard, mx_host, address, port, kind)) WITHOUT ROWID;
 )sql";
 
 struct Target {
@@ -153,6 +158,10 @@ class UnitIndexer {
                      db_.Prepare("INSERT OR REPLACE INTO report_rollup VALUES(?,?,?,?,?,?,?,?)"));
     ASSIGN_OR_RETURN(mark_unit_,
                      db_.Prepare("INSERT OR REPLACE INTO report_units VALUES(?,?,?,?)"));
+    ASSIGN_OR_RETURN(upsert_finding_,
+                     db_.Prepare("INSERT INTO report_findings VALUES(?,?,?,?,?,?,?,?,?,?) ON "
+                                 "CONFLICT DO UPDATE SET domains=domains+excluded.domains, "
+                                 "weight=weight+excluded.weight"));
     return absl::OkStatus();
   }
 
@@ -303,6 +312,18 @@ class UnitIndexer {
       RETURN_IF_ERROR(upsert_endpoint_.Run());
     }
 
+    // What an enumeration found wrong with the server itself, once per domain that uses it.
+    for (const Fact& fact : facts) {
+      if (ProbeKindOf(*fact.result) != v1::PROBE_KIND_ENUMERATE) continue;
+      for (const EnumerationFinding& finding : FindingsOf(*fact.result)) {
+        const ProbeResult& r = *fact.result;
+        upsert_finding_.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Bind(4, r.mx_host());
+        upsert_finding_.Bind(5, r.address()).Bind(6, int64_t{r.port()}).Bind(7, finding.kind);
+        upsert_finding_.Bind(8, finding.detail).Bind(9, int64_t{1}).Bind(10, fact.weight);
+        RETURN_IF_ERROR(upsert_finding_.Run());
+      }
+    }
+
     mark_unit_.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Bind(4, signature);
     RETURN_IF_ERROR(mark_unit_.Run());
     ++stats.units;
@@ -400,7 +421,7 @@ class UnitIndexer {
 
   SqliteDb& db_;
   SqliteStatement targets_, results_, unreadable_, insert_fact_, insert_domain_, upsert_endpoint_,
-      insert_rollup_, mark_unit_;
+      insert_rollup_, mark_unit_, upsert_finding_;
 };
 
 // Takes a unit's rows out of the report tables (its endpoint contributions are subtracted).
@@ -415,8 +436,8 @@ absl::Status RemoveUnit(SqliteDb& db, const std::string& scan_id, const std::str
                  "WHERE e.scan_id=?1 AND e.region=?2 AND e.mx_host=f.mx_host AND "
                  "e.address=f.address AND e.port=f.port AND e.candidate=f.candidate"));
   RETURN_IF_ERROR(subtract.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Run());
-  for (const char* table :
-       {"report_facts", "report_domains", "report_rollup", "report_units", "report_unreadable"}) {
+  for (const char* table : {"report_facts", "report_domains", "report_rollup", "report_units",
+                            "report_unreadable", "report_findings"}) {
     ASSIGN_OR_RETURN(SqliteStatement del,
                      db.Prepare(absl::StrCat("DELETE FROM ", table,
                                              " WHERE scan_id=? AND region=? AND shard=?")));
@@ -445,7 +466,7 @@ absl::Status EnsureReportSchema(SqliteDb& db) { return db.Exec(kReportSchema); }
 absl::Status DropIndex(SqliteDb& db, absl::string_view scan_id) {
   RETURN_IF_ERROR(db.Begin());
   for (const char* table : {"report_facts", "report_domains", "report_rollup", "report_units",
-                            "report_endpoints", "report_unreadable"}) {
+                            "report_endpoints", "report_unreadable", "report_findings"}) {
     auto del = db.Prepare(absl::StrCat("DELETE FROM ", table, " WHERE scan_id=?"));
     if (!del.ok()) {
       db.Rollback();
