@@ -1,6 +1,7 @@
 """A private 127.0.B.0/24 block of loopback addresses for one script-driven test world.
 
-The C++ fixtures take 127.25.B.x (Postfix) and 127.53+.x.x (unbound); the Python harnesses take
+The C++ fixtures take 127.25.B.x (Postfix), 127.26.B.x (Exim), 127.27.B.x (OpenSMTPD), 127.28.B.x
+(Haraka) and 127.53+.x.x (unbound); the Python harnesses take
 127.0.B.x with B from 2 up, each block claimed with an flock on a file in /tmp, so a bench and a
 ctest run started at the same time never bind the same address. The lock lives as long as the
 object (and the process): a crashed run frees its block.
