@@ -13,10 +13,10 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "agent/enumerate/enumeration_probe.h"
 #include "agent/enumerate/offer_plan.h"
 #include "backends/cipher_suite_table.h"
@@ -25,6 +25,7 @@
 #include "tests/testing/postfix_fixture.h"
 #include "tests/testing/probe_runner.h"
 #include "tests/testing/run_command.h"
+#include "tests/testing/tls_truth.h"
 
 namespace tlsweep::agent {
 namespace {
@@ -199,25 +200,35 @@ std::set<uint16_t> SingleSuiteTruth(const std::string& listener, TlsVersion vers
   return accepted;
 }
 
-// `openssl s_client -starttls smtp` with one suite: did the handshake complete with it?
+// `openssl s_client -starttls smtp` with one suite: did the handshake complete with it? Judged
+// by tls_truth: "Cipher is" proves nothing (s_client prints it after a ServerHello even when the
+// handshake then fails), so the exit status, the suite and version named, and the server's 221
+// to our QUIT over the new session must all be there.
 bool SClientAccepts(const std::string& listener, TlsVersion version, uint16_t code) {
   const backends::CipherSuiteInfo* info = backends::FindCipherSuite(code);
-  if (info == nullptr) return false;
-  const std::string name = version == TlsVersion::kTls1_3 ? std::string(info->iana_name)
-                                                          : std::string(info->openssl_name);
-  const std::string version_flag = version == TlsVersion::kTls1_3   ? "-tls1_3"
-                                   : version == TlsVersion::kTls1_2 ? "-tls1_2"
-                                   : version == TlsVersion::kTls1_1 ? "-tls1_1"
-                                                                    : "-tls1";
-  const std::string suite_flag =
-      version == TlsVersion::kTls1_3
-          ? absl::StrCat("-ciphersuites ", name)
-          : absl::StrCat("-cipher ", ::tlsweep::testing::ShellQuote(name + ":@SECLEVEL=0"));
-  absl::StatusOr<::tlsweep::testing::CommandResult> run = RunCommand(absl::StrCat(
-      "timeout 20 openssl s_client -starttls smtp -connect ", Lab().endpoint(listener),
-      " -servername mx.example.test ", version_flag, " ", suite_flag, " </dev/null 2>&1"));
-  if (!run.ok()) return false;
-  return absl::StrContains(run->output, absl::StrCat("Cipher is ", name));
+  if (info == nullptr) {
+    ADD_FAILURE() << "no suite " << code;
+    return false;
+  }
+  ::tlsweep::testing::TlsTruthRequest request;
+  request.address = Lab().listener(listener).address;
+  request.port = Lab().listener(listener).port;
+  request.server_name = "mx.example.test";
+  request.versions = {version};
+  request.suites = {std::string(info->iana_name)};
+  request.tool = ::tlsweep::testing::TruthTool::kOpenSsl;
+  request.command_timeout = absl::Seconds(20);
+  absl::StatusOr<::tlsweep::testing::TlsTruth> truth = ::tlsweep::testing::ProbeTlsTruth(request);
+  if (!truth.ok()) {
+    ADD_FAILURE() << listener << ": " << truth.status();
+    return false;
+  }
+  const ::tlsweep::testing::VersionTruth& found = truth->versions[version];
+  if (found.untested_suites.contains(std::string(info->iana_name))) {
+    ADD_FAILURE() << "s_client cannot offer " << info->iana_name << "\n" << truth->Describe();
+    return false;
+  }
+  return found.suites.contains(std::string(info->iana_name));
 }
 
 // sslscan's "Accepted"/"Preferred" lines: version -> IANA code points.

@@ -106,8 +106,9 @@ std::string GnuTlsVersion(TlsVersion version) {  // As in "+VERS-TLS1.2" and "(T
 }
 
 // s_client: supported only after a finished handshake that carried our QUIT and the server's
-// 221 (see the header).
-Verdict JudgeOpenSsl(const Ran& ran, TlsVersion version, absl::string_view expected_suite) {
+// 221 (see the header); then `protocol` and `suite` are what its "Protocol version:" and
+// "Ciphersuite:" lines name.
+Verdict ReadOpenSsl(const Ran& ran, std::string& protocol, std::string& suite) {
   const std::string& out = ran.output;
   if (absl::StrContains(out, "Call to SSL_CONF_cmd") || absl::StrContains(out, "no cipher match") ||
       absl::StrContains(out, "Error with command") ||
@@ -121,16 +122,26 @@ Verdict JudgeOpenSsl(const Ran& ran, TlsVersion version, absl::string_view expec
   if (ran.exit_code != 0) return Verdict::kRefused;
   const size_t established = out.find("CONNECTION ESTABLISHED");
   if (established == std::string::npos) return Verdict::kRefused;
-  if (LineValue(out, "Protocol version: ") != std::string(backends::TlsVersionName(version))) {
-    return Verdict::kRefused;
-  }
-  if (!expected_suite.empty() && LineValue(out, "Ciphersuite: ") != std::string(expected_suite)) {
-    return Verdict::kRefused;
-  }
+  const std::optional<std::string> version_line = LineValue(out, "Protocol version: ");
+  const std::optional<std::string> suite_line = LineValue(out, "Ciphersuite: ");
+  if (!version_line.has_value() || !suite_line.has_value()) return Verdict::kRefused;
   const absl::string_view after = absl::string_view(out).substr(established);
   if (!absl::StartsWith(after, "221") && !absl::StrContains(after, "\n221")) {
     return Verdict::kRefused;
   }
+  protocol = *version_line;
+  suite = *suite_line;
+  return Verdict::kSupported;
+}
+
+// The truth's question: did the handshake complete with exactly this version (and suite)?
+Verdict JudgeOpenSsl(const Ran& ran, TlsVersion version, absl::string_view expected_suite) {
+  std::string protocol;
+  std::string suite;
+  const Verdict verdict = ReadOpenSsl(ran, protocol, suite);
+  if (verdict != Verdict::kSupported) return verdict;
+  if (protocol != backends::TlsVersionName(version)) return Verdict::kRefused;
+  if (!expected_suite.empty() && suite != expected_suite) return Verdict::kRefused;
   return Verdict::kSupported;
 }
 
@@ -235,17 +246,20 @@ struct Prober {
   TlsTruth& truth;
   std::string endpoint;
 
+  // No CA store: verification never decides a verdict (s_client goes on after a verify error),
+  // and parsing the system bundle doubled the CPU time of every run.
   std::string OpenSslCommand(TlsVersion version, const std::string& selection) const {
     return absl::StrCat("openssl s_client -starttls smtp -name truth.tlsweep.test -connect ",
-                        endpoint, " -brief -ign_eof ",
+                        endpoint, " -brief -ign_eof -no-CAfile -no-CApath -no-CAstore ",
                         request.server_name.empty()
                             ? std::string("-noservername")
                             : absl::StrCat("-servername ", ShellQuote(request.server_name)),
                         " ", OpenSslVersionFlag(version), " ", selection);
   }
 
-  std::string GnuTlsCommand(const std::string& priority) const {
-    return absl::StrCat("gnutls-cli --starttls-proto smtp --insecure --port ", request.port, " ",
+  std::string GnuTlsCommand(const std::string& priority, bool verbose = false) const {
+    return absl::StrCat("gnutls-cli --starttls-proto smtp --insecure ", verbose ? "-V " : "",
+                        "--port ", request.port, " ",
                         request.server_name.empty()
                             ? std::string("--disable-sni")
                             : absl::StrCat("--sni-hostname ", ShellQuote(request.server_name)),
@@ -332,6 +346,75 @@ struct Prober {
     return Verdict::kUntestable;
   }
 };
+
+// The IANA name of the suite s_client names `name` (its own name below TLS 1.3).
+std::string IanaNameOfOpenSslSuite(absl::string_view name, TlsVersion version) {
+  for (const CipherSuiteInfo& suite : backends::AllCipherSuites()) {
+    if (backends::IsTls13Suite(suite.code_point) == (version == TlsVersion::kTls1_3) &&
+        (suite.openssl_name == name || suite.iana_name == name)) {
+      return std::string(suite.iana_name);
+    }
+  }
+  return "";
+}
+
+// s_client's "Server Temp Key:" as an IANA group name: "X25519, 253 bits" and
+// "ECDH, prime256v1, 256 bits" name one; "DH, 2048 bits" (the server's own prime) does not.
+std::string GroupOfOpenSslTempKey(absl::string_view output) {
+  const std::optional<std::string> key = LineValue(output, "Server Temp Key: ");
+  if (!key.has_value()) return "";
+  std::vector<absl::string_view> fields = absl::StrSplit(*key, ", ");
+  if (fields.empty()) return "";
+  absl::string_view name = fields[0];
+  if (name == "ECDH" && fields.size() > 1) name = fields[1];
+  absl::StatusOr<uint16_t> id = backends::ParseGroup(name);
+  return id.ok() ? backends::GroupName(*id) : "";
+}
+
+// The suite gnutls-cli -V names by its "- Key Exchange:", "- Cipher:" and "- MAC:" lines (the key
+// exchange only below TLS 1.3, where it is part of the suite).
+std::string IanaNameOfGnuTlsSuite(absl::string_view output, TlsVersion version) {
+  const std::optional<std::string> kx = LineValue(output, "- Key Exchange: ");
+  const std::optional<std::string> cipher = LineValue(output, "- Cipher: ");
+  const std::optional<std::string> mac = LineValue(output, "- MAC: ");
+  if (!cipher.has_value() || !mac.has_value()) return "";
+  const bool tls13 = version == TlsVersion::kTls1_3;
+  for (const CipherSuiteInfo& suite : backends::AllCipherSuites()) {
+    if (backends::IsTls13Suite(suite.code_point) != tls13 || version < suite.min_version) continue;
+    const std::optional<GnuTlsSuite> parts = GnuTlsSuiteFor(suite);
+    if (!parts.has_value() || parts->cipher != *cipher || parts->mac != *mac) continue;
+    if (!tls13 && parts->kx != kx.value_or("")) continue;
+    return std::string(suite.iana_name);
+  }
+  return "";
+}
+
+// The group in gnutls-cli's "- Description:", "(TLS1.2-X.509)-(ECDHE-SECP256R1)-(RSA-SHA256)-...".
+std::string GroupOfGnuTlsDescription(absl::string_view output) {
+  const std::optional<std::string> description = LineValue(output, "- Description: ");
+  if (!description.has_value()) return "";
+  std::vector<absl::string_view> parts = absl::StrSplit(*description, ")-(");
+  if (parts.size() < 2) return "";
+  absl::string_view kx = parts[1];
+  if (!absl::ConsumePrefix(&kx, "ECDHE-") && !absl::ConsumePrefix(&kx, "DHE-")) return "";
+  absl::StatusOr<uint16_t> id = backends::ParseGroup(kx);
+  return id.ok() ? backends::GroupName(*id) : "";
+}
+
+// What a verdict means for a single handshake: an answer (completed or not), or an error.
+absl::Status HandshakeVerdictStatus(Verdict verdict, const Ran& ran) {
+  switch (verdict) {
+    case Verdict::kSupported:
+    case Verdict::kRefused:
+      return absl::OkStatus();
+    case Verdict::kUntestable:
+      return absl::InvalidArgumentError(
+          absl::StrCat("the tool cannot offer this: ", ran.command, "\n", ran.output));
+    default:
+      return absl::UnavailableError(absl::StrCat(VerdictName(verdict), " (exit ", ran.exit_code,
+                                                 "): ", ran.command, "\n", ran.output));
+  }
+}
 
 bool IsEllipticCurveGroup(absl::string_view iana_name) {
   return absl::StartsWith(iana_name, "secp") || absl::StartsWith(iana_name, "x25519") ||
@@ -424,6 +507,73 @@ absl::StatusOr<TlsTruth> ProbeTlsTruth(const TlsTruthRequest& request) {
         prober.endpoint, " is incomplete\n", truth.Describe()));
   }
   return truth;
+}
+
+absl::StatusOr<ToolHandshake> OpenSslHandshake(const TlsTruthRequest& request,
+                                               const std::string& flags) {
+  if (!IsLoopbackAddress(request.address)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tls_truth only connects to 127.0.0.0/8, not ", request.address));
+  }
+  TlsTruth unused;
+  const Prober prober{request, unused, absl::StrCat(request.address, ":", request.port)};
+  // No version flag: the flags say which versions, as the candidate does.
+  const Ran ran =
+      RunBounded(prober.OpenSslCommand(TlsVersion::kUnknown, flags), request.command_timeout);
+  ToolHandshake handshake;
+  handshake.command = ran.command;
+  handshake.exit_code = ran.exit_code;
+  handshake.output = ran.output;
+  std::string protocol;
+  std::string suite;
+  const Verdict verdict = ReadOpenSsl(ran, protocol, suite);
+  if (absl::Status status = HandshakeVerdictStatus(verdict, ran); !status.ok()) return status;
+  if (verdict != Verdict::kSupported) return handshake;
+  absl::StatusOr<TlsVersion> version = backends::ParseTlsVersion(protocol);
+  if (!version.ok()) return version.status();
+  handshake.completed = true;
+  handshake.version = *version;
+  handshake.suite = IanaNameOfOpenSslSuite(suite, *version);
+  if (handshake.suite.empty()) {
+    return absl::InternalError(absl::StrCat("s_client negotiated ", suite,
+                                            ", which is not in the suite table: ", ran.command));
+  }
+  handshake.group = GroupOfOpenSslTempKey(ran.output);
+  return handshake;
+}
+
+absl::StatusOr<ToolHandshake> GnuTlsHandshake(const TlsTruthRequest& request,
+                                              const std::string& priority) {
+  if (!IsLoopbackAddress(request.address)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tls_truth only connects to 127.0.0.0/8, not ", request.address));
+  }
+  TlsTruth unused;
+  const Prober prober{request, unused, absl::StrCat(request.address, ":", request.port)};
+  const Ran ran =
+      RunBounded(prober.GnuTlsCommand(priority, /*verbose=*/true), request.command_timeout);
+  ToolHandshake handshake;
+  handshake.command = ran.command;
+  handshake.exit_code = ran.exit_code;
+  handshake.output = ran.output;
+  const Verdict verdict = JudgeGnuTls(ran, {});
+  if (absl::Status status = HandshakeVerdictStatus(verdict, ran); !status.ok()) return status;
+  if (verdict != Verdict::kSupported) return handshake;
+  const std::optional<std::string> protocol = LineValue(ran.output, "- Version: ");
+  if (!protocol.has_value()) {
+    return absl::InternalError(absl::StrCat("gnutls-cli -V named no version: ", ran.command));
+  }
+  absl::StatusOr<TlsVersion> version = backends::ParseTlsVersion(*protocol);
+  if (!version.ok()) return version.status();
+  handshake.completed = true;
+  handshake.version = *version;
+  handshake.suite = IanaNameOfGnuTlsSuite(ran.output, *version);
+  if (handshake.suite.empty()) {
+    return absl::InternalError(absl::StrCat(
+        "cannot tell the suite gnutls-cli negotiated: ", ran.command, "\n", ran.output));
+  }
+  handshake.group = GroupOfGnuTlsDescription(ran.output);
+  return handshake;
 }
 
 absl::StatusOr<std::vector<std::string>> OpenSslOfferableSuites(TlsVersion version) {

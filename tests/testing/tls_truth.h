@@ -76,6 +76,36 @@ struct TlsTruth {
 // Runs the handshakes one after the other (a few tens of milliseconds each on loopback).
 absl::StatusOr<TlsTruth> ProbeTlsTruth(const TlsTruthRequest& request);
 
+// One handshake by an independent tool, set up like one client configuration (a what-if
+// candidate), to compare what that client would really get with a prediction. Judged by the
+// criteria above: s_client completed only with exit status 0, "CONNECTION ESTABLISHED", the
+// version and suite named, and the server's 221 to our QUIT read back; gnutls-cli only with exit
+// status 0, "- Handshake was completed" and a "- Description:" line.
+struct ToolHandshake {
+  std::string command;  // As run.
+  int exit_code = -1;
+  bool completed = false;
+  // When completed: what was negotiated (suite as an IANA name; group as an IANA name when the
+  // tool names a key-exchange group, else empty).
+  backends::TlsVersion version = backends::TlsVersion::kUnknown;
+  std::string suite;
+  std::string group;
+  std::string output;  // The tool's stdout and stderr.
+};
+
+// `openssl s_client -starttls smtp -brief -ign_eof` with `flags` appended as written (already
+// shell-quoted), e.g. "-cipher 'ECDHE+AESGCM' -max_protocol TLSv1.2 -groups 'x25519'". Only
+// request.address, port, server_name and command_timeout are read. Unavailable when the tool did
+// not run, could not connect or timed out (the answer would say nothing about the server);
+// InvalidArgument when s_client cannot offer what the flags ask for.
+absl::StatusOr<ToolHandshake> OpenSslHandshake(const TlsTruthRequest& request,
+                                               const std::string& flags);
+
+// `gnutls-cli --starttls-proto smtp -V --priority PRIORITY` (-V names the version, key
+// exchange, cipher and MAC, from which the suite is found). As OpenSslHandshake otherwise.
+absl::StatusOr<ToolHandshake> GnuTlsHandshake(const TlsTruthRequest& request,
+                                              const std::string& priority);
+
 // IANA names of the table suites this machine's `openssl` can offer at `version` (at
 // @SECLEVEL=0), for callers that want "everything OpenSSL can test".
 absl::StatusOr<std::vector<std::string>> OpenSslOfferableSuites(backends::TlsVersion version);
