@@ -18,7 +18,11 @@ bool Speaks(const tlsweep::v1::BackendInfo& info, tlsweep::v1::TlsVersion versio
 TEST(BackendInfoTest, DescribesBothBuiltPluginsWithNamesVersionsAndPaths) {
   absl::StatusOr<BackendRegistry> registry = BackendRegistry::LoadDirectory(REAL_PLUGIN_DIR);
   ASSERT_TRUE(registry.ok()) << registry.status();
-  const std::vector<tlsweep::v1::BackendInfo> infos = DescribeBackends(*registry);
+  std::vector<tlsweep::v1::BackendInfo> infos = DescribeBackends(*registry);
+  // The library backends; the client-only raw backend (rawhello) has its own tests.
+  std::erase_if(infos, [](const tlsweep::v1::BackendInfo& info) {
+    return info.name() != "gnutls" && info.name() != "openssl";
+  });
   ASSERT_EQ(infos.size(), 2u);
   // Name order, as the registry loads them.
   EXPECT_EQ(infos[0].name(), "gnutls");

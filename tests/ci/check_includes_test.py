@@ -43,4 +43,10 @@ expect({**clean, "coordinator/hash.cc": "#include <openssl/crypto.h>\n"},
        ["coordinator/hash.cc:1: <openssl/crypto.h> outside backends/openssl/"])
 expect({**clean, "backends/gnutls/../x509.cc": "#include <gnutls/x509.h>\n"},
        ["<gnutls/x509.h> outside backends/gnutls/"])
+# The raw-hello plugin uses libcrypto (key shares, X.509), but no other TLS library.
+expect({**clean, "backends/rawhello/k.cc": "#include <openssl/evp.h>\n"}, [])
+expect({**clean, "backends/rawhello/g.cc": "#include <gnutls/gnutls.h>\n"},
+       ["backends/rawhello/g.cc:1: <gnutls/gnutls.h> outside backends/gnutls/"])
+expect({**clean, "backends/raw.cc": "#include <openssl/evp.h>\n"},
+       ["backends/raw.cc:1: <openssl/evp.h> outside backends/openssl/ and backends/rawhello/"])
 print("check_includes_test: ok")
