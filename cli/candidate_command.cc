@@ -3,6 +3,8 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -25,13 +27,21 @@ struct CandidateOptions {
   bool json = false;
 };
 
-// One line per version ("TLSv1.2  17 suites: A B C D ..."), then the groups.
+// Destinations named per group of overrides with the same settings; the rest are counted.
+constexpr int kScopesShown = 10;
+
+// One line per version ("TLSv1.2  17 suites: A B C D ..."), then the groups; each line starts
+// with `indent`.
 void PrintOffer(const tlsweep::v1::TlsClientSettings& settings,
-                const backends::BackendRegistry& registry) {
+                const backends::BackendRegistry& registry, const std::string& indent = "  ") {
+  if (settings.tls_disabled()) {
+    std::cout << indent << "no TLS: mail goes out in clear text\n";
+    return;
+  }
   absl::StatusOr<backends::TlsCandidate> candidate =
       backends::BuildCandidate(settings, registry, "");
   if (!candidate.ok()) {
-    std::cout << "  offers nothing: " << candidate.status().message() << "\n";
+    std::cout << indent << "offers nothing: " << candidate.status().message() << "\n";
     return;
   }
   const tlsweep::v1::Offer proto = backends::OfferToProto(candidate->offer, settings.backend());
@@ -44,14 +54,53 @@ void PrintOffer(const tlsweep::v1::TlsClientSettings& settings,
     std::vector<std::string> shown(names.begin(),
                                    names.begin() + std::min<size_t>(names.size(), kSuitesShown));
     if (names.size() > shown.size()) shown.push_back("...");
-    std::cout << "  "
+    std::cout << indent
               << backends::TlsVersionName(
                      backends::VersionFromProto(static_cast<tlsweep::v1::TlsVersion>(version)))
               << "  " << names.size() << (names.size() == 1 ? " suite: " : " suites: ")
               << absl::StrJoin(shown, " ") << "\n";
   }
-  std::cout << "  groups: "
+  std::cout << indent << "groups: "
             << (proto.groups().empty() ? "(none)" : absl::StrJoin(proto.groups(), " ")) << "\n";
+}
+
+// The candidate's per-destination overrides, grouped by equal settings (a policy table may
+// give thousands of destinations a handful of settings): the destinations and where each came
+// from, then the settings as a spec line and what they offer.
+void PrintOverrides(const tlsweep::v1::TlsClientSettings& candidate,
+                    const backends::BackendRegistry* registry) {
+  if (candidate.overrides().empty()) return;
+  std::vector<std::string> specs;  // In order of first appearance.
+  std::map<std::string, std::vector<const tlsweep::v1::DomainOverride*>> groups;
+  for (const tlsweep::v1::DomainOverride& entry : candidate.overrides()) {
+    const std::string spec = backends::FormatCandidateSpec(entry.settings());
+    auto [it, inserted] = groups.try_emplace(spec);
+    if (inserted) specs.push_back(spec);
+    it->second.push_back(&entry);
+  }
+  std::cout << "  overrides: " << candidate.overrides_size()
+            << (candidate.overrides_size() == 1 ? " destination" : " destinations") << ", "
+            << specs.size() << (specs.size() == 1 ? " setting\n" : " distinct settings\n");
+  for (const std::string& spec : specs) {
+    const std::vector<const tlsweep::v1::DomainOverride*>& entries = groups[spec];
+    std::vector<std::string> destinations;
+    for (const tlsweep::v1::DomainOverride* entry : entries) {
+      for (const std::string& domain : entry->domains()) {
+        destinations.push_back(entry->next_hop() ? absl::StrCat(domain, " (next hop)") : domain);
+      }
+    }
+    if (destinations.size() > kScopesShown) {
+      const size_t more = destinations.size() - kScopesShown;
+      destinations.resize(kScopesShown);
+      destinations.push_back(absl::StrCat("... ", more, " more"));
+    }
+    std::cout << "  override for " << absl::StrJoin(destinations, ", ") << "\n";
+    for (size_t i = 0; i < entries.size() && i < kScopesShown; ++i) {
+      std::cout << "    from " << entries[i]->scope() << "\n";
+    }
+    std::cout << "    " << spec << "\n";
+    if (registry != nullptr) PrintOffer(entries.front()->settings(), *registry, "      ");
+  }
 }
 
 int RunCandidate(const GlobalOptions& global, const CandidateOptions& options) {
@@ -62,12 +111,14 @@ int RunCandidate(const GlobalOptions& global, const CandidateOptions& options) {
     return 2;
   }
   backends::CandidateFileFormat used = *format;
+  const backends::CandidateFileArgument file = backends::ParseCandidateFileArgument(options.file);
   absl::StatusOr<backends::CandidateSet> set =
-      backends::LoadCandidateFile(options.file, *format, &used);
+      backends::LoadCandidateFile(file.path, *format, &used);
   if (!set.ok()) {
     std::cerr << "tlsweep: " << set.status().message() << "\n";
     return 2;
   }
+  if (!file.name.empty()) backends::RenameCandidates(*set, file.name);
   if (options.json) {
     for (const tlsweep::v1::TlsClientSettings& settings : set->candidates) {
       std::cout << ToJson(settings) << "\n";
@@ -79,8 +130,8 @@ int RunCandidate(const GlobalOptions& global, const CandidateOptions& options) {
   }
   absl::StatusOr<backends::BackendRegistry> registry =
       backends::BackendRegistry::LoadDirectory(backends::ResolvePluginDirectory(global.plugin_dir));
-  std::cout << "# " << options.file << " read as " << backends::CandidateFileFormatName(used)
-            << ": " << set->candidates.size()
+  std::cout << "# " << file.path << " read as " << backends::CandidateFileFormatName(used) << ": "
+            << set->candidates.size()
             << (set->candidates.size() == 1 ? " candidate, " : " candidates, ")
             << set->warnings.size() << (set->warnings.size() == 1 ? " warning\n" : " warnings\n");
   for (const tlsweep::v1::TlsClientSettings& settings : set->candidates) {
@@ -90,6 +141,7 @@ int RunCandidate(const GlobalOptions& global, const CandidateOptions& options) {
     } else {
       std::cout << "  offer not shown: " << registry.status().message() << "\n";
     }
+    PrintOverrides(settings, registry.ok() ? &*registry : nullptr);
   }
   for (const std::string& warning : set->warnings) {
     std::cout << "warning: " << warning << "\n";
@@ -109,18 +161,21 @@ void AddCandidateCommand(CLI::App& app, const GlobalOptions& global, Action& act
       "candidate",
       "Show how an MTA configuration is understood as candidate TLS client configs: one "
       "`name=... backend=...` spec line per candidate (usable with --candidate), what it offers "
-      "per TLS version, then the settings that were not modelled (file:line). No network "
-      "access. Exit status: 0 read, 2 the file could not be parsed.");
+      "per TLS version, its per-destination overrides (Momentum Domain scopes, Postfix "
+      "smtp_tls_policy_maps) with theirs, then the settings that were not modelled (file:line). "
+      "No network access. Exit status: 0 read, 2 the file could not be parsed.");
   command
       ->add_option("--from", options->file,
-                   "Momentum/Ecelerity ecelerity.conf or Postfix main.cf to read")
+                   "Momentum/Ecelerity ecelerity.conf or Postfix main.cf to read (with the "
+                   "master.cf beside it and the policy tables it names); NAME=FILE names the "
+                   "candidates as --candidate-from does")
       ->required();
   command->add_option("--format", options->format, "File format: auto, ecelerity or postfix")
       ->check(CLI::IsMember({"auto", "ecelerity", "momentum", "postfix"}))
       ->capture_default_str();
   command->add_flag("--json", options->json,
-                    "Print each candidate as a TlsClientSettings JSON object (one a line); "
-                    "warnings go to stderr");
+                    "Print each candidate as a TlsClientSettings JSON object (one a line, with "
+                    "its overrides); warnings go to stderr");
   command->callback([&global, &action, options] {
     action = [&global, options] { return RunCandidate(global, *options); };
   });

@@ -1,7 +1,9 @@
 #include "backends/candidate/candidate_file.h"
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -15,7 +17,11 @@
 namespace tlsweep::backends {
 namespace {
 
-// A config file is small; anything larger is not one.
+bool IsCandidateFileName(absl::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
 
 }  // namespace
 
@@ -73,8 +79,63 @@ absl::StatusOr<CandidateSet> LoadCandidateFile(const std::string& path, Candidat
   ASSIGN_OR_RETURN(std::string content, ReadFileContents(path));
   if (format == CandidateFileFormat::kAuto) format = DetectCandidateFileFormat(path, content);
   if (format_used != nullptr) *format_used = format;
-  return format == CandidateFileFormat::kEcelerity ? ParseEcelerityConfig(content, path)
-                                                   : ParsePostfixMainCf(content, path);
+  if (format == CandidateFileFormat::kEcelerity) return ParseEcelerityConfig(content, path);
+  return ReadPostfixMainCf(path, std::move(content));
+}
+
+CandidateFileArgument ParseCandidateFileArgument(absl::string_view argument) {
+  const size_t equals = argument.find('=');
+  if (equals != absl::string_view::npos && IsCandidateFileName(argument.substr(0, equals))) {
+    std::error_code error;
+    if (!std::filesystem::exists(std::string(argument), error)) {
+      return CandidateFileArgument{std::string(argument.substr(0, equals)),
+                                   std::string(argument.substr(equals + 1))};
+    }
+  }
+  return CandidateFileArgument{"", std::string(argument)};
+}
+
+void RenameCandidates(CandidateSet& set, absl::string_view name) {
+  const std::string prefix = absl::StrCat(set.name, "/");
+  auto rename = [&](tlsweep::v1::TlsClientSettings& settings) {
+    if (settings.name() == set.name) {
+      settings.set_name(std::string(name));
+    } else if (absl::StartsWith(settings.name(), prefix)) {
+      settings.set_name(absl::StrCat(name, "/", settings.name().substr(prefix.size())));
+    }
+  };
+  for (tlsweep::v1::TlsClientSettings& settings : set.candidates) {
+    rename(settings);
+    for (tlsweep::v1::DomainOverride& entry : *settings.mutable_overrides()) {
+      rename(*entry.mutable_settings());
+    }
+  }
+  set.name = std::string(name);
+}
+
+absl::StatusOr<CandidateSet> LoadCandidateFiles(const std::vector<std::string>& arguments,
+                                                const std::map<std::string, std::string>& taken) {
+  CandidateSet all;
+  std::map<std::string, std::string> names = taken;  // name -> what gave it
+  for (const std::string& argument : arguments) {
+    const CandidateFileArgument file = ParseCandidateFileArgument(argument);
+    ASSIGN_OR_RETURN(CandidateSet set, LoadCandidateFile(file.path, CandidateFileFormat::kAuto));
+    if (!file.name.empty()) RenameCandidates(set, file.name);
+    for (tlsweep::v1::TlsClientSettings& settings : set.candidates) {
+      auto [it, inserted] = names.try_emplace(settings.name(), file.path);
+      if (!inserted) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--candidate-from ", argument, " gives the candidate name '",
+                         settings.name(), "', which ", it->second,
+                         " gives already: name the file's candidates with "
+                         "--candidate-from NAME=",
+                         file.path));
+      }
+      all.candidates.push_back(std::move(settings));
+    }
+    all.warnings.insert(all.warnings.end(), set.warnings.begin(), set.warnings.end());
+  }
+  return all;
 }
 
 }  // namespace tlsweep::backends

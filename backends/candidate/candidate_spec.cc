@@ -55,14 +55,19 @@ absl::StatusOr<bool> ParseYesNo(absl::string_view key, absl::string_view value) 
       absl::StrCat(key, "=", value, ": expected yes or no (true/false, 1/0)"));
 }
 
-absl::StatusOr<bool> ParseTlsPolicy(absl::string_view value) {
+enum class TlsUse { kRequired, kOpportunistic, kDisabled };
+
+absl::StatusOr<TlsUse> ParseTlsUse(absl::string_view value) {
   const std::string lower = absl::AsciiStrToLower(value);
-  if (lower == "required" || lower == "encrypt" || lower == "yes") return true;
+  if (lower == "required" || lower == "encrypt" || lower == "yes") return TlsUse::kRequired;
+  // "no" is Momentum's word for opportunistic here (as before): a spec that turns TLS off says
+  // so with none or off.
   if (lower == "opportunistic" || lower == "ifavailable" || lower == "may" || lower == "no") {
-    return false;
+    return TlsUse::kOpportunistic;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("tls=", value, ": expected required or opportunistic (ifavailable, may)"));
+  if (lower == "none" || lower == "off") return TlsUse::kDisabled;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "tls=", value, ": expected required, opportunistic (ifavailable, may) or none (off)"));
 }
 
 bool NeedsQuotes(absl::string_view value) {
@@ -124,6 +129,32 @@ absl::Status ValidateCandidate(tlsweep::v1::TlsClientSettings& settings) {
   for (const std::string& group : settings.groups()) {
     RETURN_IF_ERROR(ParseGroup(group).status());
   }
+  if (settings.tls_disabled() && settings.tls_required()) {
+    return absl::InvalidArgumentError("TLS is both required and disabled");
+  }
+  for (tlsweep::v1::DomainOverride& entry : *settings.mutable_overrides()) {
+    const std::string where = absl::StrCat(
+        "override ", entry.scope().empty() ? absl::StrJoin(entry.domains(), " ") : entry.scope());
+    if (entry.domains().empty()) return absl::InvalidArgumentError(where + ": no domain");
+    for (const std::string& domain : entry.domains()) {
+      if (domain.empty() || domain != absl::AsciiStrToLower(domain)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": '", domain, "' is not a lower-case domain"));
+      }
+    }
+    tlsweep::v1::TlsClientSettings& own = *entry.mutable_settings();
+    if (!own.overrides().empty()) {
+      return absl::InvalidArgumentError(where + ": an override has overrides of its own");
+    }
+    if (own.name().empty()) own.set_name(settings.name());
+    if (own.name() != settings.name()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": named '", own.name(), "', not the candidate's '", settings.name(), "'"));
+    }
+    if (absl::Status status = ValidateCandidate(own); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": ", status.message()));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -176,8 +207,9 @@ absl::StatusOr<tlsweep::v1::TlsClientSettings> ParseCandidateSpec(absl::string_v
       ASSIGN_OR_RETURN(bool legacy, ParseYesNo(key, value));
       settings.set_legacy(legacy);
     } else if (key == "tls") {
-      ASSIGN_OR_RETURN(bool required, ParseTlsPolicy(value));
-      settings.set_tls_required(required);
+      ASSIGN_OR_RETURN(TlsUse use, ParseTlsUse(value));
+      settings.set_tls_required(use == TlsUse::kRequired);
+      settings.set_tls_disabled(use == TlsUse::kDisabled);
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown key '", key,
@@ -217,7 +249,11 @@ std::string FormatCandidateSpec(const tlsweep::v1::TlsClientSettings& settings) 
     parts.push_back(absl::StrCat("groups=", Quote(absl::StrJoin(settings.groups(), ":"))));
   }
   if (settings.legacy()) parts.push_back("legacy=yes");
-  parts.push_back(settings.tls_required() ? "tls=required" : "tls=opportunistic");
+  if (settings.tls_disabled()) {
+    parts.push_back("tls=none");
+  } else {
+    parts.push_back(settings.tls_required() ? "tls=required" : "tls=opportunistic");
+  }
   return absl::StrJoin(parts, " ");
 }
 

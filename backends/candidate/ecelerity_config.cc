@@ -13,11 +13,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "backends/candidate/candidate_file.h"
+#include "backends/candidate/config_warnings.h"
 #include "backends/candidate/protocol_set.h"
 #include "backends/file_contents.h"
 #include "backends/group_table.h"
 #include "backends/status_macros.h"
+#include "backends/target/host_name.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace tlsweep::backends {
 namespace {
@@ -282,22 +284,45 @@ class Parser {
 };
 
 // Builds candidates from the parsed scopes.
+// Which scopes a message's options come from, most specific first. Momentum's fallback for a
+// message of binding B (in binding group G) to domain D: B/D, B, G/D, G, D, global.
+using ScopeList = std::vector<const Scope*>;
+
+// A scope that carries traffic of its own: the global scope, a Binding_Group, or a Binding.
+struct Context {
+  const Scope* group = nullptr;
+  const Scope* binding = nullptr;
+};
+
+// Builds candidates from the parsed scopes.
 class Builder {
  public:
-  Builder(const Scope& global, absl::string_view file_name,
-          std::vector<std::pair<int, std::string>>& warnings)
+  Builder(const Scope& global, absl::string_view file_name, ConfigWarnings& warnings)
       : global_(global), file_name_(file_name), warnings_(warnings) {}
 
   absl::Status Build(CandidateSet& result) {
     RETURN_IF_ERROR(ReadGlobals());
-    WarnUnmodelled(global_);
-    ASSIGN_OR_RETURN(tlsweep::v1::TlsClientSettings settings, MakeCandidate({&global_}));
-    result.candidates.push_back(std::move(settings));
-    return Walk(global_, {&global_}, result);
+    RETURN_IF_ERROR(Collect(global_, Context{}));
+    ASSIGN_OR_RETURN(tlsweep::v1::TlsClientSettings global, MakeCandidate(Context{}));
+    result.candidates.push_back(std::move(global));
+    for (const Context& context : contexts_) {
+      ASSIGN_OR_RETURN(tlsweep::v1::TlsClientSettings settings, MakeCandidate(context));
+      if (SameTraffic(settings, result.candidates.front())) continue;  // Sets what it inherits.
+      if (std::any_of(result.candidates.begin(), result.candidates.end(),
+                      [&](const auto& other) { return other.name() == settings.name(); })) {
+        const Scope& scope = *(context.binding != nullptr ? context.binding : context.group);
+        return Error(scope.line, absl::StrCat(scope.kind, " \"", scope.name,
+                                              "\": another Binding or Binding_Group gives the "
+                                              "candidate name '",
+                                              settings.name(), "' already"));
+      }
+      result.candidates.push_back(std::move(settings));
+    }
+    return absl::OkStatus();
   }
 
  private:
-  void Warn(int line, std::string message) { warnings_.emplace_back(line, std::move(message)); }
+  void Warn(int line, std::string message) { warnings_.Add(file_name_, line, message); }
   absl::Status Error(int line, absl::string_view message) const {
     return absl::InvalidArgumentError(absl::StrCat(file_name_, ":", line, ": ", message));
   }
@@ -307,6 +332,32 @@ class Builder {
     if (lower == "true" || lower == "yes" || lower == "on" || lower == "1") return true;
     if (lower == "false" || lower == "no" || lower == "off" || lower == "0") return false;
     return std::nullopt;
+  }
+
+  // Equal but for names and sources: the same settings for every domain.
+  static bool SameTraffic(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettings b) {
+    for (tlsweep::v1::TlsClientSettings* settings : {&a, &b}) {
+      settings->clear_name();
+      settings->clear_source();
+      for (tlsweep::v1::DomainOverride& entry : *settings->mutable_overrides()) {
+        entry.clear_scope();
+        entry.mutable_settings()->clear_name();
+        entry.mutable_settings()->clear_source();
+      }
+    }
+    return google::protobuf::util::MessageDifferencer::Equals(a, b);
+  }
+
+  static bool SetsScopedOption(const Scope& scope) {
+    return std::any_of(scope.options.begin(), scope.options.end(),
+                       [](const auto& entry) { return ScopedOptions().count(entry.first) > 0; });
+  }
+
+  static std::string Label(const Scope& scope) {
+    static const std::map<std::string, std::string> kNames = {
+        {"domain", "Domain"}, {"binding", "Binding"}, {"binding_group", "Binding_Group"}};
+    auto it = kNames.find(scope.kind);
+    return absl::StrCat(it == kNames.end() ? scope.kind : it->second, " \"", scope.name, "\"");
   }
 
   absl::Status ReadGlobals() {
@@ -340,52 +391,164 @@ class Builder {
     return absl::OkStatus();
   }
 
-  // The innermost value of `name` along `chain` (outermost first).
-  static const Option* Find(const std::vector<const Scope*>& chain, const std::string& name) {
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      if (auto found = (*it)->options.find(name); found != (*it)->options.end()) {
+  // Walks the outbound scopes under `scope`: Domain scopes of each context by name, Binding and
+  // Binding_Group scopes as contexts; warns about options and nestings it does not model.
+  absl::Status Collect(const Scope& scope, const Context& context) {
+    WarnUnmodelled(scope);
+    for (const std::unique_ptr<Scope>& owned : scope.children) {
+      const Scope& child = *owned;
+      if (!IsOutboundScope(child.kind)) continue;  // Listeners and modules: not outbound.
+      if (scope.kind == "domain") {
+        Warn(child.line, absl::StrCat(Label(child), " inside ", Label(scope),
+                                      ": Momentum has no such nesting; not modelled"));
+        continue;
+      }
+      if (child.kind == "domain") {
+        absl::StatusOr<std::string> name = NormalizeHostName(child.name);
+        if (!name.ok()) {
+          WarnUnmodelled(child);
+          Warn(child.line, absl::StrCat(Label(child), ": not a domain name (",
+                                        name.status().message(), "); not modelled"));
+          continue;
+        }
+        auto [it, inserted] = domains_[&scope].try_emplace(*name, &child);
+        if (!inserted) {
+          return Error(child.line, absl::StrCat(Label(child),
+                                                " is defined again in this scope "
+                                                "(first at line ",
+                                                it->second->line, ")"));
+        }
+        if (&scope == &global_) global_domain_order_.push_back(*name);
+        RETURN_IF_ERROR(Collect(child, context));  // Warns about what is nested in it.
+        continue;
+      }
+      // A Binding or a Binding_Group: a context of its own.
+      const bool nested_wrong = (child.kind == "binding_group" && &scope != &global_) ||
+                                (child.kind == "binding" && scope.kind == "binding");
+      if (nested_wrong) {
+        Warn(child.line, absl::StrCat(Label(child), " inside ", Label(scope),
+                                      ": Momentum has no such nesting; not modelled"));
+        continue;
+      }
+      Context inner = context;
+      if (child.kind == "binding") {
+        inner.binding = &child;
+      } else {
+        inner.group = &child;
+      }
+      auto [it, inserted] =
+          contexts_by_name_.try_emplace(absl::StrCat(child.kind, "\n", child.name), &child);
+      if (!inserted) {
+        return Error(child.line, absl::StrCat(Label(child), " is defined again (first at line ",
+                                              it->second->line, ")"));
+      }
+      // A context that changes nothing (no outbound TLS option of its own or in its Domain
+      // scopes) sends as its enclosing one: no candidate of its own.
+      bool changes = SetsScopedOption(child);
+      for (const std::unique_ptr<Scope>& grandchild : child.children) {
+        if (grandchild->kind == "domain" && SetsScopedOption(*grandchild)) changes = true;
+      }
+      if (changes) contexts_.push_back(inner);
+      RETURN_IF_ERROR(Collect(child, inner));
+    }
+    return absl::OkStatus();
+  }
+
+  const Scope* DomainIn(const Scope* scope, const std::string& domain) const {
+    if (scope == nullptr) return nullptr;
+    auto it = domains_.find(scope);
+    if (it == domains_.end()) return nullptr;
+    auto found = it->second.find(domain);
+    return found == it->second.end() ? nullptr : found->second;
+  }
+
+  // Momentum's fallback order for messages of `context` (to `domain`, when not empty).
+  ScopeList Fallback(const Context& context, const std::string& domain) const {
+    ScopeList list;
+    auto add = [&](const Scope* scope) {
+      if (scope != nullptr) list.push_back(scope);
+    };
+    if (!domain.empty()) add(DomainIn(context.binding, domain));
+    add(context.binding);
+    if (!domain.empty()) add(DomainIn(context.group, domain));
+    add(context.group);
+    if (!domain.empty()) add(DomainIn(&global_, domain));
+    add(&global_);
+    return list;
+  }
+
+  static const Option* Find(const ScopeList& list, const std::string& name) {
+    for (const Scope* scope : list) {
+      if (auto found = scope->options.find(name); found != scope->options.end()) {
         return &found->second;
       }
     }
     return nullptr;
   }
 
-  static std::string ScopeLabel(const std::vector<const Scope*>& chain) {
-    std::vector<std::string> parts;
-    for (size_t i = 1; i < chain.size(); ++i) {
-      parts.push_back(absl::StrCat(chain[i]->kind, ":", chain[i]->name));
+  absl::StatusOr<tlsweep::v1::TlsClientSettings> MakeCandidate(const Context& context) {
+    const Scope* own = context.binding != nullptr ? context.binding : context.group;
+    ASSIGN_OR_RETURN(tlsweep::v1::TlsClientSettings settings,
+                     MakeSettings(Fallback(context, ""), /*domain_scope=*/false));
+    settings.set_name(own == nullptr ? kName : absl::StrCat(kName, "/", own->name));
+    settings.set_source(own == nullptr ? file_name_ : absl::StrCat(file_name_, ":", own->line));
+    // The Domain scopes this context sees, in the order they were written (its own first).
+    std::vector<std::string> domains;
+    std::set<std::string> seen;
+    for (const Scope* scope : {context.binding, context.group}) {
+      if (scope == nullptr) continue;
+      for (const std::unique_ptr<Scope>& child : scope->children) {
+        if (child->kind != "domain") continue;
+        absl::StatusOr<std::string> name = NormalizeHostName(child->name);
+        if (name.ok() && seen.insert(*name).second) domains.push_back(*name);
+      }
     }
-    return absl::StrJoin(parts, "/");
+    for (const std::string& name : global_domain_order_) {
+      if (seen.insert(name).second) domains.push_back(name);
+    }
+    for (const std::string& domain : domains) {
+      const ScopeList list = Fallback(context, domain);
+      ASSIGN_OR_RETURN(tlsweep::v1::TlsClientSettings own_settings,
+                       MakeSettings(list, /*domain_scope=*/true));
+      own_settings.set_name(settings.name());
+      own_settings.set_source(settings.source());
+      tlsweep::v1::TlsClientSettings base = settings;
+      base.clear_overrides();
+      if (google::protobuf::util::MessageDifferencer::Equals(own_settings, base)) continue;
+      std::vector<std::string> scopes;
+      for (const Scope* scope : list) {
+        if (scope->kind != "domain") continue;
+        const Scope* parent = scope->parent;
+        scopes.push_back(absl::StrCat(parent == &global_ ? "" : absl::StrCat(Label(*parent), " / "),
+                                      Label(*scope), " (", file_name_, ":", scope->line, ")"));
+      }
+      tlsweep::v1::DomainOverride& entry = *settings.add_overrides();
+      entry.add_domains(domain);
+      entry.set_scope(absl::StrJoin(scopes, ", over "));
+      *entry.mutable_settings() = std::move(own_settings);
+    }
+    return settings;
   }
 
-  absl::StatusOr<tlsweep::v1::TlsClientSettings> MakeCandidate(
-      const std::vector<const Scope*>& chain) {
+  // The settings of the first value of each option along `list`. `domain_scope`: the settings
+  // of a Domain scope, where tls = no means no TLS for that domain (tls_disabled).
+  absl::StatusOr<tlsweep::v1::TlsClientSettings> MakeSettings(const ScopeList& list,
+                                                              bool domain_scope) {
     tlsweep::v1::TlsClientSettings settings;
-    const std::string label = ScopeLabel(chain);
-    settings.set_name(label.empty() ? "ecelerity" : absl::StrCat("ecelerity/", label));
-    settings.set_source(chain.size() == 1 ? file_name_
-                                          : absl::StrCat(file_name_, ":", chain.back()->line));
     settings.set_backend(engine_);
-    // Warnings about inherited options are given once, for the scope that sets them.
-    auto own = [&](const Option* option) {
-      return option != nullptr &&
-             std::any_of(chain.back()->options.begin(), chain.back()->options.end(),
-                         [&](const auto& entry) { return &entry.second == option; });
-    };
-
-    const Option* ciphers = Find(chain, "tls_ciphers");
-    const Option* protocols = Find(chain, "tls_protocols");
-    const Option* v13 = Find(chain, "tlsv13_ciphersuites");
+    const Option* ciphers = Find(list, "tls_ciphers");
+    const Option* protocols = Find(list, "tls_protocols");
+    const Option* v13 = Find(list, "tlsv13_ciphersuites");
     if (engine_ == "gnutls") {
       std::string priority = ciphers != nullptr ? ciphers->value : "";
       if (!dhe_) absl::StrAppend(&priority, priority.empty() ? "NORMAL" : "", ":-DHE-RSA:-DHE-DSS");
       settings.set_gnutls_priority(priority);
-      if (own(protocols)) {
+      if (protocols != nullptr) {
         Warn(protocols->line,
              "tls_protocols has no meaning for GnuTLS (Momentum ignores it): versions come from "
              "the tls_ciphers priority string (e.g. NORMAL:-VERS-TLS1.0:-VERS-TLS1.1)");
       }
-      if (own(v13)) Warn(v13->line, "tlsv13_ciphersuites has no meaning for GnuTLS; ignored");
+      if (v13 != nullptr) Warn(v13->line, "tlsv13_ciphersuites has no meaning for GnuTLS; ignored");
     } else {
       std::string cipher_list = ciphers != nullptr ? ciphers->value : "";
       if (!dhe_) {
@@ -394,13 +557,11 @@ class Builder {
       settings.set_openssl_ciphers(cipher_list);
       if (v13 != nullptr) settings.set_openssl_ciphersuites(v13->value);
       for (const std::string& group : groups_) settings.add_groups(group);
-      if (protocols != nullptr) {
-        RETURN_IF_ERROR(ApplyProtocols(*protocols, own(protocols), settings));
-      }
+      if (protocols != nullptr) RETURN_IF_ERROR(ApplyProtocols(*protocols, settings));
     }
 
-    const Option* tls = Find(chain, "tls");
-    const Option* fallback = Find(chain, "tls_ifavailable_fallback");
+    const Option* tls = Find(list, "tls");
+    const Option* fallback = Find(list, "tls_ifavailable_fallback");
     bool fallback_on = true;
     if (fallback != nullptr) {
       std::optional<bool> on = ParseBool(fallback->value);
@@ -415,18 +576,28 @@ class Builder {
       settings.set_tls_required(true);
     } else if (mode == "ifavailable") {
       settings.set_tls_required(!fallback_on);
-      if (!fallback_on && own(fallback)) {
+      if (!fallback_on) {
         Warn(fallback->line,
              "tls_ifavailable_fallback = false: a failed TLS negotiation defers the mail, as "
              "with tls = required");
       }
     } else if (mode == "no") {
-      if (chain.size() == 1) {
+      // A Domain scope that says tls = no itself sends that domain's mail in clear text; one
+      // that inherits it is treated as its candidate is.
+      const bool own_no =
+          domain_scope && tls != nullptr &&
+          std::any_of(list.begin(), list.end(), [&](const Scope* scope) {
+            auto it = scope->options.find("tls");
+            return scope->kind == "domain" && it != scope->options.end() && &it->second == tls;
+          });
+      if (own_no) {
+        settings.set_tls_disabled(true);
+      } else {
         Warn(tls == nullptr ? 0 : tls->line,
              tls == nullptr ? "tls is not set in the global scope: Momentum's default is no "
                               "(no outbound TLS); the candidate shows what it would offer"
-                            : "tls = no in the global scope: no outbound TLS; the candidate "
-                              "shows what it would offer");
+                            : "tls = no: no outbound TLS; the candidate shows what it would "
+                              "offer");
       }
     } else {
       return Error(tls->line,
@@ -436,8 +607,7 @@ class Builder {
   }
 
   // Momentum's tls_protocols: +/-NAME tokens applied in order, as SSL_OP_NO_* flags.
-  absl::Status ApplyProtocols(const Option& option, bool own,
-                              tlsweep::v1::TlsClientSettings& settings) {
+  absl::Status ApplyProtocols(const Option& option, tlsweep::v1::TlsClientSettings& settings) {
     const std::vector<TlsVersion> all = {TlsVersion::kTls1_0, TlsVersion::kTls1_1,
                                          TlsVersion::kTls1_2, TlsVersion::kTls1_3};
     std::set<TlsVersion> enabled;
@@ -450,10 +620,8 @@ class Builder {
         add = false;
         if (first) {
           enabled.insert(all.begin(), all.end());
-          if (own) {
-            Warn(option.line, absl::StrCat("tls_protocols starts with '", token,
-                                           "' and no +base: assumed to start from +ALL"));
-          }
+          Warn(option.line, absl::StrCat("tls_protocols starts with '", token,
+                                         "' and no +base: assumed to start from +ALL"));
         }
       } else {
         absl::ConsumePrefix(&name, "+");
@@ -486,7 +654,7 @@ class Builder {
       return Error(option.line, absl::StrCat("tls_protocols = ", option.value,
                                              " enables no TLS version: every handshake fails"));
     }
-    if (range->hole && own) Warn(option.line, HoleWarning("tls_protocols", on, *range));
+    if (range->hole) Warn(option.line, HoleWarning("tls_protocols", on, *range));
     settings.set_min_version(VersionToProto(range->min));
     settings.set_max_version(VersionToProto(range->max));
     return absl::OkStatus();
@@ -505,36 +673,18 @@ class Builder {
     }
   }
 
-  absl::Status Walk(const Scope& scope, std::vector<const Scope*> chain, CandidateSet& result) {
-    for (const std::unique_ptr<Scope>& child : scope.children) {
-      if (!IsOutboundScope(child->kind)) continue;  // Listeners and modules: not outbound.
-      std::vector<const Scope*> child_chain = chain;
-      child_chain.push_back(child.get());
-      WarnUnmodelled(*child);
-      const bool overrides =
-          std::any_of(child->options.begin(), child->options.end(),
-                      [](const auto& entry) { return ScopedOptions().count(entry.first) > 0; });
-      if (overrides) {
-        const Option* tls = Find(child_chain, "tls");
-        if (tls != nullptr && absl::AsciiStrToLower(tls->value) == "no") {
-          Warn(tls->line, absl::StrCat(child->kind, " \"", child->name,
-                                       "\": tls = no, no TLS in this scope; no candidate"));
-        } else {
-          ASSIGN_OR_RETURN(tlsweep::v1::TlsClientSettings settings, MakeCandidate(child_chain));
-          result.candidates.push_back(std::move(settings));
-        }
-      }
-      RETURN_IF_ERROR(Walk(*child, child_chain, result));
-    }
-    return absl::OkStatus();
-  }
+  static constexpr char kName[] = "ecelerity";
 
   const Scope& global_;
   std::string file_name_;
-  std::vector<std::pair<int, std::string>>& warnings_;
+  ConfigWarnings& warnings_;
   std::string engine_ = "openssl";
   bool dhe_ = true;
   std::vector<std::string> groups_;
+  std::map<const Scope*, std::map<std::string, const Scope*>> domains_;  // Per parent scope.
+  std::vector<std::string> global_domain_order_;
+  std::vector<Context> contexts_;  // Bindings and groups that change something, in file order.
+  std::map<std::string, const Scope*> contexts_by_name_;
 };
 
 }  // namespace
@@ -546,16 +696,14 @@ absl::StatusOr<CandidateSet> ParseEcelerityConfig(absl::string_view content,
   global.line = 1;
   Parser parser(content, file_name);
   RETURN_IF_ERROR(parser.Parse(global));
+  ConfigWarnings warnings;
+  warnings.AddFile(file_name);
+  for (const auto& [line, message] : parser.warnings()) warnings.Add(file_name, line, message);
   CandidateSet result;
-  Builder builder(global, file_name, parser.warnings());
+  result.name = "ecelerity";
+  Builder builder(global, file_name, warnings);
   RETURN_IF_ERROR(builder.Build(result));
-  std::vector<std::pair<int, std::string>>& warnings = parser.warnings();
-  std::stable_sort(warnings.begin(), warnings.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [line, message] : warnings) {
-    result.warnings.push_back(line > 0 ? absl::StrCat(file_name, ":", line, ": ", message)
-                                       : absl::StrCat(file_name, ": ", message));
-  }
+  result.warnings = warnings.Take();
   return result;
 }
 

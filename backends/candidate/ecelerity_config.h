@@ -1,6 +1,8 @@
 // Reads the outbound TLS settings of a Momentum/Ecelerity ecelerity.conf into candidates: one
-// for the global scope and one per Domain / Binding / Binding_Group scope that overrides an
-// outbound TLS option (inheriting the rest from its enclosing scopes).
+// for the global scope ("ecelerity") and one per Binding or Binding_Group ("ecelerity/NAME":
+// they carry traffic of their own) that sets an outbound TLS option itself or in a Domain scope
+// inside it. Domain scopes are not candidates: they are the overrides of each candidate whose
+// traffic they apply to.
 #pragma once
 
 #include <string>
@@ -23,6 +25,14 @@ namespace tlsweep::backends {
 // - tls_enable_dhe_ciphers = false (global) -> ":!DHE:!EDH" (OpenSSL) or ":-DHE-RSA:-DHE-DSS"
 //   (GnuTLS) appended.
 // - tls = required | ifavailable | no, with tls_ifavailable_fallback -> tls_required.
+// Scopes, as Momentum falls back from one to the next: a message of Binding B (in
+// Binding_Group G) to domain D takes each option from the first of B/D, B, G/D, G, D, global
+// that sets it. So a candidate's settings come from its own scope, its group's and the global
+// one; its overrides are the Domain scopes it sees (its own, its group's, the global ones), each
+// with the complete settings that fallback gives (left out when they equal the candidate's).
+// A Domain scope whose own tls = no makes an override with tls_disabled. Domain names become
+// lower-case A-labels; a name that is not a domain, a scope defined twice, or a nesting Momentum
+// does not have (a Domain inside a Domain) is warned about or refused with file:line.
 // Other TLS options (tls_verify, tls_ca, client certificates...) are warned about with
 // file:line; listener scopes (inbound) are ignored; `include` is not followed (warned).
 absl::StatusOr<CandidateSet> ParseEcelerityConfig(absl::string_view content,

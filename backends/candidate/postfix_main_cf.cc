@@ -7,21 +7,22 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "backends/candidate/candidate_file.h"
-#include "backends/candidate/protocol_set.h"
+#include "backends/candidate/config_warnings.h"
+#include "backends/candidate/postfix_client_settings.h"
+#include "backends/candidate/postfix_master_cf.h"
+#include "backends/candidate/postfix_tls_policy.h"
 #include "backends/file_contents.h"
-#include "backends/group_table.h"
 #include "backends/status_macros.h"
+#include "backends/target/host_name.h"
 
 namespace tlsweep::backends {
 namespace {
 
-struct Parameter {
-  std::string value;
-  int line = 0;
-};
+constexpr char kCandidateName[] = "postfix";
+constexpr char kPolicyMaps[] = "smtp_tls_policy_maps";
 
 // Parameters read and combined into the candidate.
 const std::set<std::string>& ModelledParameters() {
@@ -34,6 +35,7 @@ const std::set<std::string>& ModelledParameters() {
       "tls_high_cipherlist",      "tls_medium_cipherlist",
       "tls_low_cipherlist",       "tls_export_cipherlist",
       "tls_null_cipherlist",      "tls_eecdh_auto_curves",
+      "smtp_tls_policy_maps",
   };
   return kModelled;
 }
@@ -48,10 +50,15 @@ bool Irrelevant(absl::string_view name) {
          name == "tls_session_ticket_cipher" || name == "tls_fast_shutdown_enable";
 }
 
+bool IsTlsParameter(absl::string_view name) {
+  return absl::StartsWith(name, "smtp_tls_") || absl::StartsWith(name, "tls_") ||
+         name == "smtp_use_tls" || name == "smtp_enforce_tls";
+}
+
 std::string NotModelledReason(absl::string_view name) {
-  if (name == "smtp_tls_policy_maps" || name == "smtp_tls_per_site") {
-    return "per-destination TLS policies are not modelled: destinations listed there use their "
-           "own level, ciphers and protocols";
+  if (name == "smtp_tls_per_site") {
+    return "per-destination TLS policies in the legacy per-site table are not modelled: "
+           "destinations listed there use their own level";
   }
   if (name == "smtp_tls_CAfile" || name == "smtp_tls_CApath" ||
       name == "smtp_tls_trust_anchor_file") {
@@ -78,409 +85,270 @@ std::string NotModelledReason(absl::string_view name) {
   return "not modelled";
 }
 
-class MainCf {
- public:
-  explicit MainCf(absl::string_view file_name) : file_name_(file_name) {}
-
-  absl::Status Parse(absl::string_view content) {
-    std::vector<absl::string_view> lines = absl::StrSplit(content, '\n');
-    std::string logical;
-    int logical_line = 0;
-    auto flush = [&]() -> absl::Status {
-      if (logical_line == 0) return absl::OkStatus();
-      RETURN_IF_ERROR(Define(logical, logical_line));
-      logical.clear();
-      logical_line = 0;
-      return absl::OkStatus();
-    };
-    for (size_t i = 0; i < lines.size(); ++i) {
-      absl::string_view line = absl::StripSuffix(lines[i], "\r");
-      absl::string_view stripped = absl::StripAsciiWhitespace(line);
-      if (stripped.empty() || stripped[0] == '#') continue;
-      if (absl::ascii_isspace(static_cast<unsigned char>(line[0]))) {
-        if (logical_line == 0) {
-          return Error(static_cast<int>(i + 1),
-                       "continuation line (it starts with whitespace) without a parameter");
-        }
-        absl::StrAppend(&logical, " ", stripped);
+// The -o overrides of the transport that delivers remote mail, over main.cf; other smtp client
+// services that change TLS settings are warned about.
+absl::Status ApplyMasterCf(const PostfixConfigInput& input, PostfixParameters& parameters,
+                           ConfigWarnings& warnings) {
+  ASSIGN_OR_RETURN(std::string default_transport, parameters.Get("default_transport"));
+  std::string transport(absl::StripAsciiWhitespace(
+      absl::string_view(default_transport).substr(0, default_transport.find(':'))));
+  if (transport.empty()) transport = "smtp";
+  if (transport != "smtp") {
+    warnings.Add(parameters.Where("default_transport"),
+                 absl::StrCat("default_transport = ", default_transport,
+                              ": remote mail goes through the master.cf service '", transport,
+                              "'; its -o overrides are applied"));
+  }
+  if (!input.master_cf) return absl::OkStatus();
+  const std::string& file = input.master_cf_name;
+  warnings.AddFile(file);
+  ASSIGN_OR_RETURN(std::vector<PostfixService> services,
+                   ParsePostfixMasterCf(*input.master_cf, file));
+  bool found = false;
+  for (const PostfixService& service : services) {
+    if (service.type != "unix") continue;  // inet smtp is the server (smtpd): inbound.
+    const bool client = service.command == "smtp" || service.command == "lmtp";
+    if (service.name == transport) {
+      found = true;
+      if (service.command != "smtp") {
+        warnings.Add(file, service.line,
+                     absl::StrCat("service '", service.name, "' runs ", service.command,
+                                  ", not the SMTP client: its -o overrides are not modelled"));
         continue;
       }
-      RETURN_IF_ERROR(flush());
-      logical = std::string(stripped);
-      logical_line = static_cast<int>(i + 1);
-    }
-    return flush();
-  }
-
-  bool Has(const std::string& name) const { return parameters_.count(name) > 0; }
-  int LineOf(const std::string& name) const {
-    auto it = parameters_.find(name);
-    return it == parameters_.end() ? 0 : it->second.line;
-  }
-  const std::map<std::string, Parameter>& parameters() const { return parameters_; }
-
-  // The parameter's value after $-expansion; the default when main.cf does not set it.
-  std::string Get(const std::string& name) {
-    std::set<std::string> active;
-    return Expand(name, active);
-  }
-
-  absl::Status Error(int line, absl::string_view message) const {
-    return absl::InvalidArgumentError(absl::StrCat(file_name_, ":", line, ": ", message));
-  }
-  void Warn(int line, absl::string_view message) {
-    warnings_.emplace_back(line, std::string(message));
-  }
-  // "file:line: message", in line order (file-wide ones first).
-  std::vector<std::string> TakeWarnings() {
-    std::stable_sort(warnings_.begin(), warnings_.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<std::string> out;
-    for (const auto& [line, message] : warnings_) {
-      out.push_back(line > 0 ? absl::StrCat(file_name_, ":", line, ": ", message)
-                             : absl::StrCat(file_name_, ": ", message));
-    }
-    warnings_.clear();
-    return out;
-  }
-
- private:
-  absl::Status Define(absl::string_view text, int line) {
-    const size_t equals = text.find('=');
-    if (equals == absl::string_view::npos) {
-      return Error(line, absl::StrCat("missing '=' after parameter name in '", text, "'"));
-    }
-    const std::string name(absl::StripAsciiWhitespace(text.substr(0, equals)));
-    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
-          return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
-        })) {
-      return Error(line, absl::StrCat("bad parameter name '", name, "'"));
-    }
-    auto [it, inserted] = parameters_.try_emplace(name);
-    if (!inserted) {
-      Warn(line, absl::StrCat(name, " overrides the value set at line ", it->second.line,
-                              " (Postfix uses the last one)"));
-    }
-    it->second.value = std::string(absl::StripAsciiWhitespace(text.substr(equals + 1)));
-    it->second.line = line;
-    return absl::OkStatus();
-  }
-
-  std::string Raw(const std::string& name, bool* known) const {
-    *known = true;
-    if (auto it = parameters_.find(name); it != parameters_.end()) return it->second.value;
-    if (auto it = PostfixDefaults().find(name); it != PostfixDefaults().end()) return it->second;
-    *known = false;
-    return "";
-  }
-
-  // Each name is expanded once (a value that refers to another twice, level after level, grew
-  // exponentially: found by the mta_config fuzzer), and no value grows past kMaxExpansion.
-  static constexpr size_t kMaxExpansion = 64 << 10;
-
-  std::string Expand(const std::string& name, std::set<std::string>& active) {
-    if (auto done = expanded_.find(name); done != expanded_.end()) return done->second;
-    std::string out = ExpandOnce(name, active);
-    if (out.size() > kMaxExpansion) {
-      Warn(LineOf(name),
-           absl::StrCat(name, " expands to more than ", kMaxExpansion, " bytes; cut there"));
-      out.resize(kMaxExpansion);
-    }
-    // Cached even after a cycle was broken (its value then depends on where the expansion
-    // started, a case Postfix itself refuses): without that, a chain looping back to its start
-    // was expanded 2^n times again.
-    expanded_[name] = out;
-    return out;
-  }
-
-  std::string ExpandOnce(const std::string& name, std::set<std::string>& active) {
-    bool known = false;
-    const std::string raw = Raw(name, &known);  // Unknown names expand as empty.
-    if (!active.insert(name).second) {
-      if (warned_cycles_.insert(name).second) {
-        Warn(LineOf(name), absl::StrCat("$", name, " refers to itself; expanded as empty"));
-      }
-      return "";
-    }
-    std::string out;
-    for (size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] != '$' || i + 1 == raw.size()) {
-        out.push_back(raw[i]);
-        continue;
-      }
-      const char next = raw[i + 1];
-      if (next == '$') {
-        out.push_back('$');
-        ++i;
-        continue;
-      }
-      std::string ref;
-      std::string alternative;
-      char op = 0;
-      if (next == '{' || next == '(') {
-        const char close = next == '{' ? '}' : ')';
-        const size_t end = raw.find(close, i + 2);
-        if (end == std::string::npos || raw[i + 2] == '{') {
-          Warn(LineOf(name), absl::StrCat("cannot evaluate the expression in ", name, " = ", raw,
-                                          "; left as written"));
-          out.append(raw.substr(i));
-          break;
+      parameters.SetComputed("service_name", service.name);
+      for (const PostfixServiceOverride& option : service.overrides) {
+        if (IsTlsParameter(option.name) && !Irrelevant(option.name)) {
+          const PostfixParameters::Parameter* before = parameters.Find(option.name);
+          warnings.Add(
+              file, option.line,
+              absl::StrCat("-o ", option.name, "=", option.value, " applies to the ", service.name,
+                           " transport (over ",
+                           before == nullptr ? std::string("the default")
+                                             : absl::StrCat(before->file, ":", before->line),
+                           ")"));
         }
-        ref = raw.substr(i + 2, end - i - 2);
-        if (size_t pos = ref.find_first_of("?:"); pos != std::string::npos) {
-          op = ref[pos];
-          alternative = ref.substr(pos + 1);
-          ref = ref.substr(0, pos);
-        }
-        i = end;
-      } else {
-        size_t end = i + 1;
-        while (end < raw.size() &&
-               (absl::ascii_isalnum(static_cast<unsigned char>(raw[end])) || raw[end] == '_')) {
-          ++end;
-        }
-        ref = raw.substr(i + 1, end - i - 1);
-        i = end - 1;
-      }
-      bool ref_known = false;
-      Raw(ref, &ref_known);
-      std::string value;
-      if (ref_known) {
-        value = Expand(ref, active);
-      } else if (op == 0) {
-        Warn(LineOf(name),
-             absl::StrCat("$", ref, " (in ", name, ") is not set in this file; expanded as empty"));
-      }
-      if (op == '?') {
-        value = value.empty() ? "" : alternative;
-      } else if (op == ':') {
-        value = value.empty() ? alternative : "";
-      }
-      out.append(value);
-      if (out.size() > kMaxExpansion) break;
-    }
-    active.erase(name);
-    return out;
-  }
-
-  std::string file_name_;
-  std::vector<std::pair<int, std::string>> warnings_;
-  std::map<std::string, Parameter> parameters_;
-  std::map<std::string, std::string> expanded_;
-  std::set<std::string> warned_cycles_;
-};
-
-std::vector<std::string> SplitList(absl::string_view value) {
-  return absl::StrSplit(value, absl::ByAnyChar(" \t,:"), absl::SkipEmpty());
-}
-
-// Postfix's tls_proto_mask_lims(): exclusions, inclusions and bounds.
-absl::Status ResolveProtocols(MainCf& cf, const std::string& parameter,
-                              tlsweep::v1::TlsClientSettings& settings) {
-  const std::string value = cf.Get(parameter);
-  const int line = cf.LineOf(parameter);
-  const std::vector<TlsVersion> tls = {TlsVersion::kTls1_0, TlsVersion::kTls1_1,
-                                       TlsVersion::kTls1_2, TlsVersion::kTls1_3};
-  std::set<TlsVersion> include;
-  std::set<TlsVersion> exclude;
-  TlsVersion floor = TlsVersion::kTls1_0;
-  TlsVersion ceiling = TlsVersion::kTls1_3;
-  for (absl::string_view token :
-       absl::StrSplit(value, absl::ByAnyChar(" \t,:"), absl::SkipEmpty())) {
-    enum { kInclude, kExclude, kFloor, kCeiling } kind = kInclude;
-    absl::string_view name = token;
-    if (absl::ConsumePrefix(&name, "!")) {
-      kind = kExclude;
-    } else if (absl::ConsumePrefix(&name, ">=")) {
-      kind = kFloor;
-    } else if (absl::ConsumePrefix(&name, "<=")) {
-      kind = kCeiling;
-    }
-    if (absl::EqualsIgnoreCase(name, "SSLv2")) {
-      if (kind != kExclude) {
-        cf.Warn(line, absl::StrCat(parameter, ": SSLv2 is not implemented by OpenSSL 3; ignored"));
+        parameters.Set(option.name, option.value, file, option.line);
       }
       continue;
     }
-    absl::StatusOr<TlsVersion> version = ParseTlsVersion(name);
-    if (!version.ok()) {
-      return cf.Error(line, absl::StrCat(parameter, " = ", value, ": unknown protocol '", token,
-                                         "' (Postfix refuses TLS with this setting)"));
+    if (!client) continue;
+    std::vector<std::string> tls;
+    for (const PostfixServiceOverride& option : service.overrides) {
+      if (IsTlsParameter(option.name) && !Irrelevant(option.name)) {
+        tls.push_back(absl::StrCat(option.name, "=", option.value));
+      }
     }
-    switch (kind) {
-      case kInclude:
-        include.insert(*version);
-        break;
-      case kExclude:
-        exclude.insert(*version);
-        break;
-      case kFloor:
-        floor = std::max(*version, TlsVersion::kTls1_0);
-        break;
-      case kCeiling:
-        ceiling = *version;
-        break;
+    if (!tls.empty()) {
+      warnings.Add(file, service.line,
+                   absl::StrCat("transport '", service.name, "' (", service.command, ") sets -o ",
+                                absl::StrJoin(tls, " -o "),
+                                ": not modelled; mail routed to it (transport_maps, "
+                                "relay_transport, relayhost) uses those settings"));
     }
   }
-  std::vector<TlsVersion> enabled;
-  for (TlsVersion version : tls) {
-    if (version < floor || ceiling < version) continue;
-    if (!include.empty() && include.count(version) == 0) continue;
-    if (exclude.count(version) > 0) continue;
-    enabled.push_back(version);
+  if (!found) {
+    warnings.Add(file, 0,
+                 absl::StrCat("no '", transport,
+                              " unix ... smtp' service: Postfix cannot deliver remote mail "
+                              "with this master.cf"));
   }
-  std::optional<OpensslVersionRange> range = ResolveOpensslVersions(enabled);
-  if (!range) {
-    return cf.Error(line, absl::StrCat(parameter, " = ", value,
-                                       " leaves no TLS version enabled: every handshake fails"));
-  }
-  if (range->hole) cf.Warn(line, HoleWarning(parameter, enabled, *range));
-  settings.set_min_version(VersionToProto(range->min));
-  settings.set_max_version(VersionToProto(range->max));
   return absl::OkStatus();
+}
+
+// The main.cf level, or what the pre-2.3 booleans mean.
+absl::StatusOr<PostfixTlsPolicy> GlobalPolicy(PostfixParameters& parameters,
+                                              ConfigWarnings& warnings) {
+  PostfixTlsPolicy policy;
+  ASSIGN_OR_RETURN(std::string level, parameters.Get("smtp_tls_security_level"));
+  policy.level = absl::AsciiStrToLower(absl::StripAsciiWhitespace(level));
+  policy.where = parameters.Where("smtp_tls_security_level");
+  if (policy.level.empty()) {
+    auto yes = [&](const char* name) -> absl::StatusOr<bool> {
+      ASSIGN_OR_RETURN(std::string value, parameters.Get(name));
+      value = absl::AsciiStrToLower(value);
+      return value == "yes" || value == "true" || value == "1";
+    };
+    ASSIGN_OR_RETURN(bool enforce, yes("smtp_enforce_tls"));
+    ASSIGN_OR_RETURN(bool use, yes("smtp_use_tls"));
+    if (enforce) {
+      ASSIGN_OR_RETURN(bool peername, yes("smtp_tls_enforce_peername"));
+      policy.level = peername ? "verify" : "encrypt";
+      policy.where = parameters.Where("smtp_enforce_tls");
+    } else if (use) {
+      policy.level = "may";
+      policy.where = parameters.Where("smtp_use_tls");
+    } else {
+      policy.level = "none";
+    }
+  }
+  if (!IsPostfixTlsLevel(policy.level)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(policy.where.ToString(), ": unknown smtp_tls_security_level '", policy.level,
+                     "' (none, may, encrypt, dane, dane-only, fingerprint, verify, secure)"));
+  }
+  if (policy.level == "none") {
+    warnings.Add(policy.where,
+                 "security level none: this Postfix sends without TLS; the candidate shows what "
+                 "the opportunistic (may) settings would offer");
+  } else if (policy.level == "dane") {
+    warnings.Add(policy.where,
+                 "security level dane: modelled as may (opportunistic), what it is for "
+                 "destinations without usable TLSA records; with TLSA records Postfix requires "
+                 "TLS and uses the mandatory ciphers and protocols");
+  }
+  return policy;
+}
+
+// The destinations of smtp_tls_policy_maps as overrides of `candidate`.
+absl::Status AddPolicyOverrides(const PostfixConfigInput& input, const std::string& directory,
+                                PostfixParameters& parameters,
+                                tlsweep::v1::TlsClientSettings& candidate,
+                                ConfigWarnings& warnings) {
+  ASSIGN_OR_RETURN(std::string maps, parameters.Get(kPolicyMaps));
+  if (absl::StripAsciiWhitespace(maps).empty()) return absl::OkStatus();
+  const SourceLine where = parameters.Where(kPolicyMaps);
+  if (parameters.IsSet("smtp_tls_per_site")) {
+    warnings.Add(parameters.Where("smtp_tls_per_site"),
+                 "smtp_tls_per_site is ignored when smtp_tls_policy_maps is set (as Postfix "
+                 "does)");
+  }
+  std::set<std::string> keys;  // Of duplicate keys across tables, the first table's counts.
+  for (const std::string& table : SplitPostfixWords(maps)) {
+    ASSIGN_OR_RETURN(std::vector<PostfixTableEntry> entries,
+                     ReadPostfixTable(table, kPolicyMaps, where, directory, input.files, warnings));
+    for (const PostfixTableEntry& entry : entries) {
+      std::string key = entry.key;
+      const bool next_hop = absl::StartsWith(key, "[") || absl::StrContains(key, ':');
+      if (!next_hop) {
+        absl::string_view name = key;
+        const bool parent = absl::ConsumePrefix(&name, ".");
+        absl::StatusOr<std::string> normal = NormalizeHostName(name);
+        if (!normal.ok()) {
+          warnings.AddRepeated(entry.where, "keys that are not domains",
+                               absl::StrCat("TLS policy key '", key, "' is not a domain (",
+                                            normal.status().message(), "); not modelled"));
+          continue;
+        }
+        key = parent ? absl::StrCat(".", *normal) : *normal;
+      }
+      if (!keys.insert(key).second) continue;
+      ASSIGN_OR_RETURN(PostfixTlsPolicy policy,
+                       ParsePostfixTlsPolicy(entry.value, key, entry.where, warnings));
+      tlsweep::v1::DomainOverride& added = *candidate.add_overrides();
+      added.add_domains(key);
+      added.set_next_hop(next_hop);
+      added.set_scope(absl::StrCat(kPolicyMaps, " ", key, " (", entry.where.ToString(), ")"));
+      tlsweep::v1::TlsClientSettings& settings = *added.mutable_settings();
+      if (policy.level == "none") {
+        settings = candidate;
+        settings.clear_overrides();
+        settings.set_tls_required(false);
+        settings.set_tls_disabled(true);
+      } else {
+        if (policy.level == "dane") {
+          warnings.AddRepeated(entry.where, "level dane",
+                               absl::StrCat("TLS policy for ", key,
+                                            ": level dane modelled as may (no usable TLSA "
+                                            "records)"));
+        }
+        ASSIGN_OR_RETURN(settings, PostfixClientSettings(parameters, policy, warnings));
+        settings.set_name(candidate.name());
+        settings.set_source(candidate.source());
+      }
+      if (next_hop) {
+        warnings.AddRepeated(entry.where, "next-hop keys",
+                             absl::StrCat("TLS policy key ", key,
+                                          " is a next hop, not a domain: it applies to mail a "
+                                          "transport or relayhost sends there; recorded, never "
+                                          "matched to a domain"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
 }
 
 }  // namespace
 
-const std::map<std::string, std::string>& PostfixDefaults() {
-  static const std::map<std::string, std::string> kDefaults = {
-      {"smtp_tls_security_level", ""},
-      {"smtp_use_tls", "no"},
-      {"smtp_enforce_tls", "no"},
-      {"smtp_tls_enforce_peername", "yes"},
-      {"smtp_tls_ciphers", "medium"},
-      {"smtp_tls_mandatory_ciphers", "medium"},
-      {"smtp_tls_protocols", ">=TLSv1"},
-      {"smtp_tls_mandatory_protocols", ">=TLSv1"},
-      {"smtp_tls_exclude_ciphers", ""},
-      {"smtp_tls_mandatory_exclude_ciphers", ""},
-      {"tls_high_cipherlist", "aNULL:-aNULL:HIGH:@STRENGTH"},
-      {"tls_medium_cipherlist", "aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH"},
-      {"tls_low_cipherlist", "aNULL:-aNULL:HIGH:MEDIUM:LOW:+RC4:@STRENGTH"},
-      {"tls_export_cipherlist", "aNULL:-aNULL:HIGH:MEDIUM:LOW:EXPORT:+RC4:@STRENGTH"},
-      {"tls_null_cipherlist", "eNULL:!aNULL"},
-      {"tls_eecdh_auto_curves", "X25519 X448 prime256v1 secp521r1 secp384r1"},
-  };
-  return kDefaults;
+absl::StatusOr<CandidateSet> ParsePostfixConfig(const PostfixConfigInput& input) {
+  ConfigWarnings warnings;
+  warnings.AddFile(input.main_cf_name);
+  const std::string directory = DirectoryOf(input.main_cf_name);
+  PostfixParameters parameters(input.main_cf_name, directory, warnings);
+  RETURN_IF_ERROR(parameters.ReadMainCf(input.main_cf));
+  RETURN_IF_ERROR(ApplyMasterCf(input, parameters, warnings));
+  ASSIGN_OR_RETURN(std::string relayhost, parameters.Get("relayhost"));
+  if (!absl::StripAsciiWhitespace(relayhost).empty()) {
+    warnings.Add(parameters.Where("relayhost"),
+                 absl::StrCat("relayhost = ", relayhost,
+                              ": Postfix sends all remote mail there (and looks up its TLS "
+                              "policy under that next hop), not to the recipient domains' MX "
+                              "hosts that tlsweep probes"));
+  }
+  for (const char* name : {"transport_maps", "sender_dependent_default_transport_maps"}) {
+    ASSIGN_OR_RETURN(std::string value, parameters.Get(name));
+    if (!absl::StripAsciiWhitespace(value).empty()) {
+      warnings.Add(parameters.Where(name),
+                   absl::StrCat(name,
+                                ": per-domain transports are not modelled: domains routed to a "
+                                "transport with its own master.cf -o TLS settings use those"));
+    }
+  }
+
+  ASSIGN_OR_RETURN(PostfixTlsPolicy global, GlobalPolicy(parameters, warnings));
+  ASSIGN_OR_RETURN(tlsweep::v1::TlsClientSettings settings,
+                   PostfixClientSettings(parameters, global, warnings));
+  settings.set_name(kCandidateName);
+  settings.set_source(input.main_cf_name);
+  RETURN_IF_ERROR(AddPolicyOverrides(input, directory, parameters, settings, warnings));
+
+  for (const auto& [name, parameter] : parameters.set()) {
+    if (ModelledParameters().count(name) > 0 || Irrelevant(name)) continue;
+    if (IsTlsParameter(name) || name == "smtpd_tls_eecdh_grade") {
+      warnings.Add(parameter.file, parameter.line,
+                   absl::StrCat(name, ": ", NotModelledReason(name)));
+    } else if (absl::StartsWith(name, "lmtp_tls_")) {
+      warnings.Add(parameter.file, parameter.line,
+                   absl::StrCat(name, ": LMTP deliveries are not modelled"));
+    }
+  }
+  CandidateSet result;
+  result.name = kCandidateName;
+  result.candidates.push_back(std::move(settings));
+  result.warnings = warnings.Take();
+  return result;
 }
 
 absl::StatusOr<CandidateSet> ParsePostfixMainCf(absl::string_view content,
                                                 absl::string_view file_name) {
-  CandidateSet result;
-  MainCf cf(file_name);
-  RETURN_IF_ERROR(cf.Parse(content));
-
-  // The security level, or what the pre-2.3 booleans mean.
-  std::string level = absl::AsciiStrToLower(cf.Get("smtp_tls_security_level"));
-  int level_line = cf.LineOf("smtp_tls_security_level");
-  if (level.empty()) {
-    auto yes = [&](const char* name) {
-      const std::string value = absl::AsciiStrToLower(cf.Get(name));
-      return value == "yes" || value == "true" || value == "1";
-    };
-    if (yes("smtp_enforce_tls")) {
-      level = yes("smtp_tls_enforce_peername") ? "verify" : "encrypt";
-      level_line = cf.LineOf("smtp_enforce_tls");
-    } else if (yes("smtp_use_tls")) {
-      level = "may";
-      level_line = cf.LineOf("smtp_use_tls");
-    } else {
-      level = "none";
-    }
-  }
-  static const std::set<std::string> kLevels = {"none", "may",       "encrypt", "fingerprint",
-                                                "dane", "dane-only", "verify",  "secure"};
-  if (kLevels.count(level) == 0) {
-    return cf.Error(level_line, absl::StrCat("unknown smtp_tls_security_level '", level,
-                                             "' (none, may, encrypt, dane, dane-only, "
-                                             "fingerprint, verify, secure)"));
-  }
-  if (level == "none") {
-    cf.Warn(level_line,
-            "security level none: this Postfix sends without TLS; the candidate shows what the "
-            "opportunistic (may) settings would offer");
-  } else if (level == "dane") {
-    cf.Warn(level_line,
-            "security level dane: modelled as may (opportunistic), what it is for destinations "
-            "without usable TLSA records; with TLSA records Postfix requires TLS and uses the "
-            "mandatory ciphers and protocols");
-  }
-  const bool mandatory = level == "encrypt" || level == "fingerprint" || level == "dane-only" ||
-                         level == "verify" || level == "secure";
-  const bool must_match =
-      level == "fingerprint" || level == "dane-only" || level == "verify" || level == "secure";
-
-  tlsweep::v1::TlsClientSettings settings;
-  settings.set_name("postfix");
-  settings.set_backend("openssl");
-  settings.set_source(std::string(file_name));
-  settings.set_tls_required(mandatory);
-
-  // Cipher grade, its list, then the exclusions.
-  const std::string grade_parameter = mandatory ? "smtp_tls_mandatory_ciphers" : "smtp_tls_ciphers";
-  const std::string grade = absl::AsciiStrToLower(cf.Get(grade_parameter));
-  static const std::set<std::string> kGrades = {"export", "low", "medium", "high", "null"};
-  if (kGrades.count(grade) == 0) {
-    return cf.Error(cf.LineOf(grade_parameter),
-                    absl::StrCat(grade_parameter, ": unknown cipher grade '", grade,
-                                 "' (export, low, medium, high, null)"));
-  }
-  const std::string list_parameter = absl::StrCat("tls_", grade, "_cipherlist");
-  std::string ciphers = cf.Get(list_parameter);
-  std::vector<std::pair<std::string, std::string>> exclusions;  // (parameter, token)
-  std::vector<std::string> exclusion_parameters = {"smtp_tls_exclude_ciphers"};
-  if (mandatory) exclusion_parameters.push_back("smtp_tls_mandatory_exclude_ciphers");
-  for (const std::string& parameter : exclusion_parameters) {
-    for (const std::string& token : SplitList(cf.Get(parameter))) {
-      if (absl::string_view("!+-@").find(token[0]) != absl::string_view::npos) {
-        return cf.Error(cf.LineOf(parameter),
-                        absl::StrCat(parameter, ": invalid unary '!+-@' in cipher exclusion '",
-                                     token, "' (Postfix refuses TLS with this setting)"));
-      }
-      exclusions.emplace_back(parameter, token);
-    }
-  }
-  if (must_match) exclusions.emplace_back("", "aNULL");
-  for (const auto& [parameter, token] : exclusions) absl::StrAppend(&ciphers, ":!", token);
-  settings.set_openssl_ciphers(ciphers);
-  settings.set_legacy(absl::StrContains(ciphers, "@SECLEVEL=0"));
-
-  RETURN_IF_ERROR(ResolveProtocols(
-      cf, mandatory ? "smtp_tls_mandatory_protocols" : "smtp_tls_protocols", settings));
-
-  for (const std::string& curve : SplitList(cf.Get("tls_eecdh_auto_curves"))) {
-    absl::StatusOr<uint16_t> id = ParseGroup(curve);
-    if (!id.ok()) {
-      cf.Warn(cf.LineOf("tls_eecdh_auto_curves"),
-              absl::StrCat("tls_eecdh_auto_curves: '", curve,
-                           "' is not a group tlsweep knows; left out (Postfix skips curves "
-                           "the library does not support)"));
-      continue;
-    }
-    const std::string name = GroupName(*id);
-    if (std::find(settings.groups().begin(), settings.groups().end(), name) ==
-        settings.groups().end()) {
-      settings.add_groups(name);
-    }
-  }
-
-  for (const auto& [name, parameter] : cf.parameters()) {
-    if (ModelledParameters().count(name) > 0 || Irrelevant(name)) continue;
-    if (absl::StartsWith(name, "smtp_tls_") || absl::StartsWith(name, "tls_") ||
-        name == "smtpd_tls_eecdh_grade") {
-      cf.Warn(parameter.line, absl::StrCat(name, ": ", NotModelledReason(name)));
-    } else if (absl::StartsWith(name, "lmtp_tls_")) {
-      cf.Warn(parameter.line, absl::StrCat(name, ": LMTP deliveries are not modelled"));
-    }
-  }
-  result.warnings = cf.TakeWarnings();
-  result.candidates.push_back(std::move(settings));
-  return result;
+  PostfixConfigInput input;
+  input.main_cf = content;
+  input.main_cf_name = std::string(file_name);
+  return ParsePostfixConfig(input);
 }
 
-absl::StatusOr<CandidateSet> ReadPostfixMainCf(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string content, ReadFileContents(path));
-  return ParsePostfixMainCf(content, path);
+absl::StatusOr<CandidateSet> ReadPostfixMainCf(const std::string& path,
+                                               std::optional<std::string> content) {
+  if (!content) {
+    ASSIGN_OR_RETURN(content, ReadFileContents(path));
+  }
+  PostfixConfigInput input;
+  input.main_cf = *content;
+  input.main_cf_name = path;
+  input.files = &RealPostfixFiles();
+  const std::string master = absl::StrCat(DirectoryOf(path), "/master.cf");
+  if (RealPostfixFiles().modified(master)) {
+    ASSIGN_OR_RETURN(input.master_cf, ReadFileContents(master));
+    input.master_cf_name = master;
+  }
+  return ParsePostfixConfig(input);
 }
 
 }  // namespace tlsweep::backends

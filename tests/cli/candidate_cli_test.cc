@@ -72,13 +72,18 @@ TEST(CandidateCliTest, JsonIsTlsClientSettings) {
   ASSERT_TRUE(run.ok());
   ASSERT_EQ(run->exit_code, 0) << run->output;
   std::vector<std::string> lines = absl::StrSplit(run->output, '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), 2u) << run->output;
-  tlsweep::v1::TlsClientSettings domain;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[1], &domain).ok()) << lines[1];
-  EXPECT_EQ(domain.name(), "ecelerity/domain:partner.example");
-  EXPECT_EQ(domain.backend(), "gnutls");
-  EXPECT_EQ(domain.gnutls_priority(), "NORMAL:-VERS-TLS1.0");
-  EXPECT_TRUE(domain.tls_required());
+  // One candidate: the Domain scope is an override for partner.example only, not a candidate
+  // run against every domain (issue 12).
+  ASSERT_EQ(lines.size(), 1u) << run->output;
+  tlsweep::v1::TlsClientSettings candidate;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[0], &candidate).ok()) << lines[0];
+  EXPECT_EQ(candidate.name(), "ecelerity");
+  EXPECT_EQ(candidate.backend(), "gnutls");
+  EXPECT_FALSE(candidate.tls_required());
+  ASSERT_EQ(candidate.overrides_size(), 1) << lines[0];
+  EXPECT_EQ(candidate.overrides(0).domains(0), "partner.example");
+  EXPECT_EQ(candidate.overrides(0).settings().gnutls_priority(), "NORMAL:-VERS-TLS1.0");
+  EXPECT_TRUE(candidate.overrides(0).settings().tls_required());
 }
 
 TEST(CandidateCliTest, ParseErrorExitsTwoWithFileAndLine) {

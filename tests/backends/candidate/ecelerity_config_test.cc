@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
@@ -51,9 +52,12 @@ Binding "customer-1" {
 }
 )";
 
-TEST(EcelerityConfigTest, GlobalScopeAndDomainScopesBecomeCandidates) {
+// Issue 12 item 6: Domain scopes apply to their own domains only. Before, each one became a
+// candidate of its own, run against every domain.
+TEST(EcelerityConfigTest, DomainScopesAreOverridesOfTheCandidateTheyAreIn) {
   CandidateSet set = Parse(kGlobalAndDomain);
-  ASSERT_EQ(set.candidates.size(), 3u) << absl::StrJoin(set.warnings, "\n");
+  ASSERT_EQ(set.candidates.size(), 2u) << absl::StrJoin(set.warnings, "\n");
+  EXPECT_EQ(set.name, "ecelerity");
 
   const tlsweep::v1::TlsClientSettings& global = set.candidates[0];
   EXPECT_EQ(global.name(), "ecelerity");
@@ -66,25 +70,139 @@ TEST(EcelerityConfigTest, GlobalScopeAndDomainScopesBecomeCandidates) {
   EXPECT_EQ(absl::StrJoin(global.groups(), ":"), "secp384r1:secp256r1");
   EXPECT_FALSE(global.tls_required());
 
-  const tlsweep::v1::TlsClientSettings& partner = set.candidates[1];
-  EXPECT_EQ(partner.name(), "ecelerity/domain:partner.example");
-  EXPECT_EQ(partner.source(), "ecelerity.conf:15");
-  EXPECT_EQ(partner.openssl_ciphers(), "ECDHE+AESGCM:!DHE:!EDH");
-  EXPECT_EQ(partner.min_version(), tlsweep::v1::TLSV1_2);  // Inherited from the global scope.
-  EXPECT_TRUE(partner.tls_required());
+  // The global Domain scope: an override of the global candidate, with the effective settings.
+  ASSERT_EQ(global.overrides_size(), 1);
+  const tlsweep::v1::DomainOverride& partner = global.overrides(0);
+  EXPECT_EQ(absl::StrJoin(partner.domains(), " "), "partner.example");
+  EXPECT_EQ(partner.scope(), "Domain \"partner.example\" (ecelerity.conf:15)");
+  EXPECT_FALSE(partner.next_hop());
+  EXPECT_EQ(partner.settings().name(), "ecelerity");
+  EXPECT_EQ(partner.settings().openssl_ciphers(), "ECDHE+AESGCM:!DHE:!EDH");
+  EXPECT_EQ(partner.settings().openssl_ciphersuites(), global.openssl_ciphersuites());
+  EXPECT_EQ(partner.settings().min_version(), tlsweep::v1::TLSV1_2);  // Inherited.
+  EXPECT_EQ(absl::StrJoin(partner.settings().groups(), ":"), "secp384r1:secp256r1");
+  EXPECT_TRUE(partner.settings().tls_required());
+  EXPECT_TRUE(partner.settings().overrides().empty());
 
-  const tlsweep::v1::TlsClientSettings& old = set.candidates[2];
-  EXPECT_EQ(old.name(), "ecelerity/binding:customer-1/domain:old.example");
-  EXPECT_EQ(old.min_version(), tlsweep::v1::TLSV1_2);
-  EXPECT_EQ(old.max_version(), tlsweep::v1::TLSV1_2);
-  EXPECT_EQ(old.openssl_ciphers(), "DEFAULT:!AES256-SHA:!EXPORT:!DHE:!EDH");
+  // The binding carries traffic of its own: a candidate, whose overrides are its Domain scopes
+  // and the global ones it inherits.
+  const tlsweep::v1::TlsClientSettings& binding = set.candidates[1];
+  EXPECT_EQ(binding.name(), "ecelerity/customer-1");
+  EXPECT_EQ(binding.source(), "ecelerity.conf:20");
+  EXPECT_EQ(binding.openssl_ciphers(), global.openssl_ciphers());
+  ASSERT_EQ(binding.overrides_size(), 3);
+  const tlsweep::v1::DomainOverride& old = binding.overrides(0);
+  EXPECT_EQ(absl::StrJoin(old.domains(), " "), "old.example");
+  EXPECT_EQ(old.scope(), "Binding \"customer-1\" / Domain \"old.example\" (ecelerity.conf:21)");
+  EXPECT_EQ(old.settings().name(), "ecelerity/customer-1");
+  EXPECT_EQ(old.settings().min_version(), tlsweep::v1::TLSV1_2);
+  EXPECT_EQ(old.settings().max_version(), tlsweep::v1::TLSV1_2);
+  EXPECT_EQ(old.settings().openssl_ciphers(), "DEFAULT:!AES256-SHA:!EXPORT:!DHE:!EDH");
+  const tlsweep::v1::DomainOverride& plain = binding.overrides(1);
+  EXPECT_EQ(absl::StrJoin(plain.domains(), " "), "plain.example");
+  EXPECT_TRUE(plain.settings().tls_disabled());  // tls = no: clear text, not a warning.
+  EXPECT_FALSE(plain.settings().tls_required());
+  const tlsweep::v1::DomainOverride& inherited = binding.overrides(2);
+  EXPECT_EQ(absl::StrJoin(inherited.domains(), " "), "partner.example");
+  EXPECT_EQ(inherited.settings().openssl_ciphers(), "ECDHE+AESGCM:!DHE:!EDH");
+  EXPECT_TRUE(inherited.settings().tls_required());
 
+  for (tlsweep::v1::TlsClientSettings candidate : set.candidates) {
+    EXPECT_TRUE(ValidateCandidate(candidate).ok()) << candidate.name();
+  }
   EXPECT_TRUE(HasWarning(set, "ecelerity.conf:8: tls_verify: not modelled"))
       << absl::StrJoin(set.warnings, "\n");
-  EXPECT_TRUE(HasWarning(set, "ecelerity.conf:24: domain \"plain.example\": tls = no"));
   // Listener scopes are inbound: nothing said about them.
   EXPECT_FALSE(HasWarning(set, ":11:"));
   EXPECT_FALSE(HasWarning(set, ":12:"));
+}
+
+// Momentum's fallback: binding/domain, binding, group/domain, group, domain, global.
+constexpr char kBindings[] = R"(tls = ifavailable
+tls_ciphers = "HIGH"
+Domain "Partner.Example" {
+  tls = required
+  tls_ciphers = "MEDIUM"
+}
+Binding "bulk" {
+  tls_ciphers = "DEFAULT"
+}
+Binding_Group "eu" {
+  tls_protocols = "+TLSv1.2:+TLSv1.3"
+  Domain "partner.example" { tls_ciphers = "ECDHE+AESGCM" }
+  Binding "eu-1" {
+  }
+  Binding "eu-2" { tls = required }
+}
+Binding "idle" {
+  Domain "same.example" { tls_ciphers = "HIGH" }
+}
+)";
+
+TEST(EcelerityConfigTest, BindingsAndGroupsAreCandidatesWithMomentumsFallback) {
+  CandidateSet set = Parse(kBindings);
+  std::vector<std::string> names;
+  for (const auto& candidate : set.candidates) names.push_back(candidate.name());
+  // eu-1 changes nothing: its mail goes as the group's. "idle" sets only what it inherits.
+  EXPECT_EQ(absl::StrJoin(names, " "), "ecelerity ecelerity/bulk ecelerity/eu ecelerity/eu-2")
+      << absl::StrJoin(set.warnings, "\n");
+  ASSERT_EQ(set.candidates.size(), 4u);
+
+  const auto& global = set.candidates[0];
+  ASSERT_EQ(global.overrides_size(), 1);
+  EXPECT_EQ(global.overrides(0).domains(0), "partner.example");  // Lower-cased.
+  EXPECT_EQ(global.overrides(0).settings().openssl_ciphers(), "MEDIUM");
+  EXPECT_TRUE(global.overrides(0).settings().tls_required());
+
+  // The binding's own tls_ciphers beats the global Domain scope's; tls comes from the Domain.
+  const auto& bulk = set.candidates[1];
+  EXPECT_EQ(bulk.openssl_ciphers(), "DEFAULT");
+  EXPECT_FALSE(bulk.tls_required());
+  ASSERT_EQ(bulk.overrides_size(), 1);
+  EXPECT_EQ(bulk.overrides(0).settings().openssl_ciphers(), "DEFAULT");
+  EXPECT_TRUE(bulk.overrides(0).settings().tls_required());
+  EXPECT_EQ(bulk.overrides(0).scope(), "Domain \"Partner.Example\" (ecelerity.conf:3)");
+
+  const auto& eu = set.candidates[2];
+  EXPECT_EQ(eu.source(), "ecelerity.conf:10");
+  EXPECT_EQ(eu.openssl_ciphers(), "HIGH");
+  EXPECT_EQ(eu.min_version(), tlsweep::v1::TLSV1_2);
+  ASSERT_EQ(eu.overrides_size(), 1);
+  const auto& eu_partner = eu.overrides(0);
+  EXPECT_EQ(eu_partner.settings().openssl_ciphers(), "ECDHE+AESGCM");    // Group/Domain.
+  EXPECT_TRUE(eu_partner.settings().tls_required());                     // Global Domain.
+  EXPECT_EQ(eu_partner.settings().min_version(), tlsweep::v1::TLSV1_2);  // Group.
+  EXPECT_EQ(eu_partner.scope(),
+            "Binding_Group \"eu\" / Domain \"partner.example\" (ecelerity.conf:12), over "
+            "Domain \"Partner.Example\" (ecelerity.conf:3)");
+
+  const auto& eu2 = set.candidates[3];
+  EXPECT_TRUE(eu2.tls_required());
+  EXPECT_EQ(eu2.min_version(), tlsweep::v1::TLSV1_2);  // From its group.
+  ASSERT_EQ(eu2.overrides_size(), 1);
+  EXPECT_EQ(eu2.overrides(0).settings().openssl_ciphers(), "ECDHE+AESGCM");
+}
+
+TEST(EcelerityConfigTest, ScopesMomentumRefusesOrDoesNotHave) {
+  absl::StatusOr<CandidateSet> twice = ParseEcelerityConfig(
+      "Domain \"a.example\" { tls = required }\nDomain \"A.example\" { tls = no }\n",
+      "ecelerity.conf");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_TRUE(absl::StrContains(twice.status().message(), "ecelerity.conf:2: Domain \"A.example\""))
+      << twice.status();
+  absl::StatusOr<CandidateSet> bindings = ParseEcelerityConfig(
+      "Binding \"b\" { tls = required }\nBinding \"b\" { tls = no }\n", "ecelerity.conf");
+  ASSERT_FALSE(bindings.ok());
+  EXPECT_TRUE(absl::StrContains(bindings.status().message(), "ecelerity.conf:2: Binding \"b\""));
+
+  CandidateSet odd = Parse(
+      "Domain \"not a domain\" { tls = required }\n"
+      "Domain \"x.example\" {\n  Domain \"y.example\" { tls = required }\n}\n");
+  ASSERT_EQ(odd.candidates.size(), 1u);
+  EXPECT_TRUE(odd.candidates[0].overrides().empty());
+  EXPECT_TRUE(HasWarning(odd, "ecelerity.conf:1: Domain \"not a domain\": not a domain name"))
+      << absl::StrJoin(odd.warnings, "\n");
+  EXPECT_TRUE(HasWarning(odd, "ecelerity.conf:3: Domain \"y.example\" inside Domain"));
 }
 
 TEST(EcelerityConfigTest, GnutlsEngineTakesThePriorityString) {
@@ -139,10 +257,11 @@ TEST(EcelerityConfigTest, ListsHeredocsAndIncludesAreUnderstood) {
       "tls = ifavailable\n"
       "tls_ciphers = HIGH\n"
       "Domain example.com { tls_ciphers = MEDIUM }\n");
-  ASSERT_EQ(set.candidates.size(), 2u);
+  ASSERT_EQ(set.candidates.size(), 1u);
   EXPECT_EQ(set.candidates[0].openssl_ciphers(), "HIGH");
-  EXPECT_EQ(set.candidates[1].name(), "ecelerity/domain:example.com");
-  EXPECT_EQ(set.candidates[1].openssl_ciphers(), "MEDIUM");
+  ASSERT_EQ(set.candidates[0].overrides_size(), 1);
+  EXPECT_EQ(set.candidates[0].overrides(0).domains(0), "example.com");
+  EXPECT_EQ(set.candidates[0].overrides(0).settings().openssl_ciphers(), "MEDIUM");
   EXPECT_TRUE(HasWarning(set, "ecelerity.conf:1: include"));
 }
 
