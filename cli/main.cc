@@ -5,6 +5,7 @@
 
 #include "cli/backends_command.h"
 #include "cli/candidate_command.h"
+#include "cli/exit_codes.h"
 #include "cli/expand_command.h"
 #include "cli/probe_command.h"
 #include "cli/remote_command.h"
@@ -19,7 +20,9 @@ int main(int argc, char** argv) {
       "tlsweep: batch STARTTLS compatibility scanner for mail domains.\n"
       "Answers which domains (and how much mail) would fail TLS under a candidate\n"
       "tls_ciphers / tls_protocols setting or GnuTLS priority string."};
+  app.set_version_flag("--version", "tlsweep " TLSWEEP_VERSION);
   app.require_subcommand(1);
+  app.footer(tlsweep::cli::kExitStatusHelp);
   tlsweep::cli::GlobalOptions global;
   app.add_option("--plugin-dir", global.plugin_dir,
                  "Directory of TLS backend plugins (tlsweep-backend-*.so); default: "

@@ -16,6 +16,7 @@
 #include "agent/flags/probe_flags.h"
 #include "backends/candidate/candidate_spec.h"
 #include "backends/file_contents.h"
+#include "cli/exit_codes.h"
 
 namespace tlsweep::cli {
 namespace {
@@ -40,21 +41,31 @@ void AddRemoteFlags(CLI::App& command, RemoteFlags& flags) {
   command.add_option("--coordinator", flags.coordinator,
                      "Coordinator HOST:PORT (default: $TLSWEEP_COORDINATOR, else 127.0.0.1:7443)");
   command.add_option("--token-file", flags.token_file,
-                     "File holding the API bearer token (default: $TLSWEEP_TOKEN)");
-  command.add_option("--ca-file", flags.ca_file,
-                     "CA certificate(s) that signed the coordinator's certificate (PEM)");
+                     "File holding the API bearer token (first line not starting with '#'); "
+                     "without it, the token itself is read from $TLSWEEP_TOKEN");
+  command.add_option("--tls-ca", flags.ca_file,
+                     "CA certificate(s) that signed the coordinator's certificate (PEM), as for "
+                     "tlsweep-agent (default: the system roots)");
+  // --ca-file is the probe's CA everywhere (scan, probe, sweep, agent); said so, not guessed.
+  command.add_option("--ca-file", flags.misused_ca_file)->group("");
   command.add_option("--tls-cert", flags.tls_cert, "Client certificate chain (PEM), optional");
   command.add_option("--tls-key", flags.tls_key, "Client certificate key (PEM)");
   command.add_option("--tls-server-name", flags.tls_server_name,
                      "Name in the coordinator's certificate, when it differs from HOST");
-  command.add_flag("--insecure-dev", flags.insecure_dev,
+  command.add_flag("--dev", flags.insecure_dev,
                    "Plain text, no authentication: a --dev coordinator on a loopback address");
+  command.add_flag("--insecure-dev", flags.insecure_dev)->group("");  // The old name.
   command.add_option("--timeout-ms", flags.timeout_ms, "Deadline of each call")
       ->check(CLI::Range(1, 86400000))
       ->capture_default_str();
 }
 
 absl::StatusOr<RemoteConnection> RemoteConnection::Open(const RemoteFlags& flags) {
+  if (!flags.misused_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--ca-file is the CA for the probed servers' certificates; the coordinator's CA is "
+        "--tls-ca");
+  }
   RemoteConnection connection;
   connection.timeout_ms_ = flags.timeout_ms;
   std::string target = flags.coordinator;
@@ -81,7 +92,7 @@ absl::StatusOr<RemoteConnection> RemoteConnection::Open(const RemoteFlags& flags
   args.SetMaxReceiveMessageSize(64 << 20);
   if (flags.insecure_dev && !IsLoopbackHost(HostOf(target))) {
     return absl::InvalidArgumentError(
-        "--insecure-dev (no TLS) only talks to a loopback address (127.0.0.0/8, ::1)");
+        "--dev (no TLS) only talks to a loopback address (127.0.0.0/8, ::1)");
   }
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       agent::MakeChannelCredentials({.insecure = flags.insecure_dev,
@@ -190,12 +201,15 @@ int ReportRpcError(absl::string_view command, const grpc::Status& status) {
   std::cerr << "\n";
   switch (status.error_code()) {
     case grpc::StatusCode::NOT_FOUND:
-      return 3;
+      return kExitNotFound;
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::PERMISSION_DENIED:
-      return 4;
+      return kExitRefused;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return kExitUsage;
     default:
-      return 1;
+      return kExitError;
   }
 }
 

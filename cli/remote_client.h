@@ -18,11 +18,12 @@ namespace tlsweep::cli {
 struct RemoteFlags {
   std::string coordinator;  // HOST:PORT; default $TLSWEEP_COORDINATOR, else 127.0.0.1:7443.
   std::string token_file;   // Bearer token (first non-comment line); default $TLSWEEP_TOKEN.
-  std::string ca_file;      // CA of the coordinator's certificate; default: system roots.
+  std::string ca_file;      // --tls-ca: CA of the coordinator's certificate; default: roots.
   std::string tls_cert;     // Optional client certificate (instead of, or with, a token).
   std::string tls_key;
   std::string tls_server_name;  // Name to verify when it differs from HOST.
-  bool insecure_dev = false;    // Plain text to a --dev coordinator on loopback.
+  bool insecure_dev = false;    // --dev: plain text to a --dev coordinator on loopback.
+  std::string misused_ca_file;  // --ca-file given to a remote command: refused with the reason.
   int timeout_ms = 30'000;      // Per call (not for watch).
 };
 

@@ -12,9 +12,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "cli/exit_codes.h"
 #include "cli/proto_json.h"
 #include "cli/remote_call.h"
 #include "cli/remote_client.h"
+#include "cli/report_output.h"
 #include "cli/scan_progress.h"
 #include "tlsweep/v1/scan.grpc.pb.h"
 
@@ -39,6 +41,9 @@ struct RemoteCommandFlags {
   // get, watch, cancel
   std::string scan_id;
   bool json = false;
+  // watch (and submit --watch): the report and its gates once the scan is done.
+  GateFlags gates;
+  bool report = false;
 };
 
 bool IsTerminal(v1::ScanState state) {
@@ -57,9 +62,12 @@ void PrintScan(const v1::Scan& scan) {
             << FormatUnixMs(scan.finished_unix_ms()) << "\n";
   for (const v1::RegionProgress& p : scan.progress()) {
     std::cout << absl::StrFormat(
-        "  %-8s %d/%d shards done (%d leased, %d pending, %d lost), %d targets, %d results\n",
+        "  %-8s %d/%d shards done (%d leased, %d pending, %d lost), %d targets, %d results, "
+        "%s\n",
         p.region(), p.shards_done(), p.shards(), p.shards_leased(), p.shards_pending(),
-        p.shards_lost(), p.targets_done(), p.results());
+        p.shards_lost(), p.targets_done(), p.results(),
+        p.agents_connected() == 0 ? "NO AGENT CONNECTED"
+                                  : absl::StrCat(p.agents_connected(), " agent(s) connected"));
   }
 }
 
@@ -96,6 +104,48 @@ int Watch(v1::ScanService::Stub& stub, const RemoteConnection& connection,
   grpc::Status status = reader->Finish();
   if (!status.ok()) return ReportRpcError("remote watch", status);
   return last == v1::SCAN_DONE ? 0 : 1;
+}
+
+// Once the scan is done: its text report from the coordinator, and the exit status the gates
+// give it (3 tripped, 4 inconclusive), so that `watch` can hold a config change in CI.
+int ReportAndGate(v1::ScanService::Stub& stub, const RemoteConnection& connection,
+                  const std::string& scan_id, const GateFlags& gates) {
+  grpc::ClientContext context;
+  connection.Prepare(context, /*streaming=*/true);
+  v1::GetReportRequest request;
+  request.set_scan_id(scan_id);
+  request.set_format("text");
+  request.set_baseline(gates.baseline);
+  for (const std::string& gate : gates.fail_on) request.add_fail_on(gate);
+  std::unique_ptr<grpc::ClientReader<v1::ReportChunk>> reader = stub.GetReport(&context, request);
+  v1::ReportChunk chunk;
+  std::vector<std::string> tripped, inconclusive;
+  while (reader->Read(&chunk)) {
+    std::cout << chunk.data();
+    tripped.insert(tripped.end(), chunk.tripped().begin(), chunk.tripped().end());
+    inconclusive.insert(inconclusive.end(), chunk.inconclusive().begin(),
+                        chunk.inconclusive().end());
+  }
+  const grpc::Status status = reader->Finish();
+  if (!status.ok()) return ReportRpcError("remote watch", status);
+  for (const std::string& line : tripped)
+    std::cerr << "tlsweep: --fail-on tripped: " << line << "\n";
+  for (const std::string& line : inconclusive)
+    std::cerr << "tlsweep: inconclusive in " << line << "\n";
+  if (!tripped.empty()) return kExitGateTripped;
+  if (!inconclusive.empty()) return kExitInconclusive;
+  return kExitOk;
+}
+
+int WatchThenGate(v1::ScanService::Stub& stub, const RemoteConnection& connection,
+                  const RemoteCommandFlags& flags, const std::string& scan_id) {
+  if (absl::StatusOr<std::vector<coordinator::report::FailOn>> gates = ParseGates(flags.gates);
+      !gates.ok()) {
+    return ReportCommandError("remote watch", gates.status());
+  }
+  const int watched = Watch(stub, connection, scan_id);
+  if (watched != kExitOk || (!flags.report && flags.gates.fail_on.empty())) return watched;
+  return ReportAndGate(stub, connection, scan_id, flags.gates);
 }
 
 int RunSubmit(const RemoteCommandFlags& flags) {
@@ -141,7 +191,13 @@ int RunSubmit(const RemoteCommandFlags& flags) {
                     << scan.duplicate_count() << " duplicate(s), " << scan.shards()
                     << " shard(s) per region\n";
         }
-        if (flags.watch) return Watch(stub, connection, scan.scan_id());
+        for (const v1::RegionProgress& p : scan.progress()) {
+          if (p.agents_connected() == 0) {
+            std::cerr << "tlsweep: warning: no agent of region '" << p.region()
+                      << "' is connected; its shards wait until one connects\n";
+          }
+        }
+        if (flags.watch) return WatchThenGate(stub, connection, flags, scan.scan_id());
         return 0;
       });
 }
@@ -185,7 +241,7 @@ int RunWatch(const RemoteCommandFlags& flags) {
   return WithStub<v1::ScanService>(
       "remote watch", flags.remote,
       [&](v1::ScanService::Stub& stub, const RemoteConnection& connection) {
-        return Watch(stub, connection, flags.scan_id);
+        return WatchThenGate(stub, connection, flags, flags.scan_id);
       });
 }
 
@@ -212,8 +268,10 @@ std::string ScanStateText(v1::ScanState state) {
 std::string ScanProgressLine(const v1::Scan& scan) {
   std::vector<std::string> regions;
   for (const v1::RegionProgress& p : scan.progress()) {
-    regions.push_back(absl::StrCat(p.region(), " ", p.shards_done() + p.shards_lost(), "/",
-                                   p.shards(), " shards, ", p.results(), " results"));
+    regions.push_back(absl::StrCat(
+        p.region(), " ", p.shards_done() + p.shards_lost(), "/", p.shards(), " shards, ",
+        p.results(), " results",
+        !IsTerminal(scan.state()) && p.agents_connected() == 0 ? " (no agent connected)" : ""));
   }
   std::string line = absl::StrCat(scan.scan_id(), "  ", ScanStateText(scan.state()), "  ",
                                   absl::StrJoin(regions, "; "));
@@ -244,12 +302,16 @@ void AddSubmit(CLI::App& parent, const Flags& flags, Action& action) {
   submit->add_option("--port", flags->port, "SMTP port for targets without one (0: 25)")
       ->check(CLI::Range(0, 65535));
   submit
-      ->add_option("--max-attempts", flags->max_attempts,
+      ->add_option("--lease-attempts", flags->max_attempts,
                    "Leases of a shard before agent_lost (0: coordinator's)")
       ->check(CLI::Range(0, 100));
   submit->add_flag("--reject-bad-lines", flags->reject_bad_lines,
                    "Refuse the whole list when any line is bad");
-  submit->add_flag("--watch", flags->watch, "Then show progress until the scan ends");
+  submit->add_flag("--watch", flags->watch,
+                   "Then show progress until the scan ends (and the report, with --report or "
+                   "--fail-on)");
+  submit->add_flag("--report", flags->report, "With --watch: print the text report at the end");
+  AddGateFlags(*submit, flags->gates);
   submit->add_flag("--json", flags->json, "Print the created scan as JSON");
   AddRemoteFlags(*submit, flags->remote);
   submit->callback([flags, &action] { action = [flags] { return RunSubmit(*flags); }; });
@@ -259,8 +321,12 @@ void AddWatch(CLI::App& parent, const Flags& flags, Action& action) {
   CLI::App* watch = parent.add_subcommand(
       "watch",
       "A progress bar per region (shards and targets done, rate, ETA, endpoint phase) until "
-      "the scan ends; exit 0 when done, 1 otherwise");
+      "the scan ends; exit 0 when done, 1 otherwise. With --report or --fail-on, then the "
+      "text report, and exit 3 when a gate trips, 4 when the scan is inconclusive");
   watch->add_option("scan", flags->scan_id, "Scan id")->required();
+  watch->add_flag("--report", flags->report, "Print the text report when the scan is done");
+  AddGateFlags(*watch, flags->gates);
+  watch->footer(kExitStatusHelp);
   AddRemoteFlags(*watch, flags->remote);
   watch->callback([flags, &action] { action = [flags] { return RunWatch(*flags); }; });
 }

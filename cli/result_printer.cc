@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "backends/outcome_proto.h"
+#include "backends/probe_kind.h"
 
 namespace tlsweep::cli {
 namespace {
@@ -142,7 +143,18 @@ std::string FormatResult(const tlsweep::v1::ProbeResult& result) {
                  ? absl::StrCat(" (", result.domain(), ", implicit MX)")
                  : absl::StrCat(" (", result.domain(), " MX ", result.mx_preference(), ")");
   }
-  absl::StrAppend(&out, where, origin, result.reused() ? "  [result reused]" : "", "\n");
+  // Which candidate (or the enumeration) this block is, so that several read apart.
+  std::string label;
+  if (backends::ProbeKindOf(result) == tlsweep::v1::PROBE_KIND_ENUMERATE) {
+    label = "  [enumeration]";
+  } else if (!result.tls_settings().name().empty()) {
+    label = absl::StrCat("  [candidate ", result.tls_settings().name(),
+                         result.tls_settings().backend().empty()
+                             ? ""
+                             : absl::StrCat(", ", result.tls_settings().backend()),
+                         "]");
+  }
+  absl::StrAppend(&out, where, origin, label, result.reused() ? "  [result reused]" : "", "\n");
   const auto& timings = result.timings();
   if (result.has_banner()) {
     absl::StrAppendFormat(&out, "  %-9s %d %s  (%s)\n", "banner", result.banner().code(),

@@ -19,8 +19,11 @@
 #include "agent/client/sweep_runner.h"
 #include "agent/flags/probe_flags.h"
 #include "backends/backend_info.h"
+#include "cli/exit_codes.h"
 #include "cli/remote_client.h"
+#include "cli/report_output.h"
 #include "cli/scan_progress.h"
+#include "coordinator/report/candidate_offers.h"
 #include "coordinator/report/render.h"
 #include "coordinator/report/report_builder.h"
 #include "coordinator/server.h"
@@ -36,7 +39,9 @@ struct ScanCommandOptions {
   std::string regions = "local";
   std::string state_dir = "tlsweep-state";
   std::string output = "report.html";
+  std::string format;  // Empty: from the output's extension.
   size_t shard_size = 500;
+  GateFlags gates;
   agent::PolitenessFlags politeness;
   agent::ProbeFlags flags;
 };
@@ -80,17 +85,26 @@ absl::StatusOr<tlsweep::v1::Scan> Submit(tlsweep::v1::ScanService::Stub& stub,
 }
 
 int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
+  absl::StatusOr<std::vector<coordinator::report::FailOn>> gates = ParseGates(options.gates);
+  if (!gates.ok()) {
+    std::cerr << "tlsweep: " << gates.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (absl::Status input = CheckNotAnInput(options.output, {options.domains_file}); !input.ok()) {
+    std::cerr << "tlsweep: " << input.message() << "\n";
+    return kExitUsage;
+  }
   std::optional<backends::BackendRegistry> registry = LoadRegistry(global);
-  if (!registry) return 1;
+  if (!registry) return kExitError;
   std::optional<agent::PreparedSweep> prepared =
       agent::PrepareSweepOrReport(options.flags, *registry);
-  if (!prepared) return 2;
+  if (!prepared) return kExitUsage;
   std::error_code error;
   std::filesystem::create_directories(options.state_dir, error);
   if (error) {
     std::cerr << "tlsweep: cannot create state directory '" << options.state_dir
               << "': " << error.message() << "\n";
-    return 2;
+    return kExitUsage;
   }
   const std::string store_path = options.state_dir + "/store.db";
 
@@ -99,11 +113,12 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
   server_options.listen = "127.0.0.1:0";
   server_options.store_path = store_path;
   server_options.dev = true;
+  server_options.registry = &*registry;
   absl::StatusOr<std::unique_ptr<coordinator::CoordinatorServer>> server =
       coordinator::CoordinatorServer::Start(server_options);
   if (!server.ok()) {
     std::cerr << "tlsweep: " << server.status().message() << "\n";
-    return 1;
+    return kExitError;
   }
   const std::string address = absl::StrCat("127.0.0.1:", (*server)->port());
 
@@ -138,7 +153,7 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
         agent::AgentClient::Create(agent_options, agent::MakeSweepRunner(runner));
     if (!client.ok()) {
       std::cerr << "tlsweep: " << client.status().message() << "\n";
-      return 1;
+      return kExitError;
     }
     agents.push_back(*std::move(client));
   }
@@ -164,7 +179,7 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
   if (!scan.ok()) {
     std::cerr << "tlsweep: " << scan.status().message() << "\n";
     stop_all();
-    return 2;
+    return kExitUsage;
   }
   for (const tlsweep::v1::LineError& bad : scan->bad_lines()) {
     std::cerr << "tlsweep: " << options.domains_file << ":" << bad.line_number() << ": "
@@ -207,35 +222,46 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
       coordinator::SqliteDb::Open(store_path);
   if (!db.ok()) {
     std::cerr << "tlsweep: " << db.status().message() << "\n";
-    return 1;
+    return kExitError;
   }
   coordinator::report::ReportOptions report_options;
   report_options.scan_id = scan->scan_id();
+  report_options.baseline = options.gates.baseline;
+  coordinator::report::CandidateOffers offers(*registry);
+  report_options.offers = &offers;
   absl::StatusOr<coordinator::report::Report> report =
       coordinator::report::BuildReport(**db, report_options);
   if (!report.ok()) {
     std::cerr << "tlsweep: " << report.status().message() << "\n";
-    return 1;
+    return kExitError;
   }
   if (!options.output.empty()) {
     std::ofstream out(options.output, std::ios::trunc);
-    if (absl::EndsWith(options.output, ".json")) {
+    const std::string format = ReportFormatFor(options.output, options.format, "html");
+    if (format == "json") {
       out << coordinator::report::RenderJson(*report);
-    } else if (absl::EndsWith(options.output, ".txt")) {
+    } else if (format == "text") {
       out << coordinator::report::RenderText(*report);
+    } else if (format == "csv") {
+      if (absl::Status csv = coordinator::report::WriteDomainsCsv(**db, report_options, out);
+          !csv.ok()) {
+        std::cerr << "tlsweep: " << csv.message() << "\n";
+        return kExitError;
+      }
     } else {
       out << coordinator::report::RenderHtml(*report);
     }
     if (!out) {
       std::cerr << "tlsweep: cannot write '" << options.output << "'\n";
-      return 1;
+      return kExitError;
     }
   }
   std::cout << coordinator::report::RenderText(*report);
   std::cerr << "tlsweep: report written to " << options.output << " (scan " << scan->scan_id()
             << "; `tlsweep report " << scan->scan_id() << " --store " << store_path
             << "` renders it again)\n";
-  return current.state() == tlsweep::v1::SCAN_DONE ? 0 : 1;
+  if (current.state() != tlsweep::v1::SCAN_DONE) return kExitError;
+  return GateExitStatus(*report, *gates, std::cerr);
 }
 
 }  // namespace
@@ -263,8 +289,13 @@ void AddScanCommand(CLI::App& app, const GlobalOptions& global, Action& action) 
       ->capture_default_str();
   command
       ->add_option("-o,--output", options->output,
-                   "Report file: .html (default), .json or .txt; empty: none")
+                   "Report file: .html (default), .json, .csv (every domain) or .txt; empty: "
+                   "none; never the domain list")
       ->capture_default_str();
+  command->add_option("--format", options->format, "Report file format; default: from -o")
+      ->check(CLI::IsMember({"text", "json", "csv", "html"}));
+  AddGateFlags(*command, options->gates);
+  command->footer(kExitStatusHelp);
   command->add_option("--shard-size", options->shard_size, "Targets per shard")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();

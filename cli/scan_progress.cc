@@ -28,19 +28,40 @@ std::string Duration(double seconds) {
 
 }  // namespace
 
+double ScanProgressView::Fraction(const v1::RegionProgress& p, uint64_t targets) {
+  if (p.shards() > 0 && p.shards_done() + p.shards_lost() == p.shards()) return 1;
+  if (targets == 0) return 0;
+  const double resolved =
+      std::min(1.0, static_cast<double>(p.targets_resolved()) / static_cast<double>(targets));
+  double probed = 0;
+  if (p.endpoint_shards() > 0 && resolved > 0) {
+    const double expected_units = static_cast<double>(p.endpoint_shards()) / resolved;
+    probed = std::min(1.0, static_cast<double>(p.endpoint_shards_done()) / expected_units);
+  } else if (resolved >= 1) {
+    probed = 1;  // Everything resolved and nothing to probe.
+  }
+  // Both phases weigh alike: resolving costs DNS round trips, probing SMTP connections.
+  return std::min(0.99, 0.5 * resolved + 0.5 * probed);
+}
+
 void ScanProgressView::Update(const v1::Scan& scan, Clock::time_point now) {
   scan_ = scan;
   for (const v1::RegionProgress& p : scan.progress()) {
     auto [it, inserted] = rates_.try_emplace(p.region());
     RegionRate& rate = it->second;
+    const double fraction = Fraction(p, scan.targets());
     if (inserted) {
       rate.first_seen = now;
       rate.first_targets = p.targets_done();
+      rate.first_fraction = fraction;
       continue;
     }
     const double seconds = std::chrono::duration<double>(now - rate.first_seen).count();
     if (seconds > 0.5 && p.targets_done() >= rate.first_targets) {
       rate.per_second = static_cast<double>(p.targets_done() - rate.first_targets) / seconds;
+    }
+    if (seconds > 0.5 && fraction >= rate.first_fraction) {
+      rate.fraction_per_second = (fraction - rate.first_fraction) / seconds;
     }
   }
 }
@@ -55,17 +76,22 @@ std::string ScanProgressView::Render() const {
     std::string eta = "";
     auto rate = rates_.find(p.region());
     const double per_second = rate == rates_.end() ? 0 : rate->second.per_second;
+    const double fraction_rate = rate == rates_.end() ? 0 : rate->second.fraction_per_second;
+    const double fraction = Fraction(p, targets);
     if (shards_over == p.shards()) {
       eta = "done";
-    } else if (per_second > 0) {
-      eta = absl::StrCat("ETA ",
-                         Duration(static_cast<double>(targets - p.targets_done()) / per_second));
+    } else if (fraction_rate > 0) {
+      eta = absl::StrCat("ETA ", Duration((1 - fraction) / fraction_rate));
     } else {
       eta = "ETA ?";
     }
-    absl::StrAppend(&out, absl::StrFormat("%-6s %s  %d/%d shards  %d/%d targets  %.0f/s  %s",
-                                          p.region(), Bar(p.targets_done(), targets), shards_over,
-                                          p.shards(), p.targets_done(), targets, per_second, eta));
+    constexpr uint64_t kScale = 1000;
+    absl::StrAppend(
+        &out, absl::StrFormat(
+                  "%-6s %s  %d/%d shards  %d/%d targets  %.0f/s  %s", p.region(),
+                  Bar(shards_over == p.shards() ? kScale : static_cast<uint64_t>(fraction * kScale),
+                      kScale),
+                  shards_over, p.shards(), p.targets_done(), targets, per_second, eta));
     if (p.shards_lost() > 0) absl::StrAppend(&out, absl::StrFormat("  (%d lost)", p.shards_lost()));
     absl::StrAppend(&out, "\n");
     absl::StrAppend(

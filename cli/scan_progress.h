@@ -28,8 +28,18 @@ class ScanProgressView {
   struct RegionRate {
     Clock::time_point first_seen;
     uint64_t first_targets = 0;
-    double per_second = 0;
+    double first_fraction = 0;
+    double per_second = 0;           // Targets joined per second, for people.
+    double fraction_per_second = 0;  // Of Fraction(), for the ETA.
   };
+
+ public:
+  // How far a region is, 0..1, counting both phases: resolving the targets, and probing the
+  // endpoints they lead to (whose number is extrapolated from the share resolved so far). The
+  // targets-done count alone stays near zero until the probe units finish, then jumps.
+  static double Fraction(const tlsweep::v1::RegionProgress& progress, uint64_t targets);
+
+ private:
   tlsweep::v1::Scan scan_;
   std::map<std::string, RegionRate> rates_;
 };

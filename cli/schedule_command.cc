@@ -176,7 +176,7 @@ void AddScheduleCommand(CLI::App& app, const GlobalOptions& global, Action& acti
       ->check(CLI::Range(0, 100000));
   add->add_option("--port", flags->port, "SMTP port for targets without one (0: 25)")
       ->check(CLI::Range(0, 65535));
-  add->add_option("--max-attempts", flags->max_attempts,
+  add->add_option("--lease-attempts", flags->max_attempts,
                   "Leases of a shard before agent_lost (0: coordinator's)")
       ->check(CLI::Range(0, 100));
   add->add_flag("--reject-bad-lines", flags->reject_bad_lines,

@@ -17,8 +17,10 @@
 #include "agent/flags/probe_flags.h"
 #include "agent/sweep/sweeper.h"
 #include "backends/target/target_list_reader.h"
+#include "cli/exit_codes.h"
 #include "cli/proto_json.h"
 #include "cli/remote_client.h"
+#include "cli/report_output.h"
 #include "cli/result_printer.h"
 
 namespace tlsweep::cli {
@@ -28,8 +30,6 @@ struct SweepCommandOptions {
   std::string targets_file;
   std::string out_file;
   int threads = 0;
-  int max_attempts = 4;
-  int backoff_ms = 30'000;
   agent::PolitenessFlags politeness;
   agent::ProbeFlags flags;
 };
@@ -104,6 +104,12 @@ int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
     }
     in = &file;
   }
+  if (absl::Status input =
+          CheckNotAnInput(options.out_file, {options.targets_file, options.flags.opt_out_file});
+      !input.ok()) {
+    std::cerr << "tlsweep: " << input.message() << "\n";
+    return kExitUsage;
+  }
   std::ofstream out_file;
   std::ostream* out = &std::cout;
   if (!options.out_file.empty() && options.out_file != "-") {
@@ -118,8 +124,6 @@ int RunSweep(const GlobalOptions& global, const SweepCommandOptions& options) {
   agent::SweepOptions sweep_options = std::move(prepared->options);
   agent::ApplyPoliteness(options.politeness, sweep_options);
   sweep_options.threads = options.threads;
-  sweep_options.max_attempts = options.max_attempts;
-  sweep_options.rate_limit_backoff = std::chrono::milliseconds(options.backoff_ms);
 
   backends::TargetListReader reader(*in, options.flags.port);
   const std::string list_name = options.targets_file == "-" ? "<stdin>" : options.targets_file;
@@ -186,18 +190,6 @@ void AddSweepCommand(CLI::App& app, const GlobalOptions& global, Action& action)
   command->add_option("--threads", options->threads, "Event loops (0: one per core)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
-  command
-      ->add_option("--max-attempts", options->max_attempts,
-                   "Connections per endpoint when it answers 421 (rate limited)")
-      ->check(CLI::Range(1, 100))
-      ->capture_default_str()
-      ->group("Politeness");
-  command
-      ->add_option("--backoff", options->backoff_ms,
-                   "First back-off after a 421, ms (doubles each time)")
-      ->check(CLI::Range(0, 86400000))
-      ->capture_default_str()
-      ->group("Politeness");
   agent::AddPolitenessFlags(*command, options->politeness);
   agent::AddProbeFlags(*command, options->flags);
   command->callback([&global, &action, options] {

@@ -33,14 +33,12 @@ sigset_t BlockStopSignals() {
 // The served reports' what-if: candidates from --whatif, predicted from each scan's stored
 // enumerations. The registry outlives the provider (its candidates point at its backends).
 absl::StatusOr<tlsweep::coordinator::report::WhatIfProvider> ServedWhatIf(
-    const std::vector<std::string>& specs, const std::string& plugin_dir,
-    std::optional<tlsweep::backends::BackendRegistry>& registry) {
+    const std::vector<std::string>& specs,
+    const std::optional<tlsweep::backends::BackendRegistry>& registry) {
   if (specs.empty()) return tlsweep::coordinator::report::WhatIfProvider();
-  absl::StatusOr<tlsweep::backends::BackendRegistry> loaded =
-      tlsweep::backends::BackendRegistry::LoadDirectory(
-          tlsweep::backends::ResolvePluginDirectory(plugin_dir));
-  if (!loaded.ok()) return loaded.status();
-  registry.emplace(*std::move(loaded));
+  if (!registry.has_value()) {
+    return absl::FailedPreconditionError("--whatif needs the backend plugins (--plugin-dir)");
+  }
   std::vector<tlsweep::backends::TlsCandidate> candidates;
   for (const std::string& spec : specs) {
     absl::StatusOr<tlsweep::v1::TlsClientSettings> settings =
@@ -63,6 +61,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "tlsweep-coordinator: takes scans (domain lists), cuts them into shards, leases them to "
       "tlsweep-agent processes by region and stores their results (SQLite)."};
+  app.set_version_flag("--version", "tlsweep-coordinator " TLSWEEP_VERSION);
   tlsweep::coordinator::ServerOptions options;
   tlsweep::coordinator::CoordinatorOptions& core = options.coordinator;
   app.add_option("--listen", options.listen, "Address and port to listen on (port 0: any)")
@@ -87,9 +86,11 @@ int main(int argc, char** argv) {
                  "reports predict from each scan's stored enumerations (scans with --enumerate); "
                  "repeatable");
   std::string plugin_dir;
-  app.add_option("--plugin-dir", plugin_dir,
-                 "Where the backend plugins are, for --whatif (default: beside the program, then "
-                 "the installed lib/tlsweep)");
+  app.add_option(
+      "--plugin-dir", plugin_dir,
+      "Where the backend plugins are, for --whatif and report causes (default: beside the "
+      "program, then "
+      "the installed lib/tlsweep)");
   app.add_option("--lease-ms", core.lease_ms, "Lease lifetime without a heartbeat")
       ->check(CLI::Range(1000, 86400000))
       ->capture_default_str();
@@ -104,7 +105,7 @@ int main(int argc, char** argv) {
   app.add_option("--shard-size", core.default_shard_size, "Default targets per shard")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
-  app.add_option("--max-attempts", core.default_max_attempts,
+  app.add_option("--lease-attempts", core.default_max_attempts,
                  "Default leases of a shard before its targets are reported agent_lost")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
@@ -147,9 +148,21 @@ int main(int argc, char** argv) {
     std::cerr << "tlsweep-coordinator: --whatif needs --http-listen (it is for served reports)\n";
     return 2;
   }
+  // The backends serve the what-if and let report causes come from the negotiation model. A
+  // coordinator without them still runs; its reports read causes from live failures.
   std::optional<tlsweep::backends::BackendRegistry> registry;
+  if (absl::StatusOr<tlsweep::backends::BackendRegistry> loaded =
+          tlsweep::backends::BackendRegistry::LoadDirectory(
+              tlsweep::backends::ResolvePluginDirectory(plugin_dir));
+      loaded.ok()) {
+    registry.emplace(*std::move(loaded));
+    options.registry = &*registry;
+  } else {
+    std::cerr << "tlsweep-coordinator: warning: no backend plugins (" << loaded.status().message()
+              << "); report causes come from live failures only\n";
+  }
   absl::StatusOr<tlsweep::coordinator::report::WhatIfProvider> what_if =
-      ServedWhatIf(whatif_specs, plugin_dir, registry);
+      ServedWhatIf(whatif_specs, registry);
   if (!what_if.ok()) {
     std::cerr << "tlsweep-coordinator: " << what_if.status().message() << "\n";
     return 2;

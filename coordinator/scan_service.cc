@@ -1,13 +1,18 @@
 #include "coordinator/scan_service.h"
 
+#include <algorithm>
 #include <istream>
+#include <ostream>
+#include <streambuf>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backends/secret_compare.h"
 #include "coordinator/list_upload.h"
 #include "coordinator/peer_roles.h"
+#include "coordinator/report/report_request.h"
 #include "coordinator/scan_spec.h"
+#include "coordinator/store/sqlite_db.h"
 
 namespace tlsweep::coordinator {
 namespace {
@@ -162,6 +167,86 @@ grpc::Status ScanServiceImpl::WatchScan(grpc::ServerContext* context,
     seen = coordinator_.WaitForChange(seen, 5'000);
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "");
   }
+}
+
+namespace {
+
+// Sends what is written to it as ReportChunks of at most kChunkBytes.
+class ChunkStreambuf final : public std::streambuf {
+ public:
+  static constexpr size_t kChunkBytes = size_t{1} << 20;
+  explicit ChunkStreambuf(grpc::ServerWriter<v1::ReportChunk>* writer) : writer_(writer) {}
+
+  bool failed() const { return failed_; }
+  int sync() override { return Send() ? 0 : -1; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    buffer_.push_back(traits_type::to_char_type(c));
+    if (buffer_.size() >= kChunkBytes && !Send()) return traits_type::eof();
+    return c;
+  }
+  std::streamsize xsputn(const char* data, std::streamsize size) override {
+    buffer_.append(data, static_cast<size_t>(size));
+    if (buffer_.size() >= kChunkBytes && !Send()) return 0;
+    return size;
+  }
+
+ private:
+  bool Send() {
+    while (!buffer_.empty() && !failed_) {
+      const size_t n = std::min(buffer_.size(), kChunkBytes);
+      v1::ReportChunk chunk;
+      chunk.set_data(buffer_.substr(0, n));
+      buffer_.erase(0, n);
+      failed_ = !writer_->Write(chunk);
+    }
+    return !failed_;
+  }
+
+  grpc::ServerWriter<v1::ReportChunk>* writer_;
+  std::string buffer_;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+grpc::Status ScanServiceImpl::GetReport(grpc::ServerContext* context,
+                                        const v1::GetReportRequest* request,
+                                        grpc::ServerWriter<v1::ReportChunk>* writer) {
+  if (grpc::Status status = Authorize(context); !status.ok()) return status;
+  if (reports_.store_path.empty()) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this coordinator serves no reports");
+  }
+  // A connection of its own: a report reads while agents write, and never holds their lock.
+  absl::StatusOr<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(reports_.store_path);
+  if (!db.ok()) return ToGrpc(db.status());
+  report::ReportRequest wanted;
+  wanted.scan_id = request->scan_id();
+  wanted.format = request->format();
+  wanted.against = request->against();
+  wanted.whatif.assign(request->whatif().begin(), request->whatif().end());
+  wanted.baseline = request->baseline();
+  wanted.candidates.assign(request->candidates().begin(), request->candidates().end());
+  wanted.top = request->top() == 0 ? 100 : request->top();
+  wanted.fail_on.assign(request->fail_on().begin(), request->fail_on().end());
+  ChunkStreambuf buffer(writer);
+  std::ostream out(&buffer);
+  absl::StatusOr<report::ReportOutcome> outcome =
+      report::WriteReport(**db, wanted, reports_.registry, out);
+  if (!outcome.ok()) return ToGrpc(outcome.status());
+  out.flush();
+  if (buffer.failed()) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+  v1::ReportChunk last;
+  last.set_last(true);
+  for (const std::string& line : outcome->tripped) last.add_tripped(line);
+  for (const report::Inconclusive& i : outcome->inconclusive) {
+    last.add_inconclusive(absl::StrCat(i.region, ": ", i.unreached.domains, " of ", i.total.domains,
+                                       " domains not reached (", i.why, ")"));
+  }
+  if (!writer->Write(last)) return grpc::Status(grpc::StatusCode::CANCELLED, "");
+  return grpc::Status::OK;
 }
 
 }  // namespace tlsweep::coordinator

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/plugin_loader.h"
 #include "coordinator/coordinator.h"
 #include "tlsweep/v1/scan.grpc.pb.h"
 
@@ -27,10 +28,17 @@ struct ScanApiAuth {
 // The check every operator-facing service (scans, schedules) applies.
 grpc::Status AuthorizeScanApi(const ScanApiAuth& auth, grpc::ServerContext* context);
 
+// What GetReport reads: the store (through a connection of its own) and, when loaded, the
+// backends for the what-if and for failure causes from the negotiation model.
+struct ReportAccess {
+  std::string store_path;
+  const backends::BackendRegistry* registry = nullptr;
+};
+
 class ScanServiceImpl final : public tlsweep::v1::ScanService::Service {
  public:
-  ScanServiceImpl(Coordinator& coordinator, ScanApiAuth auth)
-      : coordinator_(coordinator), auth_(std::move(auth)) {}
+  ScanServiceImpl(Coordinator& coordinator, ScanApiAuth auth, ReportAccess reports = {})
+      : coordinator_(coordinator), auth_(std::move(auth)), reports_(std::move(reports)) {}
 
   grpc::Status CreateScan(grpc::ServerContext* context,
                           grpc::ServerReader<tlsweep::v1::CreateScanRequest>* reader,
@@ -44,6 +52,8 @@ class ScanServiceImpl final : public tlsweep::v1::ScanService::Service {
                           tlsweep::v1::Scan* response) override;
   grpc::Status WatchScan(grpc::ServerContext* context, const tlsweep::v1::WatchScanRequest* request,
                          grpc::ServerWriter<tlsweep::v1::Scan>* writer) override;
+  grpc::Status GetReport(grpc::ServerContext* context, const tlsweep::v1::GetReportRequest* request,
+                         grpc::ServerWriter<tlsweep::v1::ReportChunk>* writer) override;
 
  private:
   grpc::Status Authorize(grpc::ServerContext* context) const;
@@ -52,6 +62,7 @@ class ScanServiceImpl final : public tlsweep::v1::ScanService::Service {
 
   Coordinator& coordinator_;
   const ScanApiAuth auth_;
+  const ReportAccess reports_;
   std::mutex begin_mutex_;
 };
 

@@ -139,7 +139,8 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Serv
   server->services_->agents =
       std::make_unique<AgentServiceImpl>(*server->coordinator_, /*require_client_certificate=*/
                                          !options.dev);
-  server->services_->scans = std::make_unique<ScanServiceImpl>(*server->coordinator_, auth);
+  server->services_->scans = std::make_unique<ScanServiceImpl>(
+      *server->coordinator_, auth, ReportAccess{options.store_path, options.registry});
   server->services_->scheduler = std::make_unique<Scheduler>(*server->coordinator_);
   server->services_->schedules = std::make_unique<ScheduleServiceImpl>(
       *server->coordinator_, auth, server->services_->scheduler.get());

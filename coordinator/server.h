@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "backends/plugin_loader.h"
 #include "coordinator/coordinator.h"
 
 namespace grpc {
@@ -31,6 +32,9 @@ struct ServerOptions {
   // Memory gRPC may use for its buffers (HTTP/2 receive windows grow to fit fast uploads);
   // under pressure it shrinks windows, which slows senders down instead of growing memory.
   size_t grpc_memory_bytes = size_t{512} << 20;
+  // The backend plugins, for the reports the scan API serves (what-if, failure causes from the
+  // negotiation model); may be null. Must outlive the server.
+  const backends::BackendRegistry* registry = nullptr;
   CoordinatorOptions coordinator;
 };
 

@@ -295,6 +295,8 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
   if (tls13 && !common.empty() && !any_group.available) {
     prediction.verdict = Prediction::Verdict::kFails;
     prediction.failure = FailureClass::kNoSharedCipher;
+    prediction.cause = "group";
+    prediction.cause_version = version;
     prediction.version = TlsVersion::kUnknown;
     prediction.reason = any_group.reason;
     return prediction;
@@ -324,6 +326,8 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
     if (!untested.empty()) {
       prediction.verdict = Prediction::Verdict::kUncertain;
       prediction.failure = FailureClass::kNoSharedCipher;
+      prediction.cause = skipped_for_group.empty() ? "suite" : "group";
+      prediction.cause_version = version;
       prediction.version = TlsVersion::kUnknown;
       prediction.reason = reason;
       prediction.uncertainties.push_back(absl::StrCat("success depends on ", version_name,
@@ -332,6 +336,8 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
     }
     prediction.verdict = Prediction::Verdict::kFails;
     prediction.failure = FailureClass::kNoSharedCipher;
+    prediction.cause = skipped_for_group.empty() ? "suite" : "group";
+    prediction.cause_version = version;
     prediction.version = TlsVersion::kUnknown;
     prediction.reason = std::move(reason);
     return prediction;
@@ -351,6 +357,9 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
     const bool unsure = !server.preference_tested && !completing.empty();
     prediction.verdict = unsure ? Prediction::Verdict::kUncertain : Prediction::Verdict::kFails;
     prediction.failure = FailureClass::kAlertSent;
+    prediction.cause = "sha1_signature";
+    prediction.cause_version = version;
+    prediction.cause_suite = pick;
     prediction.version = TlsVersion::kUnknown;
     prediction.reason = absl::StrCat(
         "the server picks ", CipherSuiteName(pick), " at ", version_name,
@@ -378,6 +387,9 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
     const bool unsure = !server.preference_tested && !completing.empty();
     prediction.verdict = unsure ? Prediction::Verdict::kUncertain : Prediction::Verdict::kFails;
     prediction.failure = server.hello_only_failure;
+    prediction.cause = "hello_only";
+    prediction.cause_version = version;
+    prediction.cause_suite = pick;
     prediction.version = TlsVersion::kUnknown;
     prediction.reason =
         absl::StrCat("the server picks ", CipherSuiteName(pick), " at ", version_name,
@@ -476,6 +488,7 @@ Prediction PredictNegotiation(const Enumeration& server, const Offer& client) {
     Prediction prediction;
     prediction.verdict = Prediction::Verdict::kFails;
     prediction.failure = FailureClass::kInternalError;
+    prediction.cause = "empty_offer";
     prediction.reason = "the client configuration offers no version with a suite";
     return prediction;
   }
@@ -503,6 +516,7 @@ Prediction PredictNegotiation(const Enumeration& server, const Offer& client) {
     Prediction failed;
     failed.verdict = Prediction::Verdict::kFails;
     failed.failure = FailureClass::kProtocolVersion;
+    failed.cause = "version";
     std::vector<std::string> server_supported;
     for (TlsVersion version : AllTlsVersions()) {
       if (ReadServerVersion(server, version).known == ServerVersion::Known::kSupported) {
@@ -529,6 +543,7 @@ Prediction PredictNegotiation(const Enumeration& server, const Offer& client) {
           });
       if (!any_suite) {
         failed.failure = FailureClass::kNoSharedCipher;
+        failed.cause = "version";
         absl::StrAppend(&failed.reason,
                         "; none of the client's suites is one the server accepts at ",
                         TlsVersionName(*chosen), ", so the server fails first");

@@ -127,6 +127,12 @@ struct Prediction {
   // kUncertain: the failure that follows if every unknown goes against the client, else kNone.
   FailureClass failure = FailureClass::kNone;
   std::string reason;  // One human-readable sentence.
+  // For kFails and a kUncertain fallback failure, what broke: "version", "suite", "group",
+  // "sha1_signature" (S5), "hello_only" (S6), "empty_offer". Empty otherwise. With the version
+  // it broke at (kUnknown for "version") and, for S5/S6, the suite the server picks.
+  std::string cause;
+  TlsVersion cause_version = TlsVersion::kUnknown;
+  uint16_t cause_suite = 0;
   // Why the verdict itself is not sure (e.g. the server's groups were not tested). Not empty for
   // kUncertain; a kNegotiates or kFails with an uncertainty is not a sure answer either (IsSure).
   std::vector<std::string> uncertainties;

@@ -195,6 +195,74 @@ std::string RenderHtml(const Report& report) {
                          HtmlEscape(absl::StrJoin(report.unreadable_examples, ", ")), ")</p>"),
       "</header>\n");
 
+  // 0. Inconclusive scans say so first, and the delta against the baseline leads.
+  for (const Inconclusive& i : report.inconclusive) {
+    absl::StrAppend(&h, "<section id=\"inconclusive\" class=\"fails\"><h2>Inconclusive in ",
+                    HtmlEscape(i.region), "</h2><p>", i.unreached.domains, " of ", i.total.domains,
+                    " domains were not reached at all, so this scan cannot say what a TLS change "
+                    "does to them (",
+                    HtmlEscape(i.why), ").</p></section>\n");
+  }
+  if (report.delta.has_value()) {
+    const DeltaSection& delta = *report.delta;
+    absl::StrAppend(
+        &h, "<section><h2>What changes against the baseline \u201c", HtmlEscape(delta.baseline),
+        "\u201d</h2><p class=\"note\">Each candidate against the configuration run today. "
+        "<b>Newly failing</b> and <b>newly degraded</b>: the TLS required reading; <b>newly "
+        "clear text</b>: the opportunistic one; <b>newly fixed</b>: either reading better.</p>"
+        "<table id=\"delta\"><thead><tr><th>Candidate</th><th>Region</th><th>Policy</th>"
+        "<th class=\"n\">Compared</th><th class=\"n\">Newly failing</th>"
+        "<th class=\"n\">Newly degraded</th><th class=\"n\">Newly clear text</th>"
+        "<th class=\"n\">Newly fixed</th></tr></thead><tbody>");
+    for (const DeltaSummary& d : delta.summaries) {
+      absl::StrAppend(
+          &h, "<tr><td><b>", HtmlEscape(d.candidate), "</b></td><td>", HtmlEscape(d.region),
+          "</td><td>", d.tls_required ? "required" : "opportunistic", "</td><td class=\"n\">",
+          d.compared.domains, "</td><td class=\"n fails\">", d.newly_failing.domains, " <small>",
+          Share(d.newly_failing, d.compared, weighted), "</small></td><td class=\"n degraded\">",
+          d.newly_degraded.domains, " <small>", Share(d.newly_degraded, d.compared, weighted),
+          "</small></td><td class=\"n\">", d.newly_cleartext.domains, " <small>",
+          Share(d.newly_cleartext, d.compared, weighted), "</small></td><td class=\"n ok\">",
+          d.newly_fixed.domains, " <small>", Share(d.newly_fixed, d.compared, weighted),
+          "</small></td></tr>");
+    }
+    absl::StrAppend(&h, "</tbody></table>");
+    if (!delta.rows.empty()) {
+      absl::StrAppend(&h, "<p class=\"note\">", delta.rows.size(), " of ", delta.rows_total,
+                      " changes, worst first by volume; the CSV has every domain's change.</p>"
+                      "<table id=\"delta-rows\"><thead><tr><th>Change</th><th>Domain</th>"
+                      "<th class=\"n\">Weight</th><th>Candidate</th><th>Region</th>"
+                      "<th>Before</th><th>After</th><th>Why</th><th>MX</th><th>Provider</th>"
+                      "</tr></thead><tbody>");
+      for (const DeltaRow& r : delta.rows) {
+        absl::StrAppend(&h, "<tr><td>", HtmlEscape(r.change), "</td><td>", HtmlEscape(r.domain),
+                        "</td><td class=\"n\">", Volume(r.weight), "</td><td>",
+                        HtmlEscape(r.candidate), "</td><td>", HtmlEscape(r.region), "</td><td>",
+                        VerdictCell(r.before), "</td><td>", VerdictCell(r.after), "</td><td><code>",
+                        HtmlEscape(r.cause_code), "</code> ", HtmlEscape(r.cause_text), "</td><td>",
+                        HtmlEscape(r.mx_host), "</td><td>", HtmlEscape(r.provider), "</td></tr>");
+      }
+      absl::StrAppend(&h, "</tbody></table>");
+    }
+    if (!delta.providers.empty()) {
+      absl::StrAppend(&h,
+                      "<table id=\"delta-providers\"><thead><tr><th>Provider</th>"
+                      "<th>Candidate</th><th>Region</th><th class=\"n\">Newly failing</th>"
+                      "<th class=\"n\">Volume</th><th class=\"n\">Newly clear text</th>"
+                      "<th class=\"n\">Volume</th></tr></thead><tbody>");
+      for (const ProviderDelta& p : delta.providers) {
+        absl::StrAppend(&h, "<tr><td>", HtmlEscape(p.provider), "</td><td>",
+                        HtmlEscape(p.candidate), "</td><td>", HtmlEscape(p.region),
+                        "</td><td class=\"n fails\">", p.newly_failing.domains,
+                        "</td><td class=\"n\">", Volume(p.newly_failing.weight),
+                        "</td><td class=\"n\">", p.newly_cleartext.domains, "</td><td class=\"n\">",
+                        Volume(p.newly_cleartext.weight), "</td></tr>");
+      }
+      absl::StrAppend(&h, "</tbody></table>");
+    }
+    absl::StrAppend(&h, "</section>\n");
+  }
+
   // 1. The answer.
   absl::StrAppend(&h, "<section><h2>Who would fail</h2>",
                   "<p class=\"note\">Per candidate configuration and sending region. <b>TLS "
@@ -270,9 +338,11 @@ std::string RenderHtml(const Report& report) {
                       Volume(d.weight), "</td><td>", HtmlEscape(d.candidate), "</td><td>",
                       HtmlEscape(d.region), "</td><td>", VerdictCell(d.required), "</td><td>",
                       VerdictCell(d.opportunistic), "</td><td>", HtmlEscape(d.failure), "</td><td>",
-                      HtmlEscape(d.cause), "</td><td>", HtmlEscape(d.mx_host),
-                      "</td><td class=\"n\">", d.failing_endpoints, " / ", d.endpoints,
-                      "</td></tr>");
+                      d.cause_code.empty() ? HtmlEscape(d.cause)
+                                           : absl::StrCat("<code>", HtmlEscape(d.cause_code),
+                                                          "</code> ", HtmlEscape(d.cause_text)),
+                      "</td><td>", HtmlEscape(d.mx_host), "</td><td class=\"n\">",
+                      d.failing_endpoints, " / ", d.endpoints, "</td></tr>");
     }
     absl::StrAppend(&h, "</tbody></table>");
   }

@@ -185,6 +185,45 @@ std::string RenderJson(const Report& report) {
   }
   j.Close(']');
 
+  // The delta leads: what each candidate changes against the config run today.
+  j.Field("baseline", report.baseline);
+  j.Key("inconclusive").Open('[');
+  for (const Inconclusive& i : report.inconclusive) {
+    j.Open('{').Field("region", i.region).FieldCount("unreached", i.unreached);
+    j.FieldCount("total", i.total).Field("why", i.why).Close('}');
+  }
+  j.Close(']');
+  j.Key("delta");
+  if (!report.delta.has_value()) {
+    j.Null();
+  } else {
+    const DeltaSection& delta = *report.delta;
+    j.Open('{').Field("baseline", delta.baseline).Key("summary").Open('[');
+    for (const DeltaSummary& d : delta.summaries) {
+      j.Open('{').Field("candidate", d.candidate).Field("region", d.region);
+      j.FieldBool("tls_required", d.tls_required).FieldCount("compared", d.compared);
+      j.FieldCount("newly_failing", d.newly_failing).FieldCount("newly_degraded", d.newly_degraded);
+      j.FieldCount("newly_cleartext", d.newly_cleartext).FieldCount("newly_fixed", d.newly_fixed);
+      j.Close('}');
+    }
+    j.Close(']').FieldInt("rows_total", delta.rows_total).Key("rows").Open('[');
+    for (const DeltaRow& r : delta.rows) {
+      j.Open('{').Field("change", r.change).Field("candidate", r.candidate);
+      j.Field("region", r.region).Field("domain", r.domain);
+      j.FieldInt("line_number", static_cast<int64_t>(r.line_number)).FieldNum("weight", r.weight);
+      j.Field("before", r.before).Field("after", r.after);
+      j.Key("cause").Open('{').Field("code", r.cause_code).Field("text", r.cause_text).Close('}');
+      j.Field("mx_host", r.mx_host).Field("provider", r.provider).Close('}');
+    }
+    j.Close(']').Key("providers").Open('[');
+    for (const ProviderDelta& p : delta.providers) {
+      j.Open('{').Field("candidate", p.candidate).Field("region", p.region);
+      j.Field("provider", p.provider).FieldCount("newly_failing", p.newly_failing);
+      j.FieldCount("newly_cleartext", p.newly_cleartext).Close('}');
+    }
+    j.Close(']').Close('}');
+  }
+
   j.Key("summary").Open('[');
   for (const Headline& h : report.headlines) {
     j.Open('{').Field("candidate", h.candidate).Field("region", h.region);
@@ -218,7 +257,9 @@ std::string RenderJson(const Report& report) {
     j.Field("region", d.region).FieldInt("line_number", static_cast<int64_t>(d.line_number));
     j.FieldNum("weight", d.weight).Field("required", d.required);
     j.Field("opportunistic", d.opportunistic).Field("failure", d.failure);
-    j.Field("cause", d.cause).Field("mx_host", d.mx_host).FieldInt("endpoints", d.endpoints);
+    j.Field("cause", d.cause).Key("cause_detail").Open('{').Field("code", d.cause_code);
+    j.Field("text", d.cause_text).Close('}');
+    j.Field("mx_host", d.mx_host).Field("provider", d.provider).FieldInt("endpoints", d.endpoints);
     j.FieldInt("failing_endpoints", d.failing_endpoints).Close('}');
   }
   j.Close(']').Close('}');
@@ -314,15 +355,53 @@ std::string RenderJson(const Report& report) {
   return j.Take();
 }
 
+namespace {
+
+// The baseline the CSV compares with: the one asked for, else the scan's first candidate.
+absl::StatusOr<std::string> BaselineOf(SqliteDb& db, const ReportOptions& options) {
+  if (!options.baseline.empty()) return options.baseline;
+  ASSIGN_OR_RETURN(SqliteStatement select, db.Prepare("SELECT profile FROM scans WHERE scan_id=?"));
+  select.Bind(1, options.scan_id);
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no scan '", options.scan_id, "'"));
+  v1::ProbeProfile profile;
+  (void)profile.ParseFromString(select.Blob(0));
+  if (profile.candidates_size() == 0 || profile.candidates(0).name().empty()) return "default";
+  return profile.candidates(0).name();
+}
+
+// The row's change against the baseline, as the delta names it ("" when none).
+std::string ChangeVsBaseline(int64_t required_before, int64_t required_after,
+                             int64_t opportunistic_before, int64_t opportunistic_after) {
+  if (required_before <= 2 && required_after <= 2 && required_before != required_after) {
+    if (required_after == 2) return "newly_failing";
+    if (required_after == 1 && required_before == 0) return "newly_degraded";
+    return "newly_fixed";
+  }
+  if (opportunistic_before <= 1 && opportunistic_after <= 1 &&
+      opportunistic_before != opportunistic_after) {
+    return opportunistic_after == 1 ? "newly_cleartext" : "newly_fixed";
+  }
+  return "";
+}
+
+}  // namespace
+
 absl::Status WriteDomainsCsv(SqliteDb& db, const ReportOptions& options, std::ostream& out) {
   ASSIGN_OR_RETURN(
       SqliteStatement select,
-      db.Prepare("SELECT candidate, region, domain, line_number, weight, required, "
-                 "opportunistic, failure, cause, mx_host, endpoints, failing_endpoints, version, "
-                 "suite FROM report_domains WHERE scan_id=? ORDER BY candidate, region, domain"));
-  select.Bind(1, options.scan_id);
+      db.Prepare("SELECT d.candidate, d.region, d.domain, d.line_number, d.weight, d.required, "
+                 "d.opportunistic, d.failure, d.cause, d.mx_host, d.endpoints, "
+                 "d.failing_endpoints, d.version, d.suite, d.cause_code, d.cause_text, "
+                 "d.provider, b.required, b.opportunistic FROM report_domains d "
+                 "LEFT JOIN report_domains b ON b.scan_id=d.scan_id AND b.candidate=?2 AND "
+                 "b.region=d.region AND b.domain=d.domain "
+                 "WHERE d.scan_id=?1 ORDER BY d.candidate, d.region, d.domain"));
+  ASSIGN_OR_RETURN(std::string baseline, BaselineOf(db, options));
+  select.Bind(1, options.scan_id).Bind(2, baseline);
   out << "scan_id,candidate,region,domain,line_number,weight,tls_required_verdict,"
-         "opportunistic_verdict,failure,cause,mx_host,endpoints,failing_endpoints,version,suite\n";
+         "opportunistic_verdict,failure,cause,mx_host,endpoints,failing_endpoints,version,suite,"
+         "cause_code,cause_text,provider,baseline,change_vs_baseline\n";
   static const char* const kVersions[] = {"", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
   const std::string scan_id = CsvField(options.scan_id);
   for (;;) {
@@ -342,7 +421,13 @@ absl::Status WriteDomainsCsv(SqliteDb& db, const ReportOptions& options, std::os
         << FailureName(static_cast<int>(select.Int(7))) << ',' << CsvField(select.Text(8)) << ','
         << CsvField(select.Text(9)) << ',' << select.Int(10) << ',' << select.Int(11) << ','
         << (version >= 0 && version <= 5 ? kVersions[version] : "") << ','
-        << CsvField(select.Text(13)) << '\n';
+        << CsvField(select.Text(13)) << ',' << CsvField(select.Text(14)) << ','
+        << CsvField(select.Text(15)) << ',' << CsvField(select.Text(16)) << ','
+        << CsvField(baseline) << ','
+        << (select.IsNull(17) || candidate == baseline
+                ? ""
+                : ChangeVsBaseline(select.Int(17), select.Int(5), select.Int(18), select.Int(6)))
+        << '\n';
   }
   if (!out) return absl::DataLossError("writing the CSV failed");
   return absl::OkStatus();

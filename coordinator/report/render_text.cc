@@ -90,7 +90,53 @@ std::string RenderText(const Report& report) {
                     " stored result row(s) did not parse and are left out (region/shard/seq/idx: ",
                     absl::StrJoin(report.unreadable_examples, ", "), ")\n");
   }
+  for (const Inconclusive& i : report.inconclusive) {
+    absl::StrAppend(&out, "INCONCLUSIVE in ", i.region, ": ", i.unreached.domains, " of ",
+                    i.total.domains,
+                    " domains were not reached at all, so this scan cannot say what a TLS change "
+                    "does to them (",
+                    i.why, ")\n");
+  }
   absl::StrAppend(&out, "\n");
+
+  if (report.delta.has_value()) {
+    const DeltaSection& delta = *report.delta;
+    absl::StrAppend(&out, "WHAT CHANGES against the baseline \"", delta.baseline,
+                    "\" (TLS required: failing, degraded; opportunistic: cleartext)\n");
+    absl::StrAppendFormat(&out, "%-14s %-8s %-4s %8s %14s %14s %14s %14s\n", "candidate", "region",
+                          "pol", "compared", "newly failing", "newly degraded", "newly cleartext",
+                          "newly fixed");
+    for (const DeltaSummary& d : delta.summaries) {
+      absl::StrAppendFormat(&out, "%-14s %-8s %-4s %8d %14s %14s %14s %14s\n",
+                            Clip(d.candidate, 14), Clip(d.region, 8),
+                            d.tls_required ? "req" : "opp", d.compared.domains,
+                            CountShare(d.newly_failing, d.compared, report.weighted),
+                            CountShare(d.newly_degraded, d.compared, report.weighted),
+                            CountShare(d.newly_cleartext, d.compared, report.weighted),
+                            CountShare(d.newly_fixed, d.compared, report.weighted));
+    }
+    if (!delta.rows.empty()) {
+      absl::StrAppend(&out, "  worst first by volume (", delta.rows_total, " changes in all):\n");
+      for (size_t i = 0; i < delta.rows.size() && i < 5; ++i) {
+        const DeltaRow& r = delta.rows[i];
+        absl::StrAppendFormat(&out, "  %-15s %-26s %7s %-12s %-6s %s -> %s: %s\n", r.change,
+                              Clip(r.domain, 26), Volume(r.weight), Clip(r.candidate, 12),
+                              Clip(r.region, 6), r.before, r.after,
+                              r.cause_text.empty() ? r.cause_code : r.cause_text);
+      }
+    }
+    if (!delta.providers.empty()) {
+      absl::StrAppend(&out, "  newly failing by provider:");
+      for (size_t i = 0; i < delta.providers.size() && i < 5; ++i) {
+        const ProviderDelta& p = delta.providers[i];
+        absl::StrAppend(&out, i == 0 ? " " : "; ", p.provider, " ", p.candidate, "/", p.region, " ",
+                        p.newly_failing.domains, " failing, ", p.newly_cleartext.domains,
+                        " cleartext");
+      }
+      absl::StrAppend(&out, "\n");
+    }
+    absl::StrAppend(&out, "\n");
+  }
 
   absl::StrAppend(&out,
                   "WHO WOULD FAIL  (TLS required: fails = every MX fails, 451 4.7.5; "
@@ -119,13 +165,13 @@ std::string RenderText(const Report& report) {
   if (!report.failing_domains.empty()) {
     absl::StrAppend(&out, "\nFAILING DOMAINS, worst first by volume (",
                     report.failing_domains_total, " in all; --format csv lists every domain)\n");
-    absl::StrAppendFormat(&out, "%-28s %8s %-14s %-8s %-9s %-24s %s\n", "domain", "weight",
-                          "candidate", "region", "verdict", "failure", "cause");
+    absl::StrAppendFormat(&out, "%-28s %8s %-14s %-8s %-9s %s\n", "domain", "weight", "candidate",
+                          "region", "verdict", "cause");
     for (size_t i = 0; i < report.failing_domains.size() && i < 10; ++i) {
       const FailingDomain& d = report.failing_domains[i];
-      absl::StrAppendFormat(&out, "%-28s %8s %-14s %-8s %-9s %-24s %s\n", Clip(d.domain, 28),
+      absl::StrAppendFormat(&out, "%-28s %8s %-14s %-8s %-9s %s\n", Clip(d.domain, 28),
                             Volume(d.weight), Clip(d.candidate, 14), Clip(d.region, 8), d.required,
-                            Clip(d.failure, 24), d.cause);
+                            d.cause_text.empty() ? d.cause : d.cause_text);
     }
   }
 

@@ -93,7 +93,12 @@ struct FailingDomain {
   std::string opportunistic;  // tls | cleartext | unreachable
   std::string failure;        // What the domain sees (the first failing MX reached).
   std::string cause;          // Root cause in words: "no shared suite", "protocol version"...
-  std::string mx_host;        // The MX that failure came from.
+  // The structured cause (backends/negotiation/failure_cause.h): a code and a sentence an
+  // engineer acts on, from the negotiation model where the MX was enumerated.
+  std::string cause_code;
+  std::string cause_text;
+  std::string mx_host;   // The MX that failure came from.
+  std::string provider;  // Registrable domain of that MX.
   int64_t endpoints = 0;
   int64_t failing_endpoints = 0;
 };
@@ -164,6 +169,60 @@ struct DiffSection {
   std::vector<DiffRow> rows;  // Worst first by volume, capped.
 };
 
+// The question behind a config change: against the baseline (the candidate the team runs
+// today), what each other candidate newly breaks or fixes, per region, in domains and volume.
+struct DeltaSummary {
+  std::string candidate;
+  std::string region;
+  bool tls_required = false;  // The candidate's own policy: which reading applies to it.
+  Count compared;             // Domains reached under the baseline (not unreachable).
+  Count newly_failing;        // TLS required: ok or degraded under the baseline, fails now.
+  Count newly_degraded;       // TLS required: ok under the baseline, degraded now.
+  Count newly_cleartext;      // Opportunistic: TLS under the baseline, clear text now.
+  Count newly_fixed;          // Either reading better than under the baseline.
+};
+
+struct DeltaRow {
+  std::string change;  // newly_failing | newly_degraded | newly_cleartext | newly_fixed
+  std::string candidate;
+  std::string region;
+  std::string domain;
+  uint64_t line_number = 0;
+  double weight = 0;
+  std::string before;  // The verdict under the baseline (the reading of `change`).
+  std::string after;
+  std::string cause_code;  // Why it fails now (for a fix: why it failed before).
+  std::string cause_text;
+  std::string mx_host;
+  std::string provider;
+};
+
+// Newly failing mail by provider (the registrable domain of the MX): what teams escalate.
+struct ProviderDelta {
+  std::string candidate;
+  std::string region;
+  std::string provider;
+  Count newly_failing;    // TLS required reading.
+  Count newly_cleartext;  // Opportunistic reading.
+};
+
+struct DeltaSection {
+  std::string baseline;
+  std::vector<DeltaSummary> summaries;   // Candidate order, then region.
+  std::vector<DeltaRow> rows;            // Largest volume first, capped.
+  int64_t rows_total = 0;                // Before the cap.
+  std::vector<ProviderDelta> providers;  // Largest newly failing volume first, capped.
+};
+
+// A scan that measured too little to answer: most domains were not reached (DNS, TCP, refused
+// by policy such as private addresses without --allow-private). Reports never look green then.
+struct Inconclusive {
+  std::string region;
+  Count unreached;
+  Count total;
+  std::string why;  // The largest classes, e.g. "address_not_allowed 40, tcp_timeout 3".
+};
+
 // What an enumeration found wrong with a server itself (enumeration_findings.h), per region and
 // endpoint, with the domains that use it.
 struct EndpointFinding {
@@ -201,6 +260,7 @@ struct Report {
   int64_t unreadable_rows = 0;
   std::vector<std::string> unreadable_examples;
   std::vector<CandidateInfo> candidates;
+  std::string baseline;  // The candidate every other one is compared with (the delta).
   std::vector<Headline> headlines;
   std::vector<FailingDomain> failing_domains;  // Worst first by volume, capped.
   int64_t failing_domains_total = 0;           // Before the cap.
@@ -211,6 +271,8 @@ struct Report {
   std::vector<RegionDifference> region_differences;  // Capped, by volume.
   std::optional<DiffSection> diff;
   std::optional<WhatIfSection> what_if;
+  std::optional<DeltaSection> delta;  // With two or more candidates: each against the baseline.
+  std::vector<Inconclusive> inconclusive;          // Regions where most domains were not reached.
   std::vector<EndpointFinding> endpoint_findings;  // Largest volume first, capped.
   int64_t endpoint_findings_total = 0;             // Before the cap.
 };

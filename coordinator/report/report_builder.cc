@@ -114,6 +114,17 @@ absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report
   scan.targets = select.Int(4);
   scan.created_unix_ms = select.Int(5);
   scan.finished_unix_ms = select.Int(6);
+  std::vector<std::string> names;
+  for (const v1::TlsClientSettings& c : profile.candidates()) {
+    names.push_back(c.name().empty() ? "default" : c.name());
+  }
+  if (names.empty()) names.push_back("default");
+  report.baseline = options.baseline.empty() ? names.front() : options.baseline;
+  if (std::find(names.begin(), names.end(), report.baseline) == names.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("no candidate '", report.baseline,
+                                                   "' in this scan to be the baseline; it has ",
+                                                   absl::StrJoin(names, ", ")));
+  }
   for (const v1::TlsClientSettings& c : profile.candidates()) {
     CandidateInfo info;
     info.name = c.name().empty() ? "default" : c.name();
@@ -303,7 +314,8 @@ absl::Status LoadFailingDomains(SqliteDb& db, const ReportOptions& options, Repo
       SqliteStatement select,
       db.Prepare(absl::StrCat(
           "SELECT candidate, region, domain, line_number, weight, required, opportunistic, "
-          "failure, cause, mx_host, endpoints, failing_endpoints FROM report_domains "
+          "failure, cause, mx_host, endpoints, failing_endpoints, cause_code, cause_text, "
+          "provider FROM report_domains "
           "WHERE scan_id=? AND required IN (1, 2) AND ",
           CandidateFilter(options.candidates, "candidate"),
           " ORDER BY weight DESC, required DESC, domain, candidate, region LIMIT ?")));
@@ -324,6 +336,9 @@ absl::Status LoadFailingDomains(SqliteDb& db, const ReportOptions& options, Repo
     d.mx_host = select.Text(9);
     d.endpoints = select.Int(10);
     d.failing_endpoints = select.Int(11);
+    d.cause_code = select.Text(12);
+    d.cause_text = select.Text(13);
+    d.provider = select.Text(14);
     report.failing_domains.push_back(std::move(d));
   }
   return absl::OkStatus();
@@ -511,6 +526,171 @@ absl::Status LoadDiff(SqliteDb& db, const ReportOptions& options, Report& report
   return absl::OkStatus();
 }
 
+// Worse is larger: ok 0, degraded 1, fails 2 (TLS required); tls 0, cleartext 1.
+int RequiredRank(int64_t verdict) { return verdict <= 2 ? static_cast<int>(verdict) : -1; }
+int OpportunisticRank(int64_t verdict) { return verdict <= 1 ? static_cast<int>(verdict) : -1; }
+
+absl::Status LoadDelta(SqliteDb& db, const ReportOptions& options, Report& report) {
+  if (report.candidates.size() < 2 &&
+      (report.candidates.empty() || report.candidates.front().name == report.baseline)) {
+    return absl::OkStatus();  // Nothing to compare with the baseline.
+  }
+  DeltaSection delta;
+  delta.baseline = report.baseline;
+  // Only the domains whose verdict changed come back; the join runs on the primary key.
+  ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db.Prepare("SELECT n.region, n.domain, n.line_number, n.weight, o.required, n.required, "
+                 "o.opportunistic, n.opportunistic, n.cause_code, n.cause_text, o.cause_code, "
+                 "o.cause_text, n.mx_host, o.mx_host, n.provider, o.provider "
+                 "FROM report_domains o JOIN report_domains n ON n.scan_id=o.scan_id AND "
+                 "n.candidate=?3 AND n.region=o.region AND n.domain=o.domain "
+                 "WHERE o.scan_id=?1 AND o.candidate=?2 AND "
+                 "(o.required != n.required OR o.opportunistic != n.opportunistic)"));
+  std::map<std::tuple<std::string, std::string, std::string>, ProviderDelta> providers;
+  for (const CandidateInfo& c : report.candidates) {
+    const CandidateInfo* candidate = &c;
+    if (candidate->name == delta.baseline) continue;
+    std::map<std::string, DeltaSummary> by_region;
+    for (const Headline& h : report.headlines) {
+      if (h.candidate != delta.baseline) continue;
+      DeltaSummary& summary = by_region[h.region];
+      summary.candidate = candidate->name;
+      summary.region = h.region;
+      summary.tls_required = candidate->tls_required;
+      summary.compared = {h.total.domains - h.unreachable.domains,
+                          h.total.weight - h.unreachable.weight};
+    }
+    select.Bind(1, options.scan_id).Bind(2, delta.baseline).Bind(3, candidate->name);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      DeltaRow base;
+      base.candidate = candidate->name;
+      base.region = select.Text(0);
+      base.domain = select.Text(1);
+      base.line_number = static_cast<uint64_t>(select.Int(2));
+      base.weight = select.Double(3);
+      DeltaSummary& summary = by_region[base.region];
+      summary.candidate = candidate->name;
+      summary.region = base.region;
+      const int req_before = RequiredRank(select.Int(4));
+      const int req_after = RequiredRank(select.Int(5));
+      const int opp_before = OpportunisticRank(select.Int(6));
+      const int opp_after = OpportunisticRank(select.Int(7));
+      auto add = [&](absl::string_view change, Count& count, std::string before, std::string after,
+                     bool fixed) {
+        ++count.domains;
+        count.weight += base.weight;
+        DeltaRow row = base;
+        row.change = std::string(change);
+        row.before = std::move(before);
+        row.after = std::move(after);
+        // A fix is explained by why the baseline failed; anything else by why it fails now.
+        row.cause_code = select.Text(fixed ? 10 : 8);
+        row.cause_text = select.Text(fixed ? 11 : 9);
+        row.mx_host = select.Text(fixed ? 13 : 12);
+        row.provider = select.Text(fixed ? 15 : 14);
+        ++delta.rows_total;
+        delta.rows.push_back(std::move(row));
+        // Keep memory bounded for a candidate that breaks half the world: trim as we go.
+        if (delta.rows.size() >= 4 * options.max_domains + 64) {
+          std::sort(delta.rows.begin(), delta.rows.end(),
+                    [](const DeltaRow& x, const DeltaRow& y) { return x.weight > y.weight; });
+          delta.rows.resize(options.max_domains);
+        }
+      };
+      const std::string req_b(RequiredName(static_cast<Required>(select.Int(4))));
+      const std::string req_a(RequiredName(static_cast<Required>(select.Int(5))));
+      const std::string opp_b(OpportunisticName(static_cast<Opportunistic>(select.Int(6))));
+      const std::string opp_a(OpportunisticName(static_cast<Opportunistic>(select.Int(7))));
+      bool fixed = false;
+      if (req_before >= 0 && req_after >= 0 && req_before != req_after) {
+        if (req_after == 2) {
+          add("newly_failing", summary.newly_failing, req_b, req_a, false);
+          ProviderDelta& p = providers[{candidate->name, base.region, select.Text(14)}];
+          ++p.newly_failing.domains;
+          p.newly_failing.weight += base.weight;
+        } else if (req_after == 1 && req_before == 0) {
+          add("newly_degraded", summary.newly_degraded, req_b, req_a, false);
+        } else {
+          fixed = true;
+          add("newly_fixed", summary.newly_fixed, req_b, req_a, true);
+        }
+      }
+      if (opp_before >= 0 && opp_after >= 0 && opp_before != opp_after) {
+        if (opp_after == 1) {
+          add("newly_cleartext", summary.newly_cleartext, opp_b, opp_a, false);
+          ProviderDelta& p = providers[{candidate->name, base.region, select.Text(14)}];
+          ++p.newly_cleartext.domains;
+          p.newly_cleartext.weight += base.weight;
+        } else if (!fixed) {  // A domain fixed in both readings counts and shows once.
+          add("newly_fixed", summary.newly_fixed, opp_b, opp_a, true);
+        }
+      }
+    }
+    select.Reset();
+    for (auto& [region, summary] : by_region) delta.summaries.push_back(std::move(summary));
+  }
+  std::sort(delta.rows.begin(), delta.rows.end(), [](const DeltaRow& x, const DeltaRow& y) {
+    return std::make_tuple(-x.weight, x.change, x.domain, x.candidate, x.region) <
+           std::make_tuple(-y.weight, y.change, y.domain, y.candidate, y.region);
+  });
+  if (delta.rows.size() > options.max_domains) delta.rows.resize(options.max_domains);
+  for (auto& [key, p] : providers) {
+    p.candidate = std::get<0>(key);
+    p.region = std::get<1>(key);
+    p.provider = std::get<2>(key).empty() ? "(none)" : std::get<2>(key);
+    delta.providers.push_back(std::move(p));
+  }
+  std::sort(delta.providers.begin(), delta.providers.end(),
+            [](const ProviderDelta& x, const ProviderDelta& y) {
+              return std::make_tuple(-(x.newly_failing.weight + x.newly_cleartext.weight),
+                                     x.provider, x.candidate, x.region) <
+                     std::make_tuple(-(y.newly_failing.weight + y.newly_cleartext.weight),
+                                     y.provider, y.candidate, y.region);
+            });
+  if (delta.providers.size() > options.max_rows) delta.providers.resize(options.max_rows);
+  report.delta = std::move(delta);
+  return absl::OkStatus();
+}
+
+// More than half of a region's domains not reached at all (under the baseline, or the first
+// candidate): the scan cannot answer the question, whatever the tables say.
+absl::Status LoadInconclusive(const ReportOptions& options, Report& report) {
+  // The baseline's reading, or the first candidate shown when the baseline is filtered out:
+  // whether a domain is reached at all does not depend on the TLS settings.
+  std::string reference = report.baseline;
+  if (std::none_of(report.headlines.begin(), report.headlines.end(),
+                   [&](const Headline& h) { return h.candidate == reference; }) &&
+      !report.headlines.empty()) {
+    reference = report.headlines.front().candidate;
+  }
+  (void)options;
+  for (const Headline& h : report.headlines) {
+    if (h.candidate != reference || h.total.domains == 0) continue;
+    if (2 * h.unreachable.domains <= h.total.domains) continue;
+    Inconclusive inconclusive;
+    inconclusive.region = h.region;
+    inconclusive.unreached = h.unreachable;
+    inconclusive.total = h.total;
+    std::vector<std::string> classes;
+    for (const Distribution& d : report.distributions) {
+      if (d.dimension != "failure" || d.candidate != h.candidate || d.region != h.region) continue;
+      for (const DistributionRow& row : d.rows) {
+        const bool reached = row.key == "ok" || absl::StartsWith(row.key, "tls_") ||
+                             absl::StartsWith(row.key, "starttls_");
+        if (!reached && classes.size() < 3) {
+          classes.push_back(absl::StrCat(row.key, " ", row.count.domains));
+        }
+      }
+    }
+    inconclusive.why = classes.empty() ? "not reached" : absl::StrJoin(classes, ", ");
+    report.inconclusive.push_back(std::move(inconclusive));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string ScanStateName(int state) {
@@ -546,10 +726,10 @@ absl::StatusOr<Report> BuildReport(SqliteDb& db, const ReportOptions& options,
                                    const WhatIfProvider& what_if) {
   RETURN_IF_ERROR(EnsureReportSchema(db));
   if (options.catch_up) {
-    ASSIGN_OR_RETURN(IndexStats stats, CatchUp(db, options.scan_id));
+    ASSIGN_OR_RETURN(IndexStats stats, CatchUp(db, options.scan_id, options.offers));
     (void)stats;
     if (!options.against_scan_id.empty()) {
-      ASSIGN_OR_RETURN(IndexStats other, CatchUp(db, options.against_scan_id));
+      ASSIGN_OR_RETURN(IndexStats other, CatchUp(db, options.against_scan_id, options.offers));
       (void)other;
     }
   }
@@ -563,6 +743,8 @@ absl::StatusOr<Report> BuildReport(SqliteDb& db, const ReportOptions& options,
   if (status.ok()) status = LoadBackendDifferential(db, options, report);
   if (status.ok()) status = LoadRegionDivergence(db, options, report);
   if (status.ok()) status = LoadEndpointFindings(db, options, report);
+  if (status.ok()) status = LoadDelta(db, options, report);
+  if (status.ok()) status = LoadInconclusive(options, report);
   if (status.ok() && !options.against_scan_id.empty()) status = LoadDiff(db, options, report);
   if (status.ok() && what_if) {
     absl::StatusOr<std::optional<WhatIfSection>> section = what_if(db, report);

@@ -9,6 +9,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "backends/negotiation/failure_cause.h"
+#include "backends/negotiation/negotiation_model.h"
+#include "backends/negotiation/whatif_evaluator.h"
 #include "backends/probe_kind.h"
 #include "backends/status_macros.h"
 #include "coordinator/report/enumeration_findings.h"
@@ -23,6 +26,8 @@ using ::tlsweep::backends::ProbeKindOf;
 using ::tlsweep::v1::ProbeResult;
 
 constexpr int64_t kExpirySoonSeconds = 30 * 24 * 3600;
+// Bumped when a report table changes shape (2: report_domains provider and cause, findings).
+constexpr int64_t kReportTablesVersion = 2;
 
 constexpr const char* kReportSchema = R"sql(
 CREATE TABLE IF NOT EXISTS report_unreadable(
@@ -43,7 +48,7 @@ CREATE TABLE IF NOT EXISTS report_domains(
   scan_id TEXT, candidate TEXT, region TEXT, domain TEXT, shard INTEGER, line_number INTEGER,
   weight REAL, required INTEGER, opportunistic INTEGER, failure INTEGER, cause TEXT,
   mx_host TEXT, endpoints INTEGER, failing_endpoints INTEGER, version INTEGER, suite TEXT,
-  suite_rank INTEGER,
+  suite_rank INTEGER, provider TEXT, cause_code TEXT, cause_text TEXT,
   PRIMARY KEY(scan_id, candidate, region, domain)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS report_domains_verdict ON report_domains(scan_id, required, weight);
 CREATE INDEX IF NOT EXISTS report_domains_shard ON report_domains(scan_id, region, shard);
@@ -71,6 +76,7 @@ struct Target {
 struct CandidateMeta {
   std::string backend;
   bool tls_required = false;
+  v1::TlsClientSettings settings;
 };
 
 struct ScanMeta {
@@ -113,7 +119,7 @@ absl::StatusOr<ScanMeta> LoadScanMeta(SqliteDb& db, const std::string& scan_id) 
   for (const v1::TlsClientSettings& candidate : profile.candidates()) {
     const std::string name = candidate.name().empty() ? "default" : candidate.name();
     meta.candidate_names.push_back(name);
-    meta.candidates[name] = {candidate.backend(), candidate.tls_required()};
+    meta.candidates[name] = {candidate.backend(), candidate.tls_required(), candidate};
   }
   if (meta.candidate_names.empty()) meta.candidate_names.push_back("default");
   return meta;
@@ -134,7 +140,7 @@ struct RollupValue {
 
 class UnitIndexer {
  public:
-  explicit UnitIndexer(SqliteDb& db) : db_(db) {}
+  UnitIndexer(SqliteDb& db, CandidateOffers* offers) : db_(db), offers_(offers) {}
 
   absl::Status Prepare() {
     ASSIGN_OR_RETURN(targets_, db_.Prepare("SELECT line_number, input, domain, weight FROM "
@@ -149,7 +155,7 @@ class UnitIndexer {
                                  "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     ASSIGN_OR_RETURN(insert_domain_,
                      db_.Prepare("INSERT OR REPLACE INTO report_domains VALUES(?,?,?,?,?,?,?,?,?,"
-                                 "?,?,?,?,?,?,?,?)"));
+                                 "?,?,?,?,?,?,?,?,?,?,?)"));
     ASSIGN_OR_RETURN(upsert_endpoint_,
                      db_.Prepare("INSERT INTO report_endpoints VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
                                  "ON CONFLICT DO UPDATE SET domains=domains+excluded.domains, "
@@ -251,6 +257,16 @@ class UnitIndexer {
       }
     }
     for (const Fact& fact : facts) RETURN_IF_ERROR(InsertFact(scan_id, region, shard, fact));
+
+    // Enumerations by (domain, endpoint): what the failure causes ask the model about.
+    enumerations_.clear();
+    for (const Fact& fact : facts) {
+      const ProbeResult& r = *fact.result;
+      if (ProbeKindOf(r) == v1::PROBE_KIND_ENUMERATE) {
+        enumerations_[{fact.domain, r.mx_host(), r.address(), r.port()}] = &r;
+      }
+    }
+    meta_ = &meta;
 
     // Domains: every MX endpoint result of one (candidate, domain), in preference order.
     std::map<std::pair<std::string, std::string>, std::vector<const Fact*>> domains;
@@ -416,10 +432,43 @@ class UnitIndexer {
     s.Bind(15, int64_t{ok ? d.tls().version() : 0});
     s.Bind(16, ok ? d.tls().suite().iana_name() : "");
     s.Bind(17, int64_t{ok ? SuiteRank(d.tls().suite().iana_name()) : 0});
+    s.Bind(18, shown.result->provider());
+    const bool needs_cause =
+        verdict.required != Required::kOk || verdict.opportunistic == Opportunistic::kCleartext;
+    const backends::FailureCause cause = needs_cause
+                                             ? CauseOf(candidate, decisive.domain, *failing.result)
+                                             : backends::FailureCause();
+    s.Bind(19, cause.code).Bind(20, cause.sentence);
     return s.Run();
   }
 
+  // Why `candidate` failed at the endpoint of `live`: the negotiation model's reason when the
+  // endpoint was enumerated and the model also predicts the failure, else the live failure's.
+  backends::FailureCause CauseOf(const std::string& candidate, const std::string& domain,
+                                 const ProbeResult& live) {
+    auto enumerated = enumerations_.find({domain, live.mx_host(), live.address(), live.port()});
+    auto meta = meta_->candidates.find(candidate);
+    if (offers_ != nullptr && enumerated != enumerations_.end() &&
+        meta != meta_->candidates.end() && backends::HasUsableEnumeration(*enumerated->second) &&
+        GroupOf(live.failure()) == FailureGroup::kTls) {
+      if (const backends::Offer* offer = offers_->Get(meta->second.settings); offer != nullptr) {
+        const backends::Prediction prediction =
+            backends::PredictNegotiation(enumerated->second->enumeration(), *offer);
+        if (prediction.verdict != backends::Prediction::Verdict::kNegotiates) {
+          backends::FailureCause cause = backends::ExplainPrediction(
+              enumerated->second->enumeration(), *offer, prediction, candidate);
+          if (!cause.code.empty()) return cause;
+        }
+      }
+    }
+    return backends::ExplainLiveFailure(live, candidate);
+  }
+
   SqliteDb& db_;
+  CandidateOffers* const offers_;
+  const ScanMeta* meta_ = nullptr;
+  std::map<std::tuple<std::string, std::string, std::string, uint32_t>, const ProbeResult*>
+      enumerations_;
   SqliteStatement targets_, results_, unreadable_, insert_fact_, insert_domain_, upsert_endpoint_,
       insert_rollup_, mark_unit_, upsert_finding_;
 };
@@ -461,7 +510,31 @@ absl::StatusOr<std::optional<std::string>> IndexedSignature(SqliteDb& db,
 
 }  // namespace
 
-absl::Status EnsureReportSchema(SqliteDb& db) { return db.Exec(kReportSchema); }
+absl::Status EnsureReportSchema(SqliteDb& db) {
+  // The report tables are derived from the results: when their shape changes they are dropped
+  // and built again by the next CatchUp, rather than migrated.
+  RETURN_IF_ERROR(db.Exec("CREATE TABLE IF NOT EXISTS report_version(version INTEGER)"));
+  ASSIGN_OR_RETURN(SqliteStatement select, db.Prepare("SELECT MAX(version) FROM report_version"));
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (row && select.Int(0) == kReportTablesVersion) return db.Exec(kReportSchema);
+  select.Reset();
+  RETURN_IF_ERROR(db.Begin());
+  absl::Status status;
+  for (const char* table : {"report_facts", "report_domains", "report_rollup", "report_units",
+                            "report_endpoints", "report_unreadable", "report_findings"}) {
+    if (status.ok()) status = db.Exec(absl::StrCat("DROP TABLE IF EXISTS ", table));
+  }
+  if (status.ok()) status = db.Exec("DELETE FROM report_version");
+  if (status.ok()) {
+    status = db.Exec(absl::StrCat("INSERT INTO report_version VALUES(", kReportTablesVersion, ")"));
+  }
+  if (status.ok()) status = db.Exec(kReportSchema);
+  if (!status.ok()) {
+    db.Rollback();
+    return status;
+  }
+  return db.Commit();
+}
 
 absl::Status DropIndex(SqliteDb& db, absl::string_view scan_id) {
   RETURN_IF_ERROR(db.Begin());
@@ -480,7 +553,8 @@ absl::Status DropIndex(SqliteDb& db, absl::string_view scan_id) {
   return db.Commit();
 }
 
-absl::StatusOr<IndexStats> CatchUp(SqliteDb& db, absl::string_view scan_id) {
+absl::StatusOr<IndexStats> CatchUp(SqliteDb& db, absl::string_view scan_id,
+                                   CandidateOffers* offers) {
   RETURN_IF_ERROR(EnsureReportSchema(db));
   struct Pending {
     std::string scan_id, region;
@@ -509,7 +583,7 @@ absl::StatusOr<IndexStats> CatchUp(SqliteDb& db, absl::string_view scan_id) {
   }
   IndexStats stats;
   if (pending.empty()) return stats;
-  UnitIndexer indexer(db);
+  UnitIndexer indexer(db, offers);
   RETURN_IF_ERROR(indexer.Prepare());
   std::map<std::string, ScanMeta> metas;
   for (const Pending& unit : pending) {

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "coordinator/report/candidate_offers.h"
 #include "coordinator/store/sqlite_db.h"
 
 namespace tlsweep::coordinator::report {
@@ -35,7 +36,10 @@ absl::Status EnsureReportSchema(SqliteDb& db);
 // Indexes the final units of `scan_id` (every scan when empty) that are not indexed yet.
 // Idempotent and safe to call while the coordinator writes results (each unit is one
 // transaction). The coordinator may call it periodically; reports call it first.
-absl::StatusOr<IndexStats> CatchUp(SqliteDb& db, absl::string_view scan_id);
+// `offers`, when given, lets the failure causes come from the negotiation model where the
+// endpoint was enumerated; without it they come from the live failures.
+absl::StatusOr<IndexStats> CatchUp(SqliteDb& db, absl::string_view scan_id,
+                                   CandidateOffers* offers = nullptr);
 
 // Drops a scan's report rows (they are rebuilt by the next CatchUp).
 absl::Status DropIndex(SqliteDb& db, absl::string_view scan_id);

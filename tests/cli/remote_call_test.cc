@@ -135,15 +135,15 @@ TEST_F(RemoteCallTest, JsonModePrintsTheResponseWithProtoFieldNames) {
   EXPECT_TRUE(absl::StrContains(output.out(), "\"name\": \"weekly\"")) << output.out();
 }
 
-TEST_F(RemoteCallTest, NotFoundExits3AndSaysWhichCommand) {
+TEST_F(RemoteCallTest, NotFoundExits5AndSaysWhichCommand) {
   CapturedOutput output;
-  EXPECT_EQ(Get("s-2", /*json=*/false), 3);
+  EXPECT_EQ(Get("s-2", /*json=*/false), 5);
   EXPECT_EQ(output.out(), "");
   EXPECT_EQ(output.err(), "tlsweep remote get: no scan 's-2'\n");
 }
 
 TEST_F(RemoteCallTest, ConnectionThatCannotOpenExits2WithoutCalling) {
-  flags_.coordinator = "192.0.2.1:7443";  // --insecure-dev refuses it before any connection.
+  flags_.coordinator = "192.0.2.1:7443";  // --dev refuses it before any connection.
   CapturedOutput output;
   bool called = false;
   const int code = WithStub<v1::ScanService>("remote list", flags_,
@@ -153,8 +153,7 @@ TEST_F(RemoteCallTest, ConnectionThatCannotOpenExits2WithoutCalling) {
                                              });
   EXPECT_EQ(code, 2);
   EXPECT_FALSE(called);
-  EXPECT_TRUE(absl::StartsWith(output.err(), "tlsweep remote list: --insecure-dev"))
-      << output.err();
+  EXPECT_TRUE(absl::StartsWith(output.err(), "tlsweep remote list: --dev")) << output.err();
 }
 
 TEST_F(RemoteCallTest, UploadSendsTheHeaderThenTheWholeList) {

@@ -184,6 +184,71 @@ TEST_F(ReportBuilderTest, BackendDifferentialAndRegionDivergence) {
   EXPECT_DOUBLE_EQ(r.count.weight, 15);
 }
 
+const DeltaSummary& FindDelta(const Report& report, const std::string& candidate,
+                              const std::string& region) {
+  static const DeltaSummary kNone;
+  if (!report.delta.has_value()) {
+    ADD_FAILURE() << "no delta";
+    return kNone;
+  }
+  for (const DeltaSummary& d : report.delta->summaries) {
+    if (d.candidate == candidate && d.region == region) return d;
+  }
+  ADD_FAILURE() << "no delta row " << candidate << " " << region;
+  return kNone;
+}
+
+// The delta reads the same domain verdicts as the headlines: with compat as the baseline,
+// modern newly fails beta and gamma (protocol version), degrades alpha, and sends alpha, beta
+// and gamma in clear text; delta.example fails under both and is no change.
+TEST_F(ReportBuilderTest, DeltaAgainstTheBaseline) {
+  ReportOptions options = For(store_.current_id);
+  options.baseline = "compat";
+  const Report report = Build(options);
+  ASSERT_TRUE(report.delta.has_value());
+  EXPECT_EQ(report.delta->baseline, "compat");
+  const DeltaSummary& eu = FindDelta(report, "modern", "eu");
+  ExpectCount(eu.compared, 4, 195, "eu compared (epsilon unreachable)");
+  ExpectCount(eu.newly_failing, 2, 80, "beta and gamma");
+  ExpectCount(eu.newly_degraded, 1, 100, "alpha");
+  ExpectCount(eu.newly_cleartext, 3, 180, "alpha, beta, gamma");
+  ExpectCount(eu.newly_fixed, 0, 0, "nothing fixed");
+  EXPECT_TRUE(eu.tls_required);
+  // One row per (domain, change), heaviest first; each names why it fails now.
+  EXPECT_EQ(report.delta->rows_total, 12);  // 6 per region.
+  ASSERT_FALSE(report.delta->rows.empty());
+  EXPECT_EQ(report.delta->rows.front().domain, "alpha.example");
+  bool saw_beta = false;
+  for (const DeltaRow& row : report.delta->rows) {
+    if (row.domain != "beta.example" || row.change != "newly_failing" || row.region != "eu") {
+      continue;
+    }
+    saw_beta = true;
+    EXPECT_EQ(row.before, "ok");
+    EXPECT_EQ(row.after, "fails");
+    EXPECT_EQ(row.cause_code, "version") << row.cause_text;
+    EXPECT_TRUE(absl::StrContains(row.cause_text, "modern")) << row.cause_text;
+  }
+  EXPECT_TRUE(saw_beta);
+  ASSERT_FALSE(report.delta->providers.empty());
+
+  // The default baseline is the scan's first candidate: then compat fixes what modern breaks.
+  const Report by_default = Build(For(store_.current_id));
+  ASSERT_TRUE(by_default.delta.has_value());
+  EXPECT_EQ(by_default.delta->baseline, "modern");
+  ExpectCount(FindDelta(by_default, "compat", "eu").newly_fixed, 3, 180, "alpha, beta, gamma");
+  ExpectCount(FindDelta(by_default, "compat", "eu").newly_failing, 0, 0, "nothing breaks");
+
+  ReportOptions unknown = For(store_.current_id);
+  unknown.baseline = "nope";
+  EXPECT_EQ(BuildReport(*db_, unknown).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ReportBuilderTest, AScanThatReachedAlmostNothingIsInconclusive) {
+  // us: 2 of 5 unreachable is not most; the fixture's regions are both conclusive.
+  EXPECT_TRUE(Build(For(store_.current_id)).inconclusive.empty());
+}
+
 TEST_F(ReportBuilderTest, DiffAgainstEarlierScan) {
   const Report report = Build(For(store_.current_id, store_.before_id));
   ASSERT_TRUE(report.diff.has_value());
@@ -260,7 +325,8 @@ TEST_F(ReportBuilderTest, RenderersCarryTheNumbers) {
   EXPECT_TRUE(absl::StrContains(text, "WHO WOULD FAIL")) << text;
   EXPECT_TRUE(absl::StrContains(text, "3 (47.5%)")) << text;  // eu modern fails: 95 of 200.
   EXPECT_TRUE(absl::StrContains(text, "tls13-only")) << text;
-  EXPECT_LE(std::count(text.begin(), text.end(), '\n'), 60) << text;
+  EXPECT_LE(std::count(text.begin(), text.end(), '\n'), 70)
+      << text;  // One screen, the delta first.
 
   const std::string json = RenderJson(report);
   EXPECT_TRUE(absl::StrContains(json, "\"schema_version\": 1"));
