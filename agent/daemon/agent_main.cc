@@ -22,6 +22,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"tlsweep-agent: runs the shards a tlsweep-coordinator leases to its region."};
+  app.set_version_flag("--version", "tlsweep-agent " TLSWEEP_VERSION);
   tlsweep::agent::AgentClientOptions options;
   tlsweep::agent::ProbeFlags flags;
   std::string plugin_dir;
@@ -38,7 +39,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", options.key_file, "This agent's private key (PEM)");
   app.add_option("--tls-server-name", options.server_name,
                  "Name expected in the coordinator's certificate (default: the host)");
-  app.add_flag("--insecure", options.insecure, "Plain text (a coordinator started with --dev)");
+  app.add_flag("--dev", options.insecure, "Plain text (a coordinator started with --dev)");
+  app.add_flag("--insecure", options.insecure)->group("");  // The old name of --dev.
   app.add_option("--spool", options.spool_path,
                  "Spool file for unacknowledged results (default: memory only)");
   std::string metrics_listen;
@@ -79,7 +81,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.backends = tlsweep::backends::DescribeBackends(*registry);
-  options.version = "tlsweep-agent 0.1.0";
+  options.version = "tlsweep-agent " TLSWEEP_VERSION;
   tlsweep::agent::SweepRunnerOptions runner;
   runner.base = std::move(prepared->options);
   runner.base.threads = threads;

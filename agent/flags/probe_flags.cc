@@ -1,6 +1,7 @@
 #include "agent/flags/probe_flags.h"
 
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -47,8 +48,10 @@ void AddProbeFlags(CLI::App& command, ProbeFlags& flags) {
       ->group("Candidates");
   command
       .add_option("--candidate-from", flags.candidate_files,
-                  "Read candidates from an MTA config: ecelerity.conf or Postfix main.cf "
-                  "(repeatable; see `tlsweep candidate --from`)")
+                  "Read candidates, with their per-domain overrides, from an MTA config: "
+                  "ecelerity.conf or Postfix main.cf (with master.cf and policy tables); "
+                  "NAME=FILE names them (NAME, and NAME/BINDING for Momentum bindings); "
+                  "repeatable; see `tlsweep candidate --from`")
       ->allow_extra_args(false)
       ->group("Candidates");
   command
@@ -119,6 +122,7 @@ absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> CollectCandidates(
     const ProbeFlags& flags, bool* enumerate, std::vector<std::string>* warnings) {
   std::vector<tlsweep::v1::TlsClientSettings> candidates;
   std::set<std::string> names;
+  std::map<std::string, std::string> taken;  // name -> what gave it, for the files' errors
   if (!flags.profile_file.empty()) {
     absl::StatusOr<tlsweep::v1::ProbeProfile> profile =
         backends::ReadProbeProfile(flags.profile_file);
@@ -126,23 +130,19 @@ absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> CollectCandidates(
     if (profile->enumerate()) *enumerate = true;
     for (const tlsweep::v1::TlsClientSettings& settings : profile->candidates()) {
       names.insert(settings.name());
+      taken.try_emplace(settings.name(), absl::StrCat("--profile ", flags.profile_file));
       candidates.push_back(settings);
     }
   }
-  for (const std::string& file : flags.candidate_files) {
-    absl::StatusOr<backends::CandidateSet> set =
-        backends::LoadCandidateFile(file, backends::CandidateFileFormat::kAuto);
-    if (!set.ok()) return set.status();
-    warnings->insert(warnings->end(), set->warnings.begin(), set->warnings.end());
-    for (tlsweep::v1::TlsClientSettings& settings : set->candidates) {
-      // Two files read the same way give the same names: number the later ones.
-      const std::string base = settings.name();
-      for (int n = 2; names.count(settings.name()) > 0; ++n) {
-        settings.set_name(absl::StrCat(base, "-", n));
-      }
-      names.insert(settings.name());
-      candidates.push_back(std::move(settings));
-    }
+  // Two files that would give the same name are an error that says to use NAME=FILE: a
+  // candidate silently renamed "postfix-2" could not be told apart in a report.
+  absl::StatusOr<backends::CandidateSet> set =
+      backends::LoadCandidateFiles(flags.candidate_files, taken);
+  if (!set.ok()) return set.status();
+  warnings->insert(warnings->end(), set->warnings.begin(), set->warnings.end());
+  for (tlsweep::v1::TlsClientSettings& settings : set->candidates) {
+    names.insert(settings.name());
+    candidates.push_back(std::move(settings));
   }
   for (const std::string& spec : flags.candidate_specs) {
     absl::StatusOr<tlsweep::v1::TlsClientSettings> settings = backends::ParseCandidateSpec(spec);
@@ -187,6 +187,19 @@ void AddPolitenessFlags(CLI::App& command, PolitenessFlags& flags) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str()
       ->group("Politeness");
+  command
+      .add_option("--max-attempts", flags.max_attempts,
+                  "Connections per handshake when the server says 'not now' (421, 451 or another "
+                  "4xx, a dropped connection); still refused after the last: rate_limited")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str()
+      ->group("Politeness");
+  command
+      .add_option("--backoff", flags.backoff_ms,
+                  "Milliseconds an IP is left alone after such a refusal (doubling each time)")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str()
+      ->group("Politeness");
 }
 
 void ApplyPoliteness(const PolitenessFlags& flags, SweepOptions& options) {
@@ -195,6 +208,8 @@ void ApplyPoliteness(const PolitenessFlags& flags, SweepOptions& options) {
   options.politeness.per_ip_concurrency = flags.per_ip;
   options.politeness.per_ip_spacing = std::chrono::milliseconds(flags.per_ip_spacing_ms);
   options.politeness.per_provider_concurrency = flags.per_provider;
+  options.max_attempts = flags.max_attempts;
+  options.rate_limit_backoff = std::chrono::milliseconds(flags.backoff_ms);
 }
 
 absl::StatusOr<PreparedSweep> PrepareSweep(const ProbeFlags& flags,

@@ -27,7 +27,8 @@ struct ProbeFlags {
   bool legacy = false;
   std::string ca_file;
   // Candidate configurations, each probed with its own handshake per endpoint, in this order:
-  // the --profile file's, then those read from --candidate-from files, then --candidate specs.
+  // the --profile file's, then those read from --candidate-from files ([NAME=]FILE), then
+  // --candidate specs.
   // With none, the single "default" candidate described by the flags above is probed.
   std::string profile_file;
   std::vector<std::string> candidate_files;
@@ -63,6 +64,10 @@ struct PolitenessFlags {
   int per_ip = 1;
   int per_ip_spacing_ms = 250;
   int per_provider = 8;
+  // A temporary refusal (4xx, a dropped connection) backs the IP off for backoff_ms, doubling,
+  // and is retried up to max_attempts connections per handshake.
+  int max_attempts = 4;
+  int backoff_ms = 30'000;
 };
 
 void AddPolitenessFlags(CLI::App& command, PolitenessFlags& flags);

@@ -778,6 +778,18 @@ class SqliteStore : public Store {
     if (spec.scan.regions.empty()) return absl::InvalidArgumentError("a schedule needs a region");
     if (spec.scan.shard_size == 0) return absl::InvalidArgumentError("shard size 0");
     if (spec.retention == 0) return absl::InvalidArgumentError("retention 0");
+    if (!spec.name.empty()) {  // Names are how people tell schedules apart: one of each.
+      std::lock_guard<std::mutex> lock(mutex_);
+      TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement same,
+                               db_->Prepare("SELECT schedule_id FROM schedules WHERE name=?"));
+      same.Bind(1, spec.name);
+      TLSWEEP_ASSIGN_OR_RETURN(bool taken, same.Step());
+      if (taken) {
+        return absl::AlreadyExistsError(absl::StrCat("a schedule named '", spec.name,
+                                                     "' exists already (", same.Text(0),
+                                                     "); remove it first or pick another name"));
+      }
+    }
     TLSWEEP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path_));
     auto writer = std::make_unique<SqliteTemplateWriter>(std::move(db), NewId('c', now_ms), spec);
     TLSWEEP_RETURN_IF_ERROR(writer->Prepare());
@@ -1211,8 +1223,9 @@ class SqliteStore : public Store {
     // tables, created when the first report is built.
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement tables,
-        db_->Prepare("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE "
-                     "'report\\_%' ESCAPE '\\'"));
+        db_->Prepare("SELECT m.name FROM sqlite_master m WHERE m.type='table' AND m.name "
+                     "LIKE 'report\\_%' ESCAPE '\\' AND EXISTS (SELECT 1 FROM "
+                     "pragma_table_info(m.name) WHERE name='scan_id')"));
     for (;;) {
       TLSWEEP_ASSIGN_OR_RETURN(bool row, tables.Step());
       if (!row) break;
@@ -1362,6 +1375,9 @@ class SqliteStore : public Store {
                      "scan_id=?1 AND region=?2 AND sni=?3), (SELECT COALESCE(SUM(probes), 0) "
                      "FROM phase_counts WHERE scan_id=?1 AND region=?2) FROM units WHERE "
                      "scan_id=?1 AND region=?2 AND kind=1"));
+    TLSWEEP_ASSIGN_OR_RETURN(
+        SqliteStatement agents,
+        db_->Prepare("SELECT COUNT(*) FROM agents WHERE region=? AND connected=1"));
     for (const std::string& region : scan.regions()) {
       progress.Bind(1, scan_id).Bind(2, region);
       TLSWEEP_ASSIGN_OR_RETURN(bool progress_row, progress.Step());
@@ -1394,6 +1410,10 @@ class SqliteStore : public Store {
         p->set_probes(endpoints.Int(8));
       }
       endpoints.Reset();
+      agents.Bind(1, region);
+      TLSWEEP_ASSIGN_OR_RETURN(bool agents_row, agents.Step());
+      if (agents_row) p->set_agents_connected(static_cast<uint32_t>(agents.Int(0)));
+      agents.Reset();
     }
     return scan;
   }

@@ -60,8 +60,8 @@ TEST(AgentFailoverTest, KilledAgentsUnitIsFinishedByAnother) {
   auto agent_a = ChildProcess::Start(
       TLSWEEP_AGENT_BINARY,
       {"--coordinator", absl::StrCat("127.0.0.1:", (*server)->port()), "--region", "eu",
-       "--agent-id", "agent-a", "--insecure", "--allow-private", "--rate", "0", "--per-ip-spacing",
-       "0", "--banner-timeout", "20000", "--connect-timeout", "2000"},
+       "--agent-id", "agent-a", "--dev", "--allow-private", "--rate", "0", "--per-ip-spacing", "0",
+       "--banner-timeout", "20000", "--connect-timeout", "2000"},
       log);
   ASSERT_TRUE(agent_a.ok()) << agent_a.status();
   // Wait until the probe unit is leased: three target shards and one probe unit, once each.

@@ -19,7 +19,7 @@ def run(*flags: str) -> subprocess.CompletedProcess:
                               capture_output=True, text=True, timeout=20)
 
 
-for flags in (["--lease-ms", "0"], ["--heartbeat-ms", "5"], ["--max-attempts", "0"],
+for flags in (["--lease-ms", "0"], ["--heartbeat-ms", "5"], ["--lease-attempts", "0"],
               ["--shard-size", "0"], ["--max-active-scans", "0"], ["--grpc-memory-mb", "1"],
               ["--endpoint-shard-size", "0"], ["--max-list-lines", "-1"]):
     result = run(*flags)

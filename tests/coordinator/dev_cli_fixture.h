@@ -31,12 +31,12 @@ class DevCoordinatorCliTest : public ::testing::Test {
     server_ = *std::move(server);
   }
 
-  // Runs `tlsweep ARGS --insecure-dev --coordinator 127.0.0.1:PORT`; its stderr lands in
+  // Runs `tlsweep ARGS --dev --coordinator 127.0.0.1:PORT`; its stderr lands in
   // stderr_.
   CommandResult Tlsweep(const std::string& args) {
-    const std::string command = absl::StrCat(
-        TLSWEEP_BINARY, " ", args, " --insecure-dev --coordinator 127.0.0.1:", server_->port(),
-        " 2>", ShellQuote(directory_ + "/stderr"));
+    const std::string command =
+        absl::StrCat(TLSWEEP_BINARY, " ", args, " --dev --coordinator 127.0.0.1:", server_->port(),
+                     " 2>", ShellQuote(directory_ + "/stderr"));
     absl::StatusOr<CommandResult> result = RunCommand(command);
     EXPECT_TRUE(result.ok()) << result.status();
     std::ifstream err(directory_ + "/stderr");

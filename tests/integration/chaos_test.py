@@ -213,7 +213,7 @@ class Scenario:
     def submit(self):
         self.scan = self.coordinator.submit(
             self.domains_file, REGIONS, CANDIDATES,
-            ["--shard-size", "8", "--endpoint-shard-size", "1", "--max-attempts",
+            ["--shard-size", "8", "--endpoint-shard-size", "1", "--lease-attempts",
              str(self.max_attempts)])
         return self.scan
 

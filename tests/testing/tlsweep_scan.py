@@ -62,9 +62,9 @@ class Coordinator:
         return self._process is not None and self._process.poll() is None
 
     def cli(self, *args, timeout=60):
-        """Runs `tlsweep ARGS --coordinator ... --insecure-dev`; returns its standard output."""
+        """Runs `tlsweep ARGS --coordinator ... --dev`; returns its standard output."""
         result = subprocess.run([f"{self.bin_dir}/tlsweep", *args, "--coordinator", self.endpoint,
-                                 "--insecure-dev"], capture_output=True, text=True,
+                                 "--dev"], capture_output=True, text=True,
                                 timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f"tlsweep {' '.join(args)} exited {result.returncode}: "
@@ -103,7 +103,7 @@ class Agent:
         self.name = name
         self.log = os.path.join(directory, f"agent-{name}.log")
         self.command = [*prefix, f"{bin_dir}/tlsweep-agent", "--coordinator", coordinator,
-                        "--insecure", "--region", region, "--agent-id", name, *flags]
+                        "--dev", "--region", region, "--agent-id", name, *flags]
         self._process = None
         self._starts = 0
 

@@ -80,14 +80,14 @@ TEST_F(ScheduleCliTest, AddListRunRemove) {
   ASSERT_EQ(empty.exit_code, 0) << stderr_;
   EXPECT_FALSE(absl::StrContains(empty.output, id)) << empty.output;
   CommandResult again = Tlsweep(absl::StrCat("schedule remove ", id));
-  EXPECT_EQ(again.exit_code, 3) << again.output;
+  EXPECT_EQ(again.exit_code, 5) << again.output;
   EXPECT_TRUE(absl::StrContains(stderr_, "no schedule")) << stderr_;
 }
 
 TEST_F(ScheduleCliTest, BadCronIsRefused) {
   CommandResult added = Tlsweep(absl::StrCat("schedule add --name x --cron '* * *' --domains ",
                                              ShellQuote(domains_), " --regions eu"));
-  EXPECT_EQ(added.exit_code, 1);
+  EXPECT_EQ(added.exit_code, 2);  // Bad input.
   EXPECT_TRUE(absl::StrContains(stderr_, "tlsweep schedule add:")) << stderr_;
 }
 
@@ -102,12 +102,12 @@ TEST_F(ScheduleCliTest, RemoteSubmitListAndWatch) {
   EXPECT_TRUE(absl::StrContains(listed.output, scan_id)) << listed.output;
   EXPECT_TRUE(absl::StrContains(listed.output, "adhoc")) << listed.output;
   CommandResult missing = Tlsweep("remote get s-no-such-scan");
-  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_EQ(missing.exit_code, 5);
 }
 
 TEST_F(ScheduleCliTest, InsecureDevIsLoopbackOnly) {
-  absl::StatusOr<CommandResult> result = RunCommand(absl::StrCat(
-      TLSWEEP_BINARY, " schedule list --insecure-dev --coordinator 192.0.2.1:7443 2>&1"));
+  absl::StatusOr<CommandResult> result = RunCommand(
+      absl::StrCat(TLSWEEP_BINARY, " schedule list --dev --coordinator 192.0.2.1:7443 2>&1"));
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->exit_code, 2);
   EXPECT_TRUE(absl::StrContains(result->output, "loopback")) << result->output;
@@ -121,7 +121,7 @@ TEST(ScheduleCliTlsTest, TokenOrClientCertificateOverTls) {
   const CoordinatorPki& pki = SharedCoordinatorPki();
   const std::string base =
       absl::StrCat(TLSWEEP_BINARY, " schedule list --coordinator 127.0.0.1:", (*server)->port(),
-                   " --ca-file ", ShellQuote(pki.ca_file), " --tls-server-name ", kServerName);
+                   " --tls-ca ", ShellQuote(pki.ca_file), " --tls-server-name ", kServerName);
   auto with_token = RunCommand(absl::StrCat(base, " --token-file ", ShellQuote(pki.token_file)));
   ASSERT_TRUE(with_token.ok());
   EXPECT_EQ(with_token->exit_code, 0);
@@ -146,7 +146,7 @@ TEST(ScheduleCliTlsTest, TokenOrClientCertificateOverTls) {
   std::ofstream(wrong) << "not-the-token\n";
   auto wrong_token = RunCommand(absl::StrCat(base, " --token-file ", ShellQuote(wrong), " 2>&1"));
   ASSERT_TRUE(wrong_token.ok());
-  EXPECT_EQ(wrong_token->exit_code, 4) << wrong_token->output;
+  EXPECT_EQ(wrong_token->exit_code, 6) << wrong_token->output;
   auto nothing = RunCommand(absl::StrCat("env -u TLSWEEP_TOKEN ", base, " 2>&1"));
   ASSERT_TRUE(nothing.ok());
   EXPECT_EQ(nothing->exit_code, 2) << nothing->output;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/client/agent_client.h"
 #include "agent/client/sweep_runner.h"
@@ -80,7 +81,9 @@ class ScheduleTest : public ::testing::Test {
   Schedule AddOk(const std::string& list, const std::string& cron = kRarely,
                  uint32_t retention = 0) {
     ScheduleHeader header;
-    header.set_name("nightly");
+    // Names are unique per coordinator: the first is "nightly", later ones are numbered.
+    header.set_name(added_ == 0 ? "nightly" : absl::StrCat("nightly-", added_ + 1));
+    ++added_;
     header.set_cron(cron);
     header.add_regions("eu");
     header.set_shard_size(2);
@@ -91,6 +94,8 @@ class ScheduleTest : public ::testing::Test {
     EXPECT_TRUE(status.ok()) << status.error_message();
     return schedule;
   }
+
+  int added_ = 0;
 
   grpc::Status List(v1::ListSchedulesResponse* response, const std::string& token = kToken) {
     grpc::ClientContext context;
@@ -226,6 +231,17 @@ TEST_F(ScheduleTest, AddValidatesAndStoresTheTemplate) {
 
   // Default retention.
   EXPECT_EQ(AddOk("c.example\n").retention(), 10u);
+  // A second schedule with a name already taken is refused, whatever else differs.
+  ScheduleHeader same;
+  same.set_name("nightly");
+  same.set_cron("@weekly");
+  same.add_regions("us");
+  same.set_shard_size(5);
+  Schedule refused;
+  const grpc::Status duplicate = Add(same, "d.example\n", &refused);
+  EXPECT_EQ(duplicate.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_TRUE(absl::StrContains(duplicate.error_message(), "named 'nightly' exists already"))
+      << duplicate.error_message();
 }
 
 TEST_F(ScheduleTest, RunIsAScanOfTheTemplate) {
