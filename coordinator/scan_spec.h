@@ -3,11 +3,13 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "backends/candidate/candidate_variants.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/store/store.h"
 
@@ -21,6 +23,13 @@ absl::StatusOr<ScanSpec> ScanSpecFromHeader(const Header& header,
   ScanSpec spec;
   spec.name = header.name();
   spec.profile = header.profile();
+  // Candidates with per-domain overrides are probed with each override's settings as well.
+  const std::vector<tlsweep::v1::TlsClientSettings> candidates = backends::WithOverrideVariants(
+      {header.profile().candidates().begin(), header.profile().candidates().end()});
+  spec.profile.clear_candidates();
+  for (const tlsweep::v1::TlsClientSettings& candidate : candidates) {
+    *spec.profile.add_candidates() = candidate;
+  }
   for (const std::string& region : header.regions()) {
     if (region.empty() || absl::StrContains(region, ",")) {
       return absl::InvalidArgumentError(absl::StrCat("bad region name '", region, "'"));

@@ -22,6 +22,8 @@ ProbeResult NewResultFor(const ProbeEndpoint& endpoint, const backends::TlsCandi
   result.set_line_number(endpoint.line_number);
   result.set_probe_kind(tlsweep::v1::PROBE_KIND_STARTTLS);
   *result.mutable_tls_settings() = candidate.settings;
+  // The overrides stay in the scan's profile; a result records only the handshake it made.
+  result.mutable_tls_settings()->clear_overrides();
   return result;
 }
 

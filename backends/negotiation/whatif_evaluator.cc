@@ -50,10 +50,12 @@ bool HasUsableEnumeration(const tlsweep::v1::ProbeResult& result) {
 }
 
 bool SameSettings(tlsweep::v1::TlsClientSettings a, tlsweep::v1::TlsClientSettings b) {
-  a.clear_name();
-  a.clear_source();
-  b.clear_name();
-  b.clear_source();
+  for (tlsweep::v1::TlsClientSettings* settings : {&a, &b}) {
+    settings->clear_name();
+    settings->clear_source();
+    settings->clear_overrides();
+    settings->clear_variant_of();
+  }
   return a.SerializeAsString() == b.SerializeAsString();
 }
 

@@ -116,6 +116,7 @@ absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report
   scan.finished_unix_ms = select.Int(6);
   std::vector<std::string> names;
   for (const v1::TlsClientSettings& c : profile.candidates()) {
+    if (!c.variant_of().empty()) continue;  // Probe-only: its results count for c's base.
     names.push_back(c.name().empty() ? "default" : c.name());
   }
   if (names.empty()) names.push_back("default");
@@ -126,6 +127,7 @@ absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report
                                                    absl::StrJoin(names, ", ")));
   }
   for (const v1::TlsClientSettings& c : profile.candidates()) {
+    if (!c.variant_of().empty()) continue;
     CandidateInfo info;
     info.name = c.name().empty() ? "default" : c.name();
     if (!Wanted(options, info.name)) continue;
@@ -146,10 +148,14 @@ absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report
       parts.push_back(absl::StrCat("max ", VersionName(c.max_version())));
     }
     if (c.legacy()) parts.push_back("legacy");
+    if (c.overrides_size() > 0) {
+      parts.push_back(absl::StrCat(c.overrides_size(), " per-domain override(s)"));
+    }
     info.config = absl::StrJoin(parts, ", ");
     report.candidates.push_back(std::move(info));
   }
-  if (profile.candidates_size() == 0 && Wanted(options, "default")) {
+  if (names.size() == 1 && names.front() == "default" && profile.candidates_size() == 0 &&
+      Wanted(options, "default")) {
     report.candidates.push_back({"default", "", false, ""});
   }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -9,6 +10,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "backends/candidate/candidate_variants.h"
+#include "backends/candidate/settings_for_domain.h"
 #include "backends/negotiation/failure_cause.h"
 #include "backends/negotiation/negotiation_model.h"
 #include "backends/negotiation/whatif_evaluator.h"
@@ -81,8 +84,37 @@ struct CandidateMeta {
 
 struct ScanMeta {
   int64_t shard_size = 0;
-  std::vector<std::string> candidate_names;
+  std::vector<std::string> candidate_names;  // Candidates proper, variants left out.
   std::map<std::string, CandidateMeta> candidates;
+  // Per-domain overrides (candidate_variants.h): each candidate's lookup, and for each variant
+  // the candidate it stands in for and the settings it probed.
+  std::map<std::string, std::unique_ptr<backends::DomainSettingsIndex>> overrides;
+  std::map<std::string, std::pair<std::string, std::string>> variants;  // name -> (base, key)
+
+  // The candidate a result of `probed` counts for at `domain`, or "" when it counts for none:
+  // a variant's result stands only for the domains whose override has its settings, and a
+  // candidate's own result not for the domains a variant covers.
+  std::string CountsFor(const std::string& probed, const std::string& domain) const {
+    if (auto variant = variants.find(probed); variant != variants.end()) {
+      auto index = overrides.find(variant->second.first);
+      if (index == overrides.end()) return "";
+      const v1::DomainOverride* override = index->second->OverrideFor(domain);
+      if (override == nullptr || override->settings().tls_disabled() ||
+          backends::ProbeSettingsKey(override->settings()) != variant->second.second) {
+        return "";
+      }
+      return variant->second.first;
+    }
+    if (auto index = overrides.find(probed); index != overrides.end()) {
+      const v1::DomainOverride* override = index->second->OverrideFor(domain);
+      if (override != nullptr && !override->settings().tls_disabled() &&
+          backends::ProbeSettingsKey(override->settings()) !=
+              backends::ProbeSettingsKey(candidates.at(probed).settings)) {
+        return "";  // A variant's result stands for this domain.
+      }
+    }
+    return probed;
+  }
 };
 
 struct Fact {
@@ -118,8 +150,16 @@ absl::StatusOr<ScanMeta> LoadScanMeta(SqliteDb& db, const std::string& scan_id) 
   }
   for (const v1::TlsClientSettings& candidate : profile.candidates()) {
     const std::string name = candidate.name().empty() ? "default" : candidate.name();
+    CandidateMeta& stored = meta.candidates[name];
+    stored = {candidate.backend(), candidate.tls_required(), candidate};
+    if (!candidate.variant_of().empty()) {
+      meta.variants[name] = {candidate.variant_of(), backends::ProbeSettingsKey(candidate)};
+      continue;
+    }
     meta.candidate_names.push_back(name);
-    meta.candidates[name] = {candidate.backend(), candidate.tls_required(), candidate};
+    if (candidate.overrides_size() > 0) {
+      meta.overrides[name] = std::make_unique<backends::DomainSettingsIndex>(stored.settings);
+    }
   }
   if (meta.candidate_names.empty()) meta.candidate_names.push_back("default");
   return meta;
@@ -238,7 +278,9 @@ class UnitIndexer {
       if (ProbeKindOf(result) == v1::PROBE_KIND_ENUMERATE) {
         names.push_back("");
       } else if (!result.tls_settings().name().empty()) {
-        names.push_back(result.tls_settings().name());
+        const std::string counts = meta.CountsFor(result.tls_settings().name(), fact.domain);
+        if (counts.empty()) continue;  // Another probe stands for this domain.
+        names.push_back(counts);
       } else if (result.failure() == v1::AGENT_LOST || !result.has_tls_settings()) {
         names = meta.candidate_names;  // Not probed: the same for every candidate.
       } else {
@@ -448,10 +490,21 @@ class UnitIndexer {
                                  const ProbeResult& live) {
     auto enumerated = enumerations_.find({domain, live.mx_host(), live.address(), live.port()});
     auto meta = meta_->candidates.find(candidate);
-    if (offers_ != nullptr && enumerated != enumerations_.end() &&
-        meta != meta_->candidates.end() && backends::HasUsableEnumeration(*enumerated->second) &&
+    // The settings the MTA uses for this domain: an override's, where one applies.
+    const v1::TlsClientSettings* settings =
+        meta == meta_->candidates.end() ? nullptr : &meta->second.settings;
+    if (auto index = meta_->overrides.find(candidate); index != meta_->overrides.end()) {
+      settings = &index->second->For(domain);
+      if (settings->tls_disabled()) {
+        const v1::DomainOverride* override = index->second->OverrideFor(domain);
+        return {"tls_disabled", absl::StrCat(candidate, " sends to this domain without TLS (",
+                                             override->scope(), ")")};
+      }
+    }
+    if (offers_ != nullptr && enumerated != enumerations_.end() && settings != nullptr &&
+        backends::HasUsableEnumeration(*enumerated->second) &&
         GroupOf(live.failure()) == FailureGroup::kTls) {
-      if (const backends::Offer* offer = offers_->Get(meta->second.settings); offer != nullptr) {
+      if (const backends::Offer* offer = offers_->Get(*settings); offer != nullptr) {
         const backends::Prediction prediction =
             backends::PredictNegotiation(enumerated->second->enumeration(), *offer);
         if (prediction.verdict != backends::Prediction::Verdict::kNegotiates) {
