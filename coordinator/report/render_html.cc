@@ -244,6 +244,25 @@ std::string RenderHtml(const Report& report) {
       }
       absl::StrAppend(&h, "</tbody></table>");
     }
+    if (!report.advice.empty()) {
+      absl::StrAppend(&h,
+                      "<h3>Advice</h3><p class=\"note\">The smallest additions that rescue the "
+                      "most newly failing volume, found from the stored enumerations and checked "
+                      "by predicting every newly failing domain again with the advised "
+                      "config.</p><table id=\"advice\"><thead><tr><th>Candidate</th>"
+                      "<th>Step</th><th>Add</th><th class=\"n\">Rescues</th><th>Config</th>"
+                      "</tr></thead><tbody>");
+      for (const AdviceStep& a : report.advice) {
+        std::vector<std::string> lines;
+        for (const std::string& line : a.paste) lines.push_back(HtmlEscape(line));
+        absl::StrAppend(&h, "<tr><td>", HtmlEscape(a.candidate), "</td><td class=\"n\">", a.step,
+                        "</td><td>", HtmlEscape(a.addition), "</td><td class=\"n\">",
+                        a.rescued.domains, " of ", a.newly_failing.domains, " <small>",
+                        Share(a.rescued, a.newly_failing, weighted), "</small></td><td><code>",
+                        absl::StrJoin(lines, "</code><br><code>"), "</code></td></tr>");
+      }
+      absl::StrAppend(&h, "</tbody></table>");
+    }
     if (!delta.providers.empty()) {
       absl::StrAppend(&h,
                       "<table id=\"delta-providers\"><thead><tr><th>Provider</th>"

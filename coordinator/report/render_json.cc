@@ -223,6 +223,15 @@ std::string RenderJson(const Report& report) {
     }
     j.Close(']').Close('}');
   }
+  j.Key("advice").Open('[');
+  for (const AdviceStep& a : report.advice) {
+    j.Open('{').Field("candidate", a.candidate).FieldInt("step", a.step);
+    j.Field("addition", a.addition).FieldCount("rescued", a.rescued);
+    j.FieldCount("newly_failing", a.newly_failing).Field("spec", a.spec).Key("paste").Open('[');
+    for (const std::string& line : a.paste) j.Str(line);
+    j.Close(']').Close('}');
+  }
+  j.Close(']');
 
   j.Key("summary").Open('[');
   for (const Headline& h : report.headlines) {

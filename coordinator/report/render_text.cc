@@ -125,6 +125,15 @@ std::string RenderText(const Report& report) {
                               r.cause_text.empty() ? r.cause_code : r.cause_text);
       }
     }
+    for (const AdviceStep& a : report.advice) {
+      absl::StrAppend(&out, "  ADVICE ", a.candidate, " ", a.step, ": ", a.addition, " rescues ",
+                      a.rescued.domains, " of ", a.newly_failing.domains, " newly failing",
+                      report.weighted
+                          ? absl::StrCat(" (", Percent(a.rescued.weight, a.newly_failing.weight),
+                                         " of their volume)")
+                          : "",
+                      ": ", a.paste.size() > 1 ? a.paste[1] : a.spec, "\n");
+    }
     if (!delta.providers.empty()) {
       absl::StrAppend(&out, "  newly failing by provider:");
       for (size_t i = 0; i < delta.providers.size() && i < 5; ++i) {

@@ -214,6 +214,18 @@ struct DeltaSection {
   std::vector<ProviderDelta> providers;  // Largest newly failing volume first, capped.
 };
 
+// One step of advice for a candidate (advice.h): what to add, what it rescues (cumulative with
+// the steps before it), and the advised config as each MTA reads it.
+struct AdviceStep {
+  std::string candidate;
+  int step = 0;                    // 1, 2, 3.
+  std::string addition;            // "add AES256-SHA", "allow TLSv1.1", "security level 0".
+  Count rescued;                   // Newly failing domains (all regions) that negotiate with it.
+  Count newly_failing;             // Of how many newly failing domains with an enumeration.
+  std::string spec;                // tlsweep candidate spec of the advised config.
+  std::vector<std::string> paste;  // "ciphers: ...", "main.cf: ...", "ecelerity.conf: ...".
+};
+
 // A scan that measured too little to answer: most domains were not reached (DNS, TCP, refused
 // by policy such as private addresses without --allow-private). Reports never look green then.
 struct Inconclusive {
@@ -272,7 +284,8 @@ struct Report {
   std::optional<DiffSection> diff;
   std::optional<WhatIfSection> what_if;
   std::optional<DeltaSection> delta;  // With two or more candidates: each against the baseline.
-  std::vector<Inconclusive> inconclusive;          // Regions where most domains were not reached.
+  std::vector<Inconclusive> inconclusive;  // Regions where most domains were not reached.
+  std::vector<AdviceStep> advice;          // Per candidate, in steps; empty without enumerations.
   std::vector<EndpointFinding> endpoint_findings;  // Largest volume first, capped.
   int64_t endpoint_findings_total = 0;             // Before the cap.
 };

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "backends/status_macros.h"
+#include "coordinator/report/advice.h"
 #include "coordinator/report/result_index.h"
 #include "coordinator/report/verdict.h"
 #include "tlsweep/v1/scan.pb.h"
@@ -751,6 +752,9 @@ absl::StatusOr<Report> BuildReport(SqliteDb& db, const ReportOptions& options,
   if (status.ok()) status = LoadEndpointFindings(db, options, report);
   if (status.ok()) status = LoadDelta(db, options, report);
   if (status.ok()) status = LoadInconclusive(options, report);
+  if (status.ok() && options.offers != nullptr) {
+    status = LoadAdvice(db, options, *options.offers, report);
+  }
   if (status.ok() && !options.against_scan_id.empty()) status = LoadDiff(db, options, report);
   if (status.ok() && what_if) {
     absl::StatusOr<std::optional<WhatIfSection>> section = what_if(db, report);
