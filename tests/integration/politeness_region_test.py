@@ -13,10 +13,12 @@ on arrival to the microsecond, tests/testing/private_postfix.py) it checks that
   one connection per candidate, and the servers logged as many connections as the agents
   reported (so a parsing slip cannot make the checks pass on nothing).
 
-Tolerance: 20 ms. A stamp is the event time plus the smtpd -> postlogd -> pipe delay (under a
+Tolerance: 40 ms. A stamp is the event time plus the smtpd -> postlogd -> pipe delay (under a
 millisecond idle, a few ms under load), and the agent's gate spaces the permits, after which
 connect() follows by a delay that also varies by a few ms: server-side gaps of 289-301 ms were
-seen for a 300 ms spacing on this 2-core machine while it was compiling. Likewise smtpd logs
+seen for a 300 ms spacing on this 2-core machine while it was compiling, and 280 ms once in CI
+(master may have to start a fresh smtpd for one connection and not for the next). The gate's
+own spacing is asserted exactly in tests/agent/politeness; this test is about the region. Likewise smtpd logs
 "disconnect" just after its last reply while the client, already done, may be connecting
 again, so an overlap shorter than the tolerance is not counted. RUN_SERIAL keeps other tests'
 load from widening this.
@@ -55,7 +57,7 @@ CAPACITY = 8
 DOMAINS = 60
 MX_NAMES = 30
 SPACING_MS = 300
-TOLERANCE_S = 0.020
+TOLERANCE_S = 0.040
 SLOW_LISTENER = "l2"  # 1 s before the banner.
 CANDIDATES = ["name=default ciphers=DEFAULT",
               "name=modern ciphers=ECDHE+AESGCM:ECDHE+CHACHA20 min=TLSv1.2",
