@@ -1,6 +1,7 @@
 #include "coordinator/agent_service.h"
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <iostream>
 #include <mutex>
@@ -8,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "backends/event_log.h"
 #include "coordinator/peer_roles.h"
 #include "coordinator/reply_queue.h"
 
@@ -109,6 +111,11 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
       if (!agent_id_.empty()) {
         coordinator_.Unregister(agent_id_, this);
         (void)coordinator_.store().RecordAgent(hello_, peer_, false, NowUnixMs());
+        LogEvent("tlsweep-coordinator", "agent_disconnected",
+                 {{"agent", agent_id_},
+                  {"region", hello_.region()},
+                  {"peer", peer_},
+                  {"status", final_status_.ok() ? "ok" : final_status_.error_message()}});
       }
       delete this;
     });
@@ -164,6 +171,13 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
       if (absl::Status s = store.RecordAgent(hello_, peer_, true, now); !s.ok()) return s;
       agent_id_ = hello.agent_id();
       coordinator_.Register(agent_id_, this);
+      coordinator_.metrics().agent_connects.fetch_add(1);
+      LogEvent("tlsweep-coordinator", "agent_connected",
+               {{"agent", agent_id_},
+                {"region", hello_.region()},
+                {"peer", peer_},
+                {"capacity", std::to_string(hello_.capacity())},
+                {"held_leases", std::to_string(hello.held_leases_size())}});
       CoordinatorMessage welcome;
       welcome.mutable_welcome()->set_coordinator_id(options.coordinator_id);
       welcome.mutable_welcome()->set_heartbeat_interval_ms(options.heartbeat_ms);
@@ -197,7 +211,18 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
         absl::StatusOr<std::vector<v1::ShardAssignment>> assignments = store.LeaseShards(
             agent_id_, hello_.region(), want, now, options.lease_ms, hello_.runs_endpoint_units());
         if (!assignments.ok()) return assignments.status();
+        coordinator_.metrics().leases_granted.fetch_add(assignments->size());
         for (v1::ShardAssignment& assignment : *assignments) {
+          LogEvent("tlsweep-coordinator", "lease_granted",
+                   {{"agent", agent_id_},
+                    {"region", assignment.region()},
+                    {"scan", assignment.scan_id()},
+                    {"shard", std::to_string(assignment.shard())},
+                    {"unit", assignment.kind() == v1::UNIT_PROBE_ENDPOINTS ? "probe"
+                             : assignment.kind() == v1::UNIT_RESOLVE       ? "resolve"
+                                                                           : "targets"},
+                    {"lease", std::to_string(assignment.lease_id())},
+                    {"attempt", std::to_string(assignment.attempt())}});
           CoordinatorMessage out;
           *out.mutable_assignment() = std::move(assignment);
           Send(std::move(out));
@@ -214,7 +239,14 @@ class AgentStreamReactor final : public grpc::ServerBidiReactor<AgentMessage, Co
                            " results is above the coordinator's ", kMaxBatchResults,
                            "; lower tlsweep-agent --batch-size"));
         }
+        const auto ingest_start = std::chrono::steady_clock::now();
         absl::StatusOr<BatchOutcome> outcome = store.IngestBatch(agent_id_, message.results());
+        coordinator_.metrics().batch_ingest_seconds.Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - ingest_start).count());
+        if (outcome.ok() && *outcome == BatchOutcome::kAccepted) {
+          coordinator_.metrics().batches_ingested.fetch_add(1);
+          coordinator_.metrics().results_ingested.fetch_add(message.results().results_size());
+        }
         if (absl::IsPermissionDenied(outcome.status())) {
           // Results that are not the lease's: the unit goes to another agent, and this one is
           // told to drop the lease (a stale ack), not to resend the batch for ever.

@@ -3,6 +3,9 @@
 #include <chrono>
 #include <iostream>
 
+#include "backends/event_log.h"
+#include "coordinator/scan_state_log.h"
+
 namespace tlsweep::coordinator {
 
 int64_t NowUnixMs() {
@@ -70,6 +73,7 @@ absl::Status Coordinator::Start() {
     return status;
   }
   expiry_thread_ = std::thread([this] { ExpiryLoop(); });
+  state_log_thread_ = std::thread([this] { ScanStateLoop(); });
   return absl::OkStatus();
 }
 
@@ -80,6 +84,7 @@ void Coordinator::Stop() {
   }
   changed_.notify_all();
   if (expiry_thread_.joinable()) expiry_thread_.join();
+  if (state_log_thread_.joinable()) state_log_thread_.join();
   // Stopped, not destroyed: work still running (a stream's last Unref, say) posts more.
   workers_->Stop();
 }
@@ -98,10 +103,45 @@ void Coordinator::ExpiryLoop() {
       std::cerr << "tlsweep-coordinator: lease expiry: " << expired.status() << "\n";
       continue;
     }
+    metrics_.leases_expired.fetch_add(expired->size());
+    for (const LeaseRef& lease : *expired) {
+      LogEvent("tlsweep-coordinator", "lease_expired",
+               {{"agent", lease.agent_id}, {"lease", std::to_string(lease.lease_id)}});
+    }
     if (!expired->empty()) {
       CancelLeases(*expired, "lease expired");
       NotifyChanged();
     }
+  }
+}
+
+void Coordinator::ScanStateLoop() {
+  // Scans that finished within this window are still compared, so their last change is seen.
+  constexpr int64_t kFinishedWindowMs = 10 * 60 * 1000;
+  constexpr auto kMinInterval = std::chrono::milliseconds(200);
+  ScanStateLog log;
+  uint64_t seen = ~uint64_t{0};
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(change_mutex_);
+      // A change, or a second: a scan submitted or cancelled may not notify.
+      changed_.wait_for(lock, std::chrono::seconds(1),
+                        [&] { return stopping_ || changes_ != seen; });
+      if (stopping_) return;
+      seen = changes_;
+    }
+    absl::StatusOr<std::vector<std::pair<std::string, tlsweep::v1::ScanState>>> states =
+        store_->ScanStates(NowUnixMs() - kFinishedWindowMs);
+    if (states.ok()) {
+      for (const ScanStateLog::Change& change : log.Observe(*states)) {
+        LogEvent("tlsweep-coordinator", "scan_state",
+                 {{"scan", change.scan_id},
+                  {"from", ScanStateLogName(change.from)},
+                  {"to", ScanStateLogName(change.to)}});
+      }
+    }
+    std::unique_lock<std::mutex> lock(change_mutex_);
+    if (changed_.wait_for(lock, kMinInterval, [this] { return stopping_; })) return;
   }
 }
 

@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "coordinator/coordinator_metrics.h"
 #include "coordinator/store/store.h"
 #include "tlsweep/v1/agent_stream.pb.h"
 
@@ -84,6 +85,7 @@ class Coordinator {
   Store& store() { return *store_; }
   const CoordinatorOptions& options() const { return options_; }
   WorkQueue& workers() { return *workers_; }
+  CoordinatorMetrics& metrics() { return metrics_; }
 
   // Connected agents by id; a newer connection with the same id replaces the older one.
   void Register(const std::string& agent_id, AgentConnection* connection);
@@ -99,10 +101,13 @@ class Coordinator {
 
  private:
   void ExpiryLoop();
+  // Logs one structured line per scan state change (scan_state_log.h).
+  void ScanStateLoop();
 
   std::unique_ptr<Store> store_;
   const CoordinatorOptions options_;
   std::unique_ptr<WorkQueue> workers_;
+  CoordinatorMetrics metrics_;
 
   std::mutex agents_mutex_;
   absl::flat_hash_map<std::string, AgentConnection*> agents_ ABSL_GUARDED_BY(agents_mutex_);
@@ -112,6 +117,7 @@ class Coordinator {
   uint64_t changes_ ABSL_GUARDED_BY(change_mutex_) = 0;
   bool stopping_ ABSL_GUARDED_BY(change_mutex_) = false;
   std::thread expiry_thread_;
+  std::thread state_log_thread_;
 };
 
 int64_t NowUnixMs();

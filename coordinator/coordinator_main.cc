@@ -177,11 +177,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<tlsweep::coordinator::report::ReportService> http;
   if (!http_listen.empty()) {
     absl::StatusOr<std::unique_ptr<tlsweep::coordinator::report::ReportService>> started =
-        tlsweep::coordinator::report::ReportService::Start({.listen = http_listen,
-                                                            .store_path = options.store_path,
-                                                            .token_file = options.token_file,
-                                                            .dev = options.dev,
-                                                            .what_if = *std::move(what_if)});
+        tlsweep::coordinator::report::ReportService::Start(
+            {.listen = http_listen,
+             .store_path = options.store_path,
+             .token_file = options.token_file,
+             .dev = options.dev,
+             .what_if = *std::move(what_if),
+             .process_metrics = [&server] { return (*server)->coordinator().metrics().Render(); }});
     if (!started.ok()) {
       std::cerr << "tlsweep-coordinator: --http-listen: " << started.status().message() << "\n";
       return 1;

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/client/channel_credentials.h"
 #include "agent/client/spool.h"
+#include "backends/event_log.h"
 #include "tlsweep/v1/agent_stream.grpc.pb.h"
 
 namespace tlsweep::agent {
@@ -154,7 +155,10 @@ class AgentClient::Impl {
     // connecting channel would leave nobody to drive the connection.
     if (!channel->WaitForConnected(std::chrono::system_clock::now() +
                                    std::chrono::milliseconds(options_.connect_timeout_ms))) {
-      std::cerr << "tlsweep-agent: cannot connect to " << options_.coordinator << "\n";
+      LogEvent("tlsweep-agent", "connect_failed",
+               {{"coordinator", options_.coordinator},
+                {"region", options_.region},
+                {"timeout_ms", std::to_string(options_.connect_timeout_ms)}});
       return false;
     }
     std::unique_ptr<v1::AgentService::Stub> stub = v1::AgentService::NewStub(channel);
@@ -215,11 +219,11 @@ class AgentClient::Impl {
       status = stream_->Finish();
       stream_.reset();
     }
-    if (!stopping()) {
-      std::cerr << "tlsweep-agent: stream to " << options_.coordinator
-                << " ended: " << status.error_message() << " (code " << status.error_code()
-                << ")\n";
-    }
+    LogEvent("tlsweep-agent", "disconnected",
+             {{"coordinator", options_.coordinator},
+              {"region", options_.region},
+              {"code", std::to_string(status.error_code())},
+              {"status", stopping() ? "stopping" : status.error_message()}});
     std::lock_guard<std::mutex> lock(mutex_);
     return welcomed_;
   }
@@ -333,6 +337,10 @@ class AgentClient::Impl {
       case CoordinatorMessage::kWelcome: {
         std::lock_guard<std::mutex> lock(mutex_);
         welcomed_ = true;
+        LogEvent("tlsweep-agent", "connected",
+                 {{"coordinator", options_.coordinator},
+                  {"region", options_.region},
+                  {"coordinator_id", message.welcome().coordinator_id()}});
         if (message.welcome().heartbeat_interval_ms() > 0) {
           heartbeat_ms_ = std::max<int64_t>(50, message.welcome().heartbeat_interval_ms());
         }
@@ -348,12 +356,18 @@ class AgentClient::Impl {
         leases_[id] = lease;
         queue_.push_back(id);
         stats_.assignments.fetch_add(1);
+        LogEvent("tlsweep-agent", "lease_granted",
+                 {{"region", options_.region},
+                  {"scan", lease->assignment.scan_id()},
+                  {"shard", std::to_string(lease->assignment.shard())},
+                  {"lease", std::to_string(id)},
+                  {"attempt", std::to_string(lease->assignment.attempt())}});
         break;
       }
       case CoordinatorMessage::kAck: {
         const v1::BatchAck& ack = message.ack();
         if (ack.status() == v1::BatchAck::STALE) {
-          CancelLease(ack.lease_id());
+          CancelLease(ack.lease_id(), "results refused as stale");
           break;
         }
         (void)spool_->RemoveBatch(ack.lease_id(), ack.seq());
@@ -371,13 +385,20 @@ class AgentClient::Impl {
         leases_.erase(id);
         lease_freed_ = true;
         if (message.complete_ack().accepted()) stats_.shards_completed.fetch_add(1);
+        LogEvent("tlsweep-agent", "lease_completed",
+                 {{"region", options_.region},
+                  {"lease", std::to_string(id)},
+                  {"accepted", message.complete_ack().accepted() ? "true" : "false"},
+                  {"detail", message.complete_ack().detail()}});
         break;
       }
       case CoordinatorMessage::kCancelled:
-        CancelLease(message.cancelled().lease_id());
+        CancelLease(message.cancelled().lease_id(), message.cancelled().reason());
         break;
       case CoordinatorMessage::kHeartbeatAck:
-        for (uint64_t id : message.heartbeat_ack().stale_leases()) CancelLease(id);
+        for (uint64_t id : message.heartbeat_ack().stale_leases()) {
+          CancelLease(id, "lease expired at the coordinator");
+        }
         break;
       default:
         break;
@@ -386,11 +407,16 @@ class AgentClient::Impl {
   }
 
   // The lease is not ours any more: stop its shard and forget its results.
-  void CancelLease(uint64_t id) {
+  void CancelLease(uint64_t id, absl::string_view reason) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = leases_.find(id);
       if (it == leases_.end()) return;
+      LogEvent("tlsweep-agent", "lease_cancelled",
+               {{"region", options_.region},
+                {"scan", it->second->assignment.scan_id()},
+                {"lease", std::to_string(id)},
+                {"reason", std::string(reason)}});
       it->second->revoked = true;
       it->second->cancelled = true;
       unacked_total_ -= it->second->unacked.size();

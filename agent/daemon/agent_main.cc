@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<tlsweep::agent::AgentMetricsServer> metrics;
   if (!metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<tlsweep::agent::AgentMetricsServer>> started =
-        tlsweep::agent::AgentMetricsServer::Start(metrics_listen, &(*client)->stats(),
-                                                  &result_counters);
+        tlsweep::agent::AgentMetricsServer::Start(metrics_listen, options.region,
+                                                  &(*client)->stats(), &result_counters);
     if (!started.ok()) {
       std::cerr << "tlsweep-agent: " << started.status().message() << "\n";
       return 1;

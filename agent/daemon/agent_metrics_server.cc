@@ -10,9 +10,24 @@
 namespace tlsweep::agent {
 namespace {
 
-void Counter(std::string& out, absl::string_view name, absl::string_view help, int64_t value) {
-  absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name, " ",
-                  value, "\n");
+void Counter(std::string& out, absl::string_view name, absl::string_view help,
+             absl::string_view labels, int64_t value) {
+  absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name, "{",
+                  labels, "} ", value, "\n");
+}
+
+// A label value as the exposition format needs it: backslash, quote and newline escaped.
+std::string LabelValue(absl::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
 }
 
 }  // namespace
@@ -22,9 +37,36 @@ void ResultCounters::Count(const tlsweep::v1::ProbeResult& result) {
       result.failure() == tlsweep::v1::PROBE_OK
           ? "ok"
           : absl::AsciiStrToLower(tlsweep::v1::ProbeFailure_Name(result.failure()));
+  const absl::string_view kind_name = backends::ProbeKindName(backends::ProbeKindOf(result));
+  const std::string kind(kind_name.empty() ? "starttls" : kind_name);
   std::lock_guard<std::mutex> lock(mutex_);
-  const absl::string_view kind = backends::ProbeKindName(backends::ProbeKindOf(result));
-  ++by_outcome_[absl::StrCat(kind.empty() ? "starttls" : kind, "|", outcome)];
+  ++by_outcome_[absl::StrCat(kind, "|", outcome)];
+  if (result.timings().total_us() > 0) {
+    std::unique_ptr<Histogram>& histogram = durations_[kind];
+    if (histogram == nullptr) histogram = std::make_unique<Histogram>(NetworkDurationBounds());
+    histogram->Observe(static_cast<double>(result.timings().total_us()) / 1e6);
+  }
+}
+
+void ResultCounters::AppendMetrics(std::string& out, const std::string& region) const {
+  const std::string region_label = absl::StrCat("region=\"", LabelValue(region), "\"");
+  absl::StrAppend(&out,
+                  "# HELP tlsweep_agent_results_total Results produced, by probe kind and "
+                  "outcome (handshakes by outcome).\n# TYPE tlsweep_agent_results_total "
+                  "counter\n");
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [key, count] : by_outcome_) {
+    const size_t bar = key.find('|');
+    absl::StrAppend(&out, "tlsweep_agent_results_total{", region_label, ",probe=\"",
+                    key.substr(0, bar), "\",outcome=\"", key.substr(bar + 1), "\"} ", count, "\n");
+  }
+  AppendHistogramHeader(out, "tlsweep_agent_probe_duration_seconds",
+                        "Wall time of one probe (connect, SMTP, STARTTLS, handshake; a whole "
+                        "enumeration for probe=\"enumerate\"), by probe kind.");
+  for (const auto& [kind, histogram] : durations_) {
+    histogram->AppendSamples(out, "tlsweep_agent_probe_duration_seconds",
+                             absl::StrCat(region_label, ",probe=\"", kind, "\""));
+  }
 }
 
 std::map<std::string, int64_t> ResultCounters::Snapshot() const {
@@ -33,7 +75,7 @@ std::map<std::string, int64_t> ResultCounters::Snapshot() const {
 }
 
 absl::StatusOr<std::unique_ptr<AgentMetricsServer>> AgentMetricsServer::Start(
-    const std::string& listen, const agent::AgentClientStats* stats,
+    const std::string& listen, const std::string& region, const agent::AgentClientStats* stats,
     const ResultCounters* results) {
   const size_t colon = listen.rfind(':');
   int port = 0;
@@ -51,28 +93,22 @@ absl::StatusOr<std::unique_ptr<AgentMetricsServer>> AgentMetricsServer::Start(
     res.status = connected ? 200 : 503;
     res.set_content(connected ? "ready\n" : "not connected to the coordinator yet\n", "text/plain");
   });
-  server.Get("/metrics", [stats, results](const httplib::Request&, httplib::Response& res) {
+  server.Get("/metrics", [stats, results, region](const httplib::Request&, httplib::Response& res) {
     std::string out;
-    absl::StrAppend(&out,
-                    "# HELP tlsweep_agent_results_total Results produced, by probe kind and "
-                    "outcome (handshakes by outcome).\n# TYPE tlsweep_agent_results_total "
-                    "counter\n");
-    for (const auto& [key, count] : results->Snapshot()) {
-      const size_t bar = key.find('|');
-      absl::StrAppend(&out, "tlsweep_agent_results_total{probe=\"", key.substr(0, bar),
-                      "\",outcome=\"", key.substr(bar + 1), "\"} ", count, "\n");
-    }
-    Counter(out, "tlsweep_agent_connects_total", "Streams opened to the coordinator.",
+    results->AppendMetrics(out, region);
+    const std::string labels = absl::StrCat("region=\"", LabelValue(region), "\"");
+    Counter(out, "tlsweep_agent_connects_total", "Streams opened to the coordinator.", labels,
             stats->connects.load());
-    Counter(out, "tlsweep_agent_leases_total", "Shard leases received.", stats->assignments.load());
+    Counter(out, "tlsweep_agent_leases_total", "Shard leases received.", labels,
+            stats->assignments.load());
     Counter(out, "tlsweep_agent_shards_completed_total", "Shards finished and acknowledged.",
-            stats->shards_completed.load());
+            labels, stats->shards_completed.load());
     Counter(out, "tlsweep_agent_batches_sent_total", "Result batches sent (resends included).",
-            stats->batches_sent.load());
-    Counter(out, "tlsweep_agent_batches_acked_total", "Result batches acknowledged.",
+            labels, stats->batches_sent.load());
+    Counter(out, "tlsweep_agent_batches_acked_total", "Result batches acknowledged.", labels,
             stats->batches_acked.load());
     Counter(out, "tlsweep_agent_leases_cancelled_total", "Leases taken back by the coordinator.",
-            stats->leases_cancelled.load());
+            labels, stats->leases_cancelled.load());
     res.set_content(out, "text/plain; version=0.0.4");
   });
   const std::string host = listen.substr(0, colon);

@@ -33,10 +33,13 @@ absl::StatusOr<std::unique_ptr<ReportService>> ReportService::Start(
   options.allow_unauthenticated = service.dev && options.tokens.empty();
   options.what_if = service.what_if;
   const std::string store_path = service.store_path;
-  options.metrics = [store_path]() -> absl::StatusOr<std::string> {
+  options.metrics = [store_path,
+                     process = service.process_metrics]() -> absl::StatusOr<std::string> {
     absl::StatusOr<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(store_path);
     if (!db.ok()) return db.status();
-    return RenderStoreMetrics(**db);
+    absl::StatusOr<std::string> stored = RenderStoreMetrics(**db);
+    if (!stored.ok() || !process) return stored;
+    return *stored + process();
   };
   absl::StatusOr<std::unique_ptr<ReportServer>> reports = ReportServer::Start(options);
   if (!reports.ok()) return reports.status();

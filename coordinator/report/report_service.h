@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,6 +21,9 @@ struct ReportServiceOptions {
   std::string token_file;  // Tokens of the scan API (every line is accepted).
   bool dev = false;        // No token needed, loopback only.
   WhatIfProvider what_if;  // The served reports' what-if section; optional.
+  // Appended to /metrics after the stored-row gauges: the running coordinator's own counters
+  // (CoordinatorMetrics::Render); optional.
+  std::function<std::string()> process_metrics;
 };
 
 class ReportService {

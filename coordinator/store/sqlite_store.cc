@@ -404,6 +404,23 @@ class SqliteStore : public Store {
     return row ? count.Int(0) : int64_t{0};
   }
 
+  absl::StatusOr<std::vector<std::pair<std::string, v1::ScanState>>> ScanStates(
+      int64_t finished_since_ms) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement select,
+                             db_->Prepare("SELECT scan_id, state FROM scans WHERE state IN (?, ?) "
+                                          "OR finished_ms >= ?"));
+    select.Bind(1, int64_t{v1::SCAN_SUBMITTING}).Bind(2, int64_t{v1::SCAN_RUNNING});
+    select.Bind(3, finished_since_ms);
+    std::vector<std::pair<std::string, v1::ScanState>> states;
+    for (;;) {
+      TLSWEEP_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      states.emplace_back(select.Text(0), static_cast<v1::ScanState>(select.Int(1)));
+    }
+    return states;
+  }
+
   absl::StatusOr<std::vector<LeaseRef>> CancelScan(const std::string& scan_id,
                                                    int64_t now_ms) override {
     std::lock_guard<std::mutex> lock(mutex_);

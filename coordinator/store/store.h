@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -103,6 +104,10 @@ class Store {
   virtual absl::StatusOr<std::vector<tlsweep::v1::Scan>> ListScans(size_t limit) = 0;
   // Scans submitting or running.
   virtual absl::StatusOr<int64_t> ActiveScans() = 0;
+  // The state of every scan submitting or running, or finished at or after `finished_since_ms`
+  // (for the coordinator's scan-state log).
+  virtual absl::StatusOr<std::vector<std::pair<std::string, tlsweep::v1::ScanState>>> ScanStates(
+      int64_t finished_since_ms) = 0;
   // Returns the leases still out, for their agents to be told.
   virtual absl::StatusOr<std::vector<LeaseRef>> CancelScan(const std::string& scan_id,
                                                            int64_t now_ms) = 0;

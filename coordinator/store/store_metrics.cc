@@ -44,6 +44,20 @@ absl::Status AppendGrouped(SqliteDb& db, absl::string_view sql, absl::string_vie
   return absl::OkStatus();
 }
 
+// A label value as the exposition format needs it: backslash, quote and newline escaped.
+std::string LabelValue(absl::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 absl::StatusOr<int64_t> Scalar(SqliteDb& db, absl::string_view sql) {
   absl::StatusOr<SqliteStatement> query = db.Prepare(sql);
   if (!query.ok()) return query.status();
@@ -72,18 +86,20 @@ absl::StatusOr<std::string> RenderStoreMetrics(SqliteDb& db) {
       db, "SELECT state, COUNT(*) FROM units GROUP BY state", "tlsweep_units", "state",
       [](int64_t state) { return UnitStateName(state); }, out);
   if (!status.ok()) return status;
+  // Stored rows are gauges: retention deletes scans, so these go down as well as up. The
+  // ingest rate is rate(tlsweep_results_ingested_total), counted by the running coordinator.
   absl::StatusOr<int64_t> targets_done =
       Scalar(db, "SELECT COALESCE(SUM(targets), 0) FROM units WHERE kind=0 AND state IN (2, 3)");
   if (!targets_done.ok()) return targets_done.status();
   absl::StrAppend(&out,
-                  "# HELP tlsweep_targets_done_total Targets of finished (shard, region) units.\n"
-                  "# TYPE tlsweep_targets_done_total counter\ntlsweep_targets_done_total ",
+                  "# HELP tlsweep_targets_done Targets of finished (shard, region) units of the "
+                  "stored scans.\n# TYPE tlsweep_targets_done gauge\ntlsweep_targets_done ",
                   *targets_done, "\n");
   absl::StrAppend(&out,
-                  "# HELP tlsweep_results_total Stored results by probe outcome (rate() of it is "
-                  "the ingest rate).\n# TYPE tlsweep_results_total counter\n");
+                  "# HELP tlsweep_results_stored Stored result rows by probe outcome.\n"
+                  "# TYPE tlsweep_results_stored gauge\n");
   status = AppendGrouped(
-      db, "SELECT failure, COUNT(*) FROM results GROUP BY failure", "tlsweep_results_total",
+      db, "SELECT failure, COUNT(*) FROM results GROUP BY failure", "tlsweep_results_stored",
       "outcome",
       [](int64_t failure) {
         return failure == 0 ? std::string("ok")
@@ -92,12 +108,19 @@ absl::StatusOr<std::string> RenderStoreMetrics(SqliteDb& db) {
       },
       out);
   if (!status.ok()) return status;
-  absl::StatusOr<int64_t> agents = Scalar(db, "SELECT COUNT(*) FROM agents WHERE connected = 1");
-  if (!agents.ok()) return agents.status();
   absl::StrAppend(&out,
-                  "# HELP tlsweep_agents_connected Agents with an open stream.\n"
-                  "# TYPE tlsweep_agents_connected gauge\ntlsweep_agents_connected ",
-                  *agents, "\n");
+                  "# HELP tlsweep_agents_connected Agents with an open stream, by region.\n"
+                  "# TYPE tlsweep_agents_connected gauge\n");
+  absl::StatusOr<SqliteStatement> agents = db.Prepare(
+      "SELECT region, COUNT(*) FROM agents WHERE connected = 1 GROUP BY region ORDER BY region");
+  if (!agents.ok()) return agents.status();
+  for (;;) {
+    absl::StatusOr<bool> row = agents->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    absl::StrAppend(&out, "tlsweep_agents_connected{region=\"", LabelValue(agents->Text(0)), "\"} ",
+                    agents->Int(1), "\n");
+  }
   return out;
 }
 

@@ -17,7 +17,8 @@
 namespace tlsweep::testing {
 namespace {
 
-// Runs the agent until its log shows a stream ended (or 10 s), and returns the log.
+// Runs the agent until its log shows the stream ended (event=disconnected) (or 10 s), and returns
+// the log.
 std::string RunRefusedAgent(int port, const std::string& log, std::vector<std::string> args) {
   std::vector<std::string> all = {"--coordinator",     absl::StrCat("127.0.0.1:", port),
                                   "--tls-ca",          SharedCoordinatorPki().ca_file,
@@ -26,8 +27,8 @@ std::string RunRefusedAgent(int port, const std::string& log, std::vector<std::s
   auto agent = ChildProcess::Start(TLSWEEP_AGENT_BINARY, all, log);
   EXPECT_TRUE(agent.ok()) << agent.status();
   if (!agent.ok()) return "";
-  for (int i = 0;
-       i < 200 && !absl::StrContains(backends::ReadFileContents(log).value_or(""), " ended: ");
+  for (int i = 0; i < 200 && !absl::StrContains(backends::ReadFileContents(log).value_or(""),
+                                                "event=disconnected");
        ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -44,8 +45,8 @@ TEST(AgentRefusedTest, TheAgentLogsTheCoordinatorsReason) {
   const std::string no_cert = RunRefusedAgent((*server)->port(), directory + "/no-cert.log",
                                               {"--region", "eu", "--agent-id", "agent-eu"});
   EXPECT_TRUE(absl::StrContains(no_cert, "agents need a client certificate")) << no_cert;
-  EXPECT_TRUE(absl::StrContains(no_cert, "(code 16)")) << no_cert;  // UNAUTHENTICATED
-  EXPECT_FALSE(absl::StrContains(no_cert, "(code 1)")) << no_cert;  // CANCELLED
+  EXPECT_TRUE(absl::StrContains(no_cert, "code=16 ")) << no_cert;  // UNAUTHENTICATED
+  EXPECT_FALSE(absl::StrContains(no_cert, "code=1 ")) << no_cert;  // CANCELLED
 
   const std::string other_region =
       RunRefusedAgent((*server)->port(), directory + "/other-region.log",
@@ -55,7 +56,7 @@ TEST(AgentRefusedTest, TheAgentLogsTheCoordinatorsReason) {
                                 "its certificate is for agent 'agent-eu' of region "
                                 "'eu'"))
       << other_region;
-  EXPECT_TRUE(absl::StrContains(other_region, "(code 7)")) << other_region;  // PERMISSION_DENIED
+  EXPECT_TRUE(absl::StrContains(other_region, "code=7 ")) << other_region;  // PERMISSION_DENIED
 }
 
 }  // namespace
