@@ -490,14 +490,24 @@ std::string RenderHtml(const Report& report) {
                     HtmlEscape(report.what_if->note),
                     "</p><table id=\"what-if\"><thead><tr>"
                     "<th>Candidate</th><th>Region</th><th class=\"n\">Evaluated</th>"
-                    "<th class=\"n\">Would fail</th><th class=\"n\">Share</th><th>Confidence</th>"
+                    "<th class=\"n\">Would fail</th><th class=\"n\">Share</th>"
+                    "<th class=\"n\">Newly failing vs baseline</th>"
+                    "<th class=\"n\">Newly fixed</th><th>Confidence</th>"
                     "</tr></thead><tbody>");
     for (const WhatIfRow& row : report.what_if->rows) {
-      absl::StrAppend(&h, "<tr><td>", HtmlEscape(row.candidate), "</td><td>",
-                      HtmlEscape(row.region), "</td><td class=\"n\">", row.evaluated.domains,
-                      "</td><td class=\"n fails\">", row.fails.domains, "</td><td class=\"n\">",
-                      Share(row.fails, row.evaluated, weighted), "</td><td>",
-                      HtmlEscape(row.confidence), "</td></tr>");
+      absl::StrAppend(
+          &h, "<tr><td>", HtmlEscape(row.candidate), "</td><td>", HtmlEscape(row.region),
+          "</td><td class=\"n\">", row.evaluated.domains, "</td><td class=\"n fails\">",
+          row.fails.domains, "</td><td class=\"n\">", Share(row.fails, row.evaluated, weighted),
+          "</td><td class=\"n fails\">",
+          row.baseline.empty() ? "&ndash;" : absl::StrCat(row.newly_failing.domains),
+          row.baseline.empty()
+              ? ""
+              : absl::StrCat(" <small>", Share(row.newly_failing, row.evaluated, weighted),
+                             "</small>"),
+          "</td><td class=\"n\">",
+          row.baseline.empty() ? "&ndash;" : absl::StrCat(row.newly_fixed.domains), "</td><td>",
+          HtmlEscape(row.confidence), "</td></tr>");
     }
     absl::StrAppend(&h, "</tbody></table></section>\n");
   }

@@ -346,7 +346,11 @@ std::string RenderJson(const Report& report) {
     for (const WhatIfRow& row : report.what_if->rows) {
       j.Open('{').Field("candidate", row.candidate).Field("region", row.region);
       j.FieldCount("evaluated", row.evaluated).FieldCount("fails", row.fails);
-      j.Field("confidence", row.confidence).Close('}');
+      j.Field("confidence", row.confidence).Field("baseline", row.baseline);
+      j.FieldCount("newly_failing", row.newly_failing).FieldCount("newly_fixed", row.newly_fixed);
+      j.Key("newly_failing_examples").Open('[');
+      for (const std::string& domain : row.newly_failing_examples) j.Str(domain);
+      j.Close(']').Close('}');
     }
     j.Close(']').Close('}');
   }

@@ -239,6 +239,21 @@ std::string RenderText(const Report& report) {
       absl::StrAppend(&out, "  ", row.candidate, " ", row.region, ": fails ",
                       CountShare(row.fails, row.evaluated, report.weighted), "; ", row.confidence,
                       "\n");
+      if (!row.baseline.empty()) {
+        absl::StrAppend(
+            &out, "    against ", row.baseline, ": newly failing ",
+            CountShare(row.newly_failing, row.evaluated, report.weighted), ", newly fixed ",
+            CountShare(row.newly_fixed, row.evaluated, report.weighted),
+            row.newly_failing_examples.empty()
+                ? ""
+                : absl::StrCat(" (", absl::StrJoin(row.newly_failing_examples, ", "),
+                               row.newly_failing.domains >
+                                       static_cast<int64_t>(row.newly_failing_examples.size())
+                                   ? ", ..."
+                                   : "",
+                               ")"),
+            "\n");
+      }
     }
   }
   if (report.endpoint_findings_total > 0) {

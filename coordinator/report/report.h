@@ -254,6 +254,13 @@ struct WhatIfRow {
   Count evaluated;
   Count fails;
   std::string confidence;  // e.g. "42/42 live samples agree".
+  // Against the baseline's live verdicts (TLS required) in this region: domains the baseline
+  // reaches (ok or degraded) that this candidate would surely fail, and the reverse. Empty
+  // `baseline` when the scan has no baseline verdicts to compare with.
+  std::string baseline;
+  Count newly_failing;
+  Count newly_fixed;
+  std::vector<std::string> newly_failing_examples;  // The largest by volume, a few.
 };
 
 struct WhatIfSection {

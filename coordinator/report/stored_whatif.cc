@@ -1,5 +1,6 @@
 #include "coordinator/report/stored_whatif.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -8,11 +9,14 @@
 #include "backends/negotiation/negotiation_model.h"
 #include "backends/negotiation/whatif_evaluator.h"
 #include "backends/probe_kind.h"
+#include "coordinator/report/verdict.h"
 
 namespace tlsweep::coordinator::report {
 namespace {
 
 using tlsweep::v1::ProbeResult;
+
+constexpr size_t kWhatIfExamples = 5;
 
 // Where one prediction holds: an address the agent found to answer every name alike (shared,
 // or unchecked and so treated as shared) costs one prediction for all its hosted names, not one
@@ -118,10 +122,27 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
               sure && it->second.verdict == backends::Prediction::Verdict::kNegotiates;
         }
       }
+      // The baseline's live TLS-required verdicts in this region, for the delta.
+      absl::flat_hash_map<std::string, int64_t> baseline;  // domain -> Required
+      if (!report.baseline.empty()) {
+        absl::StatusOr<SqliteStatement> verdicts = db.Prepare(
+            "SELECT domain, required FROM report_domains WHERE scan_id = ? AND "
+            "candidate = ? AND region = ?");
+        if (!verdicts.ok()) return verdicts.status();
+        verdicts->Bind(1, report.scan.scan_id).Bind(2, report.baseline).Bind(3, region);
+        while (true) {
+          absl::StatusOr<bool> row = verdicts->Step();
+          if (!row.ok()) return row.status();
+          if (!*row) break;
+          baseline[verdicts->Text(0)] = verdicts->Int(1);
+        }
+      }
       for (size_t c = 0; c < candidates.size(); ++c) {
         WhatIfRow row;
         row.candidate = candidates[c].name;
         row.region = region;
+        if (!baseline.empty()) row.baseline = report.baseline;
+        std::vector<std::pair<double, std::string>> newly_failing;
         int64_t uncertain = 0;
         for (const auto& [domain, state] : domains[c]) {
           if (!state.any_endpoint) continue;
@@ -134,6 +155,22 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
             row.fails.weight += w;
           }
           uncertain += state.uncertain() ? 1 : 0;
+          const auto before = baseline.find(domain);
+          if (before == baseline.end()) continue;
+          const Required was = static_cast<Required>(before->second);
+          if (state.fails() && (was == Required::kOk || was == Required::kDegraded)) {
+            row.newly_failing.domains += 1;
+            row.newly_failing.weight += w;
+            newly_failing.emplace_back(w, domain);
+          } else if (state.any_sure_pass && was == Required::kFails) {
+            row.newly_fixed.domains += 1;
+            row.newly_fixed.weight += w;
+          }
+        }
+        std::sort(newly_failing.begin(), newly_failing.end(),
+                  [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (size_t i = 0; i < newly_failing.size() && i < kWhatIfExamples; ++i) {
+          row.newly_failing_examples.push_back(newly_failing[i].second);
         }
         row.confidence = absl::StrCat(
             checked[c] > 0 ? absl::StrCat(agreed[c], "/", checked[c], " live endpoint checks agree")

@@ -156,6 +156,15 @@ TEST(StoredWhatIfScanTest, PredictionsFromAStoredScanAgreeWithItsLiveProbesAndAr
   EXPECT_EQ(proposed->evaluated.domains, 4);
   EXPECT_EQ(proposed->fails.domains, 1) << "d3 only: d4 still reaches the modern listener";
   EXPECT_EQ(proposed->confidence, "no live check of these settings");
+  // Against the baseline ("current", the first candidate; every domain ok live): only d3 newly
+  // fails, and nothing was failing to be fixed.
+  EXPECT_EQ(proposed->baseline, "current");
+  EXPECT_EQ(proposed->newly_failing.domains, 1);
+  EXPECT_EQ(proposed->newly_failing_examples, std::vector<std::string>{"d3.example.test"});
+  EXPECT_EQ(proposed->newly_fixed.domains, 0);
+  // rsa-cbc fails d1 live (the modern listener): the what-if, from the enumerations, agrees.
+  const coordinator::report::WhatIfRow* rsa_cbc = Row(*report->what_if, "rsa-cbc");
+  EXPECT_EQ(rsa_cbc->newly_failing_examples, std::vector<std::string>{"d1.example.test"});
 
   // The coordinator's served report carries the same section.
   coordinator::report::ReportServiceOptions served;

@@ -64,6 +64,42 @@ TEST_F(HtmlChromiumTest, DomShowsTheSummaryTable) {
   EXPECT_TRUE(absl::StrContains(text, "<svg"));
 }
 
+// The delta leads the page: in the DOM Chromium builds, the first table is the delta against
+// the baseline, with the numbers counted by hand in report_builder_test (DeltaAgainstTheBaseline:
+// eu, modern against compat compares 4 domains of volume 195).
+TEST_F(HtmlChromiumTest, TheDeltaIsTheFirstTableWithTheHandCountedNumbers) {
+  auto db = SqliteDb::Open(store_.path);
+  ASSERT_TRUE(db.ok());
+  ReportOptions options = For(store_.current_id);
+  options.baseline = "compat";
+  auto report = BuildReport(**db, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const std::string path = store_.dir + "/delta.html";
+  std::ofstream(path) << RenderHtml(*report);
+  auto dom = RunCommand(Chromium(store_.dir + "/profile-delta") + "--dump-dom " +
+                        ShellQuote("file://" + path) + " 2>/dev/null");
+  ASSERT_TRUE(dom.ok()) << dom.status();
+  ASSERT_EQ(dom->exit_code, 0) << dom->output;
+  const std::string& text = dom->output;
+  const size_t first_table = text.find("<table");
+  ASSERT_NE(first_table, std::string::npos) << text.substr(0, 2000);
+  EXPECT_EQ(text.compare(first_table, 18, "<table id=\"delta\">"), 0)
+      << text.substr(first_table, 200);
+  EXPECT_LT(text.find("against the baseline"), first_table);
+  const size_t row = text.find("<tr><td><b>modern</b></td><td>eu</td>", first_table);
+  ASSERT_NE(row, std::string::npos) << text.substr(first_table, 3000);
+  const std::string cells = text.substr(row, text.find("</tr>", row) - row);
+  EXPECT_TRUE(absl::StrContains(cells, "<td class=\"n\">4</td>")) << cells;
+  EXPECT_TRUE(absl::StrContains(cells, "<td class=\"n fails\">2 <small>41.0%</small></td>"))
+      << cells;
+  EXPECT_TRUE(absl::StrContains(cells, "<td class=\"n degraded\">1 <small>51.3%</small></td>"))
+      << cells;
+  EXPECT_TRUE(absl::StrContains(cells, "<td class=\"n\">3 <small>92.3%</small></td>")) << cells;
+  EXPECT_TRUE(absl::StrContains(cells, "<td class=\"n ok\">0 <small>0.0%</small></td>")) << cells;
+  // The absolute table follows it.
+  EXPECT_GT(text.find("<table id=\"summary\">"), first_table);
+}
+
 TEST_F(HtmlChromiumTest, ScreenshotWithoutConsoleErrors) {
   const std::string png = store_.dir + "/report.png";
   auto run = RunCommand(Chromium(store_.dir + "/profile-shot") +

@@ -319,13 +319,23 @@ TEST_F(ReportBuilderTest, UnknownScanIsNotFound) {
 
 TEST_F(ReportBuilderTest, RenderersCarryTheNumbers) {
   Report report = Build(For(store_.current_id, store_.before_id));
-  report.what_if = WhatIfSection{"evaluated from enumerations",
-                                 {{"tls13-only", "eu", {5, 200}, {2, 80}, "3/3 samples agree"}}};
+  WhatIfRow what_if_row;
+  what_if_row.candidate = "tls13-only";
+  what_if_row.region = "eu";
+  what_if_row.evaluated = {5, 200};
+  what_if_row.fails = {2, 80};
+  what_if_row.confidence = "3/3 samples agree";
+  what_if_row.baseline = "modern";
+  what_if_row.newly_failing = {1, 40};
+  what_if_row.newly_failing_examples = {"gamma.example"};
+  report.what_if = WhatIfSection{"evaluated from enumerations", {what_if_row}};
   const std::string text = RenderText(report);
   EXPECT_TRUE(absl::StrContains(text, "WHO WOULD FAIL")) << text;
   EXPECT_TRUE(absl::StrContains(text, "3 (47.5%)")) << text;  // eu modern fails: 95 of 200.
   EXPECT_TRUE(absl::StrContains(text, "tls13-only")) << text;
-  EXPECT_LE(std::count(text.begin(), text.end(), '\n'), 70)
+  EXPECT_TRUE(absl::StrContains(text, "against modern: newly failing 1")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "(gamma.example)")) << text;
+  EXPECT_LE(std::count(text.begin(), text.end(), '\n'), 71)
       << text;  // One screen, the delta first.
 
   const std::string json = RenderJson(report);
@@ -333,6 +343,8 @@ TEST_F(ReportBuilderTest, RenderersCarryTheNumbers) {
   EXPECT_TRUE(absl::StrContains(json, "\"fails_share\": 0.475"));
   EXPECT_TRUE(absl::StrContains(json, "\"against_scan_id\": \"" + store_.before_id + "\""));
   EXPECT_TRUE(absl::StrContains(json, "\"confidence\": \"3/3 samples agree\""));
+  EXPECT_TRUE(absl::StrContains(json, "\"newly_failing_examples\": [\n          \"gamma.example\""))
+      << json;
 
   const std::string html = RenderHtml(report);
   EXPECT_TRUE(absl::StrContains(html, "<table id=\"summary\">"));
