@@ -183,6 +183,7 @@ int main(int argc, char** argv) {
              .token_file = options.token_file,
              .dev = options.dev,
              .what_if = *std::move(what_if),
+             .registry = options.registry,
              .process_metrics = [&server] { return (*server)->coordinator().metrics().Render(); }});
     if (!started.ok()) {
       std::cerr << "tlsweep-coordinator: --http-listen: " << started.status().message() << "\n";

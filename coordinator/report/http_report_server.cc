@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -223,6 +224,12 @@ absl::StatusOr<std::unique_ptr<ReportServer>> ReportServer::Start(ReportServerOp
       report_options.candidates.push_back(req.get_param_value("candidate", i));
     }
     if (req.has_param("against")) report_options.against_scan_id = req.get_param_value("against");
+    if (req.has_param("baseline")) report_options.baseline = req.get_param_value("baseline");
+    std::optional<CandidateOffers> offers;
+    if (opts->registry != nullptr) {
+      offers.emplace(*opts->registry);
+      report_options.offers = &*offers;
+    }
     auto db = SqliteDb::Open(opts->db_path);
     if (!db.ok()) return fail(res, db.status());
     if (!req.has_param("against")) {  // A scheduled run: against the schedule's previous run.

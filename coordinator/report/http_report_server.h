@@ -39,7 +39,10 @@ struct ReportServerOptions {
   // least one unless allow_unauthenticated.
   std::vector<std::string> tokens;
   bool allow_unauthenticated = false;
-  WhatIfProvider what_if;    // Optional.
+  WhatIfProvider what_if;  // Optional.
+  // The backend plugins, for failure causes from the negotiation model and advice; optional
+  // (without them causes come from live failures only, and there is no advice).
+  const backends::BackendRegistry* registry = nullptr;
   size_t max_domains = 200;  // Failing domains listed on a page.
   // Prometheus text for /metrics (served without a token, like the health checks: it holds
   // only counts); not served when empty.

@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<ReportService>> ReportService::Start(
   }
   options.allow_unauthenticated = service.dev && options.tokens.empty();
   options.what_if = service.what_if;
+  options.registry = service.registry;
   const std::string store_path = service.store_path;
   options.metrics = [store_path,
                      process = service.process_metrics]() -> absl::StatusOr<std::string> {

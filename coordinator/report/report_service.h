@@ -21,6 +21,8 @@ struct ReportServiceOptions {
   std::string token_file;  // Tokens of the scan API (every line is accepted).
   bool dev = false;        // No token needed, loopback only.
   WhatIfProvider what_if;  // The served reports' what-if section; optional.
+  // The plugins, for causes from the negotiation model and advice; optional. Outlives this.
+  const backends::BackendRegistry* registry = nullptr;
   // Appended to /metrics after the stored-row gauges: the running coordinator's own counters
   // (CoordinatorMetrics::Render); optional.
   std::function<std::string()> process_metrics;

@@ -5,6 +5,7 @@
 // the one addition that rescues both, and the advised config, probed live against that
 // listener, must complete its handshake: advice is only worth pasting if it works.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "coordinator/report/candidate_offers.h"
 #include "coordinator/report/render.h"
 #include "coordinator/report/report_builder.h"
+#include "coordinator/report/report_service.h"
 #include "coordinator/server.h"
 #include "coordinator/store/sqlite_db.h"
 #include "tests/coordinator/agent_fixture.h"
@@ -130,6 +132,20 @@ TEST(AdviceScanTest, AdviceRescuesTheNewlyFailingDomainsAndWorksLive) {
   EXPECT_TRUE(absl::StrContains(text, "add AES256-SHA")) << text;
   const std::string json = coordinator::report::RenderJson(*report);
   EXPECT_TRUE(absl::StrContains(json, "\"advice\"")) << json;
+
+  // The coordinator's web pages give the same advice (they load the plugins too).
+  coordinator::report::ReportServiceOptions served;
+  served.listen = "127.0.0.1:0";
+  served.store_path = server_options.store_path;
+  served.dev = true;
+  served.registry = &*registry;
+  auto service = coordinator::report::ReportService::Start(served);
+  ASSERT_TRUE(service.ok()) << service.status();
+  httplib::Client http("127.0.0.1", (*service)->port());
+  const httplib::Result page = http.Get(absl::StrCat("/scans/", scan.scan_id()));
+  ASSERT_TRUE(page) << httplib::to_string(page.error());
+  EXPECT_EQ(page->status, 200);
+  EXPECT_TRUE(absl::StrContains(page->body, "add AES256-SHA")) << page->body.substr(0, 3000);
 }
 
 }  // namespace
