@@ -123,7 +123,9 @@ void AddProfileFlags(CLI::App& command, ProfileFlags& flags) {
   command.add_option("--profile", flags.profile_file,
                      "Probe profile file (protobuf text or JSON): candidates and enumerate");
   command.add_option("--candidate-from", flags.candidate_files,
-                     "Candidates from a Postfix main.cf, Momentum config or profile (repeatable)");
+                     "Read candidates, with their per-domain overrides, from an MTA config: "
+                     "ecelerity.conf or Postfix main.cf (with master.cf and policy tables); "
+                     "NAME=FILE names them; repeatable; see `tlsweep candidate --from`");
   command.add_option("--candidate", flags.candidate_specs,
                      "Candidate config 'name=... backend=... ciphers=... min=...' (repeatable)");
   command.add_flag("--enumerate", flags.enumerate,

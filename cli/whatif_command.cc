@@ -127,7 +127,9 @@ void AddWhatIfCommand(CLI::App& app, const GlobalOptions& global, Action& action
       ->allow_extra_args(false);
   command
       ->add_option("--candidate-from", options->flags.candidate_files,
-                   "Read candidates from an ecelerity.conf or Postfix main.cf (repeatable)")
+                   "Read candidates, with their per-domain overrides, from an MTA config: "
+                   "ecelerity.conf or Postfix main.cf (with master.cf and policy tables); "
+                   "NAME=FILE names them; repeatable")
       ->allow_extra_args(false);
   command->add_option("--profile", options->flags.profile_file, "Probe profile file");
   command->add_flag("--all", options->all, "List every endpoint, not only those that fail");

@@ -150,6 +150,7 @@ asio::awaitable<ProbeResult> RunEnumeration(ProbeEndpoint endpoint,
   options.sni = ConfigForEndpoint({}, endpoint, context.probe).sni;
   options.enumerate_groups = context.enumerate_groups;
   options.versions = context.versions;
+  options.parallel_versions = context.parallel_versions;
   StarttlsHelloChannel channel(endpoint, context);
   EnumerationRun run = co_await Enumerate(*context.plan, channel, options);
 

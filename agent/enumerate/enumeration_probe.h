@@ -28,6 +28,9 @@ struct EnumerationContext {
   std::chrono::milliseconds rate_limit_backoff{30'000};
   bool enumerate_groups = true;                // TLS 1.3 groups.
   std::vector<backends::TlsVersion> versions;  // Empty: every version.
+  // Versions enumerated at once after the first (EnumeratorOptions::parallel_versions); the
+  // gate still limits the connections open to one address.
+  int parallel_versions = 1;
 };
 
 // PROBE_KIND_ENUMERATE, enumeration filled. failure is PROBE_OK once the server took a TLS

@@ -684,6 +684,54 @@ class VersionEnumerator {
   std::vector<std::string> notes_;
 };
 
+// What one version's enumeration gives back to Enumerate.
+struct VersionRun {
+  VersionEnumeration result;
+  bool aborted = false;
+  std::string abort_detail;
+  bool hello_only = false;
+  bool confirmed = false;
+};
+
+asio::awaitable<void> RunVersion(const VersionPlan& plan, HelloChannel& channel,
+                                 const EnumeratorOptions& options, uint32_t& handshakes,
+                                 uint32_t& complete, VersionRun& out) {
+  VersionEnumerator enumerator(plan, channel, options, handshakes, complete);
+  out.result = co_await enumerator.Run();
+  out.aborted = enumerator.aborted();
+  if (out.aborted) out.abort_detail = enumerator.abort_detail();
+  out.hello_only = enumerator.hello_only();
+  out.confirmed = enumerator.confirmed();
+}
+
+// Runs the versions `batch` names at once, on the calling coroutine's executor (one thread:
+// the enumerators share the channel and the counters), and returns when all have finished.
+asio::awaitable<void> RunVersionsAtOnce(const std::vector<const VersionPlan*>& batch,
+                                        HelloChannel& channel, const EnumeratorOptions& options,
+                                        uint32_t& handshakes, uint32_t& complete,
+                                        std::vector<VersionRun>& out) {
+  if (batch.size() == 1) {
+    co_await RunVersion(*batch[0], channel, options, handshakes, complete, out[0]);
+    co_return;
+  }
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  asio::steady_timer all_done(executor, asio::steady_timer::time_point::max());
+  size_t pending = batch.size();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    asio::co_spawn(
+        executor,
+        [&, i]() -> asio::awaitable<void> {
+          co_await RunVersion(*batch[i], channel, options, handshakes, complete, out[i]);
+          if (--pending == 0) all_done.cancel();
+        },
+        asio::detached);
+  }
+  while (pending > 0) {
+    asio::error_code ignored;
+    co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+}
+
 }  // namespace
 
 asio::awaitable<EnumerationRun> Enumerate(const OfferPlan& plan, HelloChannel& channel,
@@ -696,6 +744,10 @@ asio::awaitable<EnumerationRun> Enumerate(const OfferPlan& plan, HelloChannel& c
   uint32_t floor = 0;
   bool any_hello_only = false;
   bool any_confirmed = false;
+  // Each version's slot in the result, in the plan's order; the ones to enumerate are run
+  // first one alone (it shows whether the server takes our connections at all), then the rest
+  // options.parallel_versions at a time.
+  std::vector<std::pair<const VersionPlan*, VersionEnumeration*>> todo;
   for (const VersionPlan& version_plan : plan.versions) {
     if (!options.versions.empty() && std::find(options.versions.begin(), options.versions.end(),
                                                version_plan.version) == options.versions.end()) {
@@ -710,19 +762,36 @@ asio::awaitable<EnumerationRun> Enumerate(const OfferPlan& plan, HelloChannel& c
                                       backends::TlsVersionName(version_plan.version)));
       continue;
     }
+    todo.emplace_back(&version_plan, result);
+  }
+  const size_t width = static_cast<size_t>(std::max(1, options.parallel_versions));
+  for (size_t next = 0; next < todo.size();) {
+    const size_t count = next == 0 ? 1 : std::min(width, todo.size() - next);
     if (run.aborted) {
-      result->set_version(backends::VersionToProto(version_plan.version));
-      result->set_status(VersionEnumeration::INCOMPLETE);
-      result->set_detail(absl::StrCat("not tried: ", run.abort_detail));
-      continue;
+      for (size_t i = next; i < todo.size(); ++i) {
+        VersionEnumeration* result = todo[i].second;
+        result->set_version(backends::VersionToProto(todo[i].first->version));
+        result->set_status(VersionEnumeration::INCOMPLETE);
+        result->set_detail(absl::StrCat("not tried: ", run.abort_detail));
+      }
+      break;
     }
-    VersionEnumerator enumerator(version_plan, channel, options, handshakes, complete);
-    *result = co_await enumerator.Run();
-    run.aborted = enumerator.aborted();
-    if (run.aborted) run.abort_detail = enumerator.abort_detail();
-    any_hello_only |= enumerator.hello_only();
-    any_confirmed |= enumerator.confirmed();
-    if (result->status() == VersionEnumeration::SUPPORTED) floor += result->suites_size() + 1;
+    std::vector<const VersionPlan*> batch;
+    for (size_t i = next; i < next + count; ++i) batch.push_back(todo[i].first);
+    std::vector<VersionRun> runs(count);
+    co_await RunVersionsAtOnce(batch, channel, options, handshakes, complete, runs);
+    for (size_t i = 0; i < count; ++i) {
+      VersionEnumeration* result = todo[next + i].second;
+      *result = std::move(runs[i].result);
+      if (runs[i].aborted && !run.aborted) {
+        run.aborted = true;
+        run.abort_detail = runs[i].abort_detail;
+      }
+      any_hello_only |= runs[i].hello_only;
+      any_confirmed |= runs[i].confirmed;
+      if (result->status() == VersionEnumeration::SUPPORTED) floor += result->suites_size() + 1;
+    }
+    next += count;
   }
   enumeration.set_handshakes(handshakes);
   enumeration.set_confirmation_handshakes(complete);

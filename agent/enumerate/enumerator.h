@@ -68,6 +68,11 @@ struct EnumeratorOptions {
   // elimination's own handshake count).
   bool confirm = true;
   std::vector<backends::TlsVersion> versions;  // Empty: every version of the plan.
+  // Versions enumerated at once, each on connections of its own, once the first version has
+  // shown that the server takes our connections. The politeness gate still decides how many
+  // connections to one address are open at once (--per-ip): this only lets the enumeration use
+  // them, which matters behind a slow greeting (handshakes x greeting otherwise).
+  int parallel_versions = 1;
 };
 
 struct EnumerationRun {

@@ -70,6 +70,9 @@ class Sweeper::Impl {
     enumeration_.gate = gate_.get();
     enumeration_.max_attempts = options.max_attempts;
     enumeration_.rate_limit_backoff = options.rate_limit_backoff;
+    // As many versions at once as the gate lets connections to one address be open (--per-ip;
+    // 1 by default): the gate, not the enumeration, is what keeps the scan polite.
+    enumeration_.parallel_versions = std::max(1, options.politeness.per_ip_concurrency);
   }
 
   // One lane: takes targets (or endpoints) until the source runs dry.
