@@ -16,9 +16,13 @@ The files are committed; run this again only to change the world, then `deploy/l
   (hNNNN.mail.protection.hosted-a.test, mx0a-NNNN.hosted-b.test, sNN.sni-host.test) that
   resolves to one shared address per provider, so that a scanner can probe each (address, port)
   once, except where the answer depends on SNI (hosted_sni gives each name its own certificate).
+- mNNNN.lab.test: domains on real non-Postfix MTAs (Exim, OpenSMTPD, Haraka: mtas.py), each MX
+  host under a registrable domain of its own (mx.eximhost.test ...); appended at the end of
+  every file.
 Addresses come from lab.sh's layout (198.18.0.0/24 and 2001:2::/64 inside the tw-inet
-namespace). The dNNNN part is what seed 2544 always made; the hosted part draws from a random
-generator of its own, so adding it changed none of the dNNNN domains, kinds or weights.
+namespace). The dNNNN part is what seed 2544 always made; the hosted part and the MTA part each
+draw from a random generator of their own, so adding them changed none of the dNNNN (or hNNNN)
+domains, kinds or weights.
 """
 
 import argparse
@@ -52,6 +56,35 @@ LISTENER_OF = {  # MX host -> lab.sh listener name
     "mail.protection.hosted-a.test": "hosted_a", "mx.hosted-b.test": "hosted_b",
     "mx.sni-host.test": "hosted_sni",
 }
+
+# The real MTAs (lab.sh listeners served by mtas.py, not Postfix): MX host -> (IPv4, listener).
+# Written at the end of zone.test, so that the lines before stay as they were.
+MTA_HOSTS = {
+    "mx.eximhost.test": ("198.18.0.23", "exim_defaults"),       # Exim, Debian's GnuTLS defaults
+    "mx.p384mail.test": ("198.18.0.24", "exim_p384"),           # Exim, groups P-384/P-521 only
+    "mx.ratelimited.test": ("198.18.0.25", "exim_ratelimited"),  # Exim, 451 beyond 1 conn/s
+    "mx.opensmtpd.test": ("198.18.0.26", "opensmtpd_broken"),   # fails every handshake
+    "mx.harakamail.test": ("198.18.0.27", "haraka"),            # Haraka, Node's defaults
+}
+MTA_SEED_SALT = "mtas"        # its own random generator: the dNNNN and hNNNN parts stay
+# kind -> (domains, MX records as (preference, host)). What each kind means for a scan:
+#   exim_defaults, haraka    TLS negotiated under any usual client configuration
+#   exim_p384                TLS <= 1.2 with ECDHE over P-384/P-521 only: fails a client whose
+#                            groups include neither (both of `scan`'s candidates include both)
+#   exim_ratelimited         Exim's defaults behind a 451 connection-rate limit: a client that
+#                            backs off and retries gets the true verdict
+#   broken_server            OpenSMTPD that fails every handshake after its ServerHello
+#   broken_server_backup     that broken primary, Haraka as the backup: degraded, not failing
+MTA_KINDS = [
+    ("exim_defaults", 10, [(10, "mx.eximhost.test")]),
+    ("exim_p384", 8, [(10, "mx.p384mail.test")]),
+    ("exim_ratelimited", 6, [(10, "mx.ratelimited.test")]),
+    ("broken_server", 6, [(10, "mx.opensmtpd.test")]),
+    ("haraka", 6, [(10, "mx.harakamail.test")]),
+    ("broken_server_backup", 4, [(10, "mx.opensmtpd.test"), (20, "mx.harakamail.test")]),
+]
+# Their mail volume: Zipf over their own ranking, ranks shifted like the hosted part's.
+MTA_RANK_OFFSET = 200
 
 # kind -> (share of the zone's domains, MX records as (preference, host)). Skewed like real
 # providers: one big provider serves most domains.
@@ -144,6 +177,21 @@ def hosted_world(seed):
     return world, sni_lines, rng
 
 
+def mta_world(seed):
+    """The real-MTA domains, in list order: [(domain, kind, [(preference, host)], weight)]."""
+    rng = random.Random(f"{seed}-{MTA_SEED_SALT}")
+    kinds = []
+    for kind, count, _ in MTA_KINDS:
+        kinds += [kind] * count
+    rng.shuffle(kinds)
+    mx_of = {kind: mx for kind, _, mx in MTA_KINDS}
+    domains = [f"m{i:04d}.lab.test" for i in range(1, len(kinds) + 1)]
+    ranking = domains[:]
+    rng.shuffle(ranking)
+    weight = {d: zipf(rank, MTA_RANK_OFFSET) for rank, d in enumerate(ranking, 1)}
+    return [(d, kind, mx_of[kind], weight[d]) for d, kind in zip(domains, kinds)]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domains", type=int, default=3000, help="domains in the zone")
@@ -227,13 +275,25 @@ def main():
     lines += [f"{d},{weight[d]}" for d in order]
     rows = ["domain,kind,mx_hosts,listeners"] + [expected[d] for d in order]
 
+    # The real MTAs' domains: appended to every file (what came before stays as it was).
+    mtas = mta_world(args.seed)
+    zone.append("; Real non-Postfix MTAs (Exim, OpenSMTPD, Haraka): a provider name each.")
+    for host, (v4, _) in sorted(MTA_HOSTS.items()):
+        zone.append(f"{host}. IN A {v4}")
+    for domain, kind, mx, weight_of in mtas:
+        for preference, host in mx:
+            zone.append(f"{domain}. IN MX {preference} {host}.")
+        lines.append(f"{domain},{weight_of}")
+        rows.append(f"{domain},{kind}," + " ".join(h for _, h in mx) + ","
+                    + " ".join(MTA_HOSTS[h][1] for _, h in mx))
+
     for name, content in (("zone.test", zone), ("domains.txt", lines),
                           ("expected.csv", rows), ("sni.txt", sni_lines)):
         with open(os.path.join(args.out, name), "w") as out:
             out.write("\n".join(content) + "\n")
     hosted_weight = sum(weight[d] for d in hosted_names)
-    print(f"{len(domains)} + {len(hosted)} hosted domains in the zone, {len(nx)} NXDOMAIN "
-          f"names, {len(order)} in domains.txt; hosted volume share "
+    print(f"{len(domains)} + {len(hosted)} hosted + {len(mtas)} real-MTA domains in the zone, "
+          f"{len(nx)} NXDOMAIN names, {len(lines) - 1} in domains.txt; hosted volume share "
           f"{hosted_weight / sum(weight.values()):.1%}")
 
 

@@ -24,7 +24,8 @@ LAB_RESOLVER=198.18.0.53
 declare -A REGION_INDEX=([eu]=1 [us]=2)
 
 # Listeners: name address policy host-name (myhostname, and the certificate's name) [ipv6].
-# Keep in step with HOSTS in gen_world.py. Names are shell words (env variables, syslog names).
+# Keep in step with HOSTS and MTA_HOSTS in gen_world.py. Names are shell words (env variables,
+# syslog names).
 # The hosted_* listeners are hosted providers: many customer MX names share each address
 # (hNNNN.mail.protection.hosted-a.test, mx0a-NNNN.hosted-b.test, sNN.sni-host.test); hosted_a
 # and hosted_b hold one wildcard certificate, hosted_sni picks a certificate by SNI (sni.txt).
@@ -41,7 +42,26 @@ LISTENERS=(
   "hosted_a   198.18.0.20 defaults   mail.protection.hosted-a.test -"
   "hosted_b   198.18.0.21 tls12gcm   mx.hosted-b.test   -"
   "hosted_sni 198.18.0.22 sni        mx.sni-host.test   -"
+  # Real non-Postfix MTAs (mtas.py; unpacked by tests/testing/fetch_mtas): their policy names
+  # the daemon and its configuration, see LAB_MTA_POLICIES.
+  "exim_defaults    198.18.0.23 exim             mx.eximhost.test    -"
+  "exim_p384        198.18.0.24 exim_p384        mx.p384mail.test    -"
+  "exim_ratelimited 198.18.0.25 exim_ratelimited mx.ratelimited.test -"
+  "opensmtpd_broken 198.18.0.26 opensmtpd        mx.opensmtpd.test   -"
+  "haraka           198.18.0.27 haraka           mx.harakamail.test  -"
 )
+# Policies served by a daemon of their own under labd (deploy/lab/mtas.py), not by Postfix.
+LAB_MTA_POLICIES="exim exim_p384 exim_ratelimited opensmtpd haraka"
+# is_mta_policy POLICY: true for a real non-Postfix MTA's listener.
+is_mta_policy() { [[ " $LAB_MTA_POLICIES " == *" $1 "* ]]; }
+# mta_listeners: the names of the listeners that run a daemon of their own (services of labd).
+mta_listeners() {
+  local line name address policy host v6
+  for line in "${LISTENERS[@]}"; do
+    read -r name address policy host v6 <<<"$line"
+    if is_mta_policy "$policy"; then echo "$name"; fi
+  done
+}
 LAB_SNI_ADDRESS=198.18.0.22      # hosted_sni; its table: $LAB_DIR/sni.txt (gen_world.py)
 LAB_DEAD_ADDRESS=198.18.0.19     # on tw-inet's lo, nothing listens: connections are refused
 LAB_FILTERED_REGION=eu           # drops TCP to port 25 of the geofenced listener
@@ -144,7 +164,7 @@ lab_teardown() {
     rm -rf -- "$LAB_STATE"
   elif [[ -d "$LAB_STATE" ]]; then
     rm -rf -- "$LAB_STATE/pki" "$LAB_STATE/postfix" "$LAB_STATE/unbound" "$LAB_STATE/log" \
-      "$LAB_STATE/pids" "$LAB_STATE"/{env,complete,labd.pid,labd.state,services.json}
+      "$LAB_STATE/mtas" "$LAB_STATE/pids" "$LAB_STATE"/{env,complete,labd.pid,labd.state,services.json}
     rmdir -- "$LAB_STATE" 2>/dev/null || true
   fi
 }
@@ -178,7 +198,7 @@ lab_check() {
   fi
   for ns in "$NS_INET" tw-eu tw-us; do check "namespace $ns" ns_exists "$ns"; done
   check "supervisor running" pid_alive "$(cat "$LAB_STATE/labd.pid" 2>/dev/null)"
-  for svc in unbound postfix relay; do
+  for svc in unbound postfix relay $(mta_listeners); do
     check "$svc running" pid_alive "$(cat "$LAB_STATE/pids/$svc.pid" 2>/dev/null)"
   done
   check "DNS from eu: mx.bigmail.test A" \

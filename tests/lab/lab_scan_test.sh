@@ -22,7 +22,7 @@ trap cleanup EXIT
 # Connections are counted from here on (up's own checks came before).
 log_start=$(wc -l </run/tlsweep-lab/log/postfix.log)
 "$repo/deploy/lab/scan" --bin "$bin" --agents eu,eu,us -o "$work/report.html" \
-  --json "$work/report.json" >"$work/summary.txt" 2>"$work/scan.log" || { cat "$work/scan.log"; exit 1; }
+  --json "$work/report.json" --csv "$work/report.csv" >"$work/summary.txt" 2>"$work/scan.log" || { cat "$work/scan.log"; exit 1; }
 cat "$work/summary.txt"
 . /run/tlsweep-lab/env
 python3 - "$LAB_STATE/scan/store.db" "$repo/deploy/lab/zone.test" "$repo/deploy/lab/expected.csv" \
@@ -97,8 +97,16 @@ def check(condition, message):
 check(report["complete"], "every region's shards are in")
 summary = {(row["candidate"], row["region"]): row for row in report["summary"]}
 no_tls = kinds["no_starttls"] + kinds["broken_tls"]
-expected_fails = {"current": kinds["legacy"] + no_tls,
-                  "proposed": kinds["legacy"] + kinds["rsa_kx"] + no_tls}
+# The real MTAs (deploy/lab/mtas.py): OpenSMTPD fails every handshake, so broken_server fails
+# under any candidate (broken_server_backup has Haraka as its backup: degraded, not failing).
+# exim_p384 fails only a candidate whose groups include neither P-384 nor P-521 and that offers
+# no non-ECDHE suite it accepts; both candidates offer OpenSSL's default groups, which hold both.
+# exim_defaults and haraka negotiate TLS 1.3 with either. exim_ratelimited refuses (451) the
+# second connection within seconds of the first, and tlsweep retries it after its back-off (30 s),
+# when Exim's rate has decayed: those domains end with Exim's true verdict, ok, never
+# rate_limited (which would count as unreachable below).
+expected_fails = {"current": kinds["legacy"] + no_tls + kinds["broken_server"],
+                  "proposed": kinds["legacy"] + kinds["rsa_kx"] + no_tls + kinds["broken_server"]}
 no_dns = kinds["null_mx"] + kinds["nxdomain"] + kinds["no_address"]
 for candidate, fails in expected_fails.items():
     for region in ("eu", "us"):
@@ -116,6 +124,62 @@ for e in divergent:
     check(e["domains"] == kinds["geofenced"], f"{e['domains']} domains behind it")
 html = open(sys.argv[3]).read()
 check("<script" not in html and "mx.geofenced.test" in html, "the HTML report is self-contained")
+sys.exit(1 if failures else 0)
+PY
+# The delta against the baseline ("current"), domain by domain, from what the lab's listeners
+# imply (expected.csv kinds), not from the report's own counts: under "proposed" (ECDHE AEAD, TLS
+# 1.2+, TLS required) exactly the rsa_kx domains newly fail, in both regions; every other kind
+# keeps its verdict (legacy and no-TLS domains fail under both, geofenced ones are unreachable
+# from eu under both). The CSV's change_vs_baseline and the JSON delta summary must both say so.
+python3 - "$work/report.csv" "$work/report.json" "$repo/deploy/lab/expected.csv" <<'PY'
+import collections, csv, json, sys
+failures = 0
+def check(condition, message):
+    global failures
+    print(("PASS  " if condition else "FAIL  ") + message)
+    failures += 0 if condition else 1
+
+kind_of = {row["domain"]: row["kind"] for row in csv.DictReader(open(sys.argv[3]))}
+weight_of = {line.split(",")[0]: float(line.split(",")[1])
+             for line in open(sys.argv[3].replace("expected.csv", "domains.txt"))
+             if "," in line and not line.startswith("#")}
+# Kind -> the change "proposed" makes against "current". A kind missing here fails the test, so
+# a new kind of listener in the lab must say what the switch does to it.
+CHANGE = {"rsa_kx": "newly_failing"}
+UNCHANGED = {"modern", "defaults", "legacy", "no_starttls", "broken_tls", "expired_cert",
+             "name_mismatch", "geofenced", "dead_primary", "broken_primary", "null_mx",
+             "no_address", "implicit_mx", "nxdomain", "hosted_a", "hosted_b", "hosted_sni",
+             "exim_defaults", "exim_p384", "exim_ratelimited", "broken_server",
+             "broken_server_backup", "haraka"}
+unknown = sorted(set(kind_of.values()) - UNCHANGED - set(CHANGE))
+check(not unknown, f"every kind of the lab has an expected change (unknown: {unknown})")
+changes = collections.defaultdict(dict)  # region -> domain -> change
+for row in csv.DictReader(open(sys.argv[1])):
+    if row["candidate"] == "proposed":
+        changes[row["region"]][row["domain"]] = row["change_vs_baseline"]
+report = json.load(open(sys.argv[2]))
+check(report["delta"] is not None and report["delta"]["baseline"] == "current",
+      "the delta is against current, the first candidate")
+summary = {s["region"]: s for s in report["delta"]["summary"] if s["candidate"] == "proposed"}
+for region in ("eu", "us"):
+    got = changes[region]
+    wrong = [(d, got.get(d), CHANGE.get(k, "")) for d, k in kind_of.items()
+             if got.get(d, "") != CHANGE.get(k, "") and not (k == "nxdomain" and d not in got)]
+    missing = [d for d, k in kind_of.items() if d not in got and k != "nxdomain"]
+    check(not missing, f"{region}: every listed domain has a proposed row in the CSV "
+          f"({len(got)} rows; missing: {missing[:5]})")
+    check(not wrong, f"{region}: every domain's change_vs_baseline is what its listener implies"
+          f" ({len(wrong)} wrong: {wrong[:5]})")
+    newly = [d for d, k in kind_of.items() if CHANGE.get(k) == "newly_failing"]
+    s = summary.get(region)
+    check(s is not None and s["newly_failing"]["domains"] == len(newly),
+          f"{region}: delta summary says {s and s['newly_failing']['domains']} newly failing "
+          f"(expected {len(newly)})")
+    volume = sum(weight_of.get(d, 1) for d in newly)
+    check(s is not None and abs(s["newly_failing"]["weight"] - volume) < 1e-6 * max(1, volume),
+          f"{region}: newly failing volume {s and s['newly_failing']['weight']} "
+          f"(expected {volume:g})")
+    check(s is not None and s["newly_fixed"]["domains"] == 0, f"{region}: nothing newly fixed")
 sys.exit(1 if failures else 0)
 PY
 # Every hosted customer: one verdict per (region, candidate), and its own truth (expected.csv):

@@ -5,7 +5,10 @@ tests/testing/fetch_mtas unpacks them into ${TLSWEEP_MTA_DIR:-/opt/tlsweep-mtas}
 function runs one daemon in the foreground, inside a private mount namespace whose
 /etc/resolv.conf names a dead address (host .253 of the listener's /24, which the caller owns, e.g.
 through loopback_block.LoopbackBlock), so no DNS query ever leaves the host; it returns once the
-listener sends its 220 greeting. Needs root (port 25, unshare). What each one is:
+listener sends its 220 greeting. Needs root (port 25, unshare). The configure_* functions
+write the same configuration and return a MtaSpec (the argv that runs the daemon in the
+foreground, its logs) without starting anything: deploy/lab hands those to its supervisor.
+What each one is:
 
 - Exim 4.96 (GnuTLS): tls_require_ciphers takes a GnuTLS priority string; the mainlog has a
   "TLSWEEP-TLS ... version=TLS1.2 suite=<IANA name> cipher=..." line per TLS connection.
@@ -15,6 +18,7 @@ listener sends its 220 greeting. Needs root (port 25, unshare). What each one is
   "[tls] secured: cipher=<OpenSSL name> version=TLSv1.2".
 """
 import ctypes
+import dataclasses
 import os
 import shlex
 import shutil
@@ -28,6 +32,21 @@ EXIM = os.path.join(MTA_DIR, "root/usr/sbin/exim4")
 SMTPD = os.path.join(MTA_DIR, "root/usr/sbin/smtpd")
 HARAKA_MODULE = os.path.join(MTA_DIR, "haraka/node_modules/Haraka")
 HARAKA = os.path.join(MTA_DIR, "haraka/node_modules/.bin/haraka")
+
+
+@dataclasses.dataclass
+class MtaSpec:
+    """A configured daemon, not started: `argv` runs it in the foreground (in a private mount
+    namespace, see _wrap), stdout and stderr belong in `output`."""
+    kind: str
+    directory: str
+    address: str
+    port: int
+    argv: list
+    output: str        # Where the daemon's stdout and stderr go.
+    log_path: str      # Its log of connections and handshakes.
+    extra_logs: tuple  # Also worth reading when it fails to start.
+    probe_source: str  # A source address exempt from delays and rate limits.
 
 
 class RealMta:
@@ -87,14 +106,20 @@ def require(path, what):
                            "tests/testing/fetch_mtas as root")
 
 
-def start_exim(directory, address, port=25, *, probe_source=None, cert=None, key=None,
-               tls_require_ciphers="", starttls_fails=False, offer_starttls=True,
-               smtp_accept_max=20, ratelimit=None, greeting_delay=0, banner_lines=None,
-               timeout=20):
+def start_exim(directory, address, port=25, *, timeout=20, **options):
+    """Exim in the foreground (see configure_exim for the options), once it greets."""
+    return _start(configure_exim(directory, address, port, **options), timeout)
+
+
+def configure_exim(directory, address, port=25, *, probe_source=None, exempt_hosts=None,
+                   cert=None, key=None, tls_require_ciphers="", starttls_fails=False,
+                   offer_starttls=True, smtp_accept_max=20, ratelimit=None, greeting_delay=0,
+                   banner_lines=None, hostname="mx.example.test", resolver=None):
     """ratelimit: (connections, seconds): the connect ACL then answers 451 to a client address
     beyond that budget. greeting_delay: whole seconds before the banner. banner_lines: more
     than one gives 220- continuation lines. starttls_fails: STARTTLS offered, answers 454.
-    probe_source (exempt from delay and rate limit) defaults to host .254 of the /24."""
+    probe_source (exempt from delay and rate limit) defaults to host .254 of the /24;
+    exempt_hosts (an Exim host list) replaces it in the connect ACL."""
     require(EXIM, "Exim")
     probe_source = probe_source or _host(address, 254)
     os.makedirs(directory, exist_ok=True)
@@ -111,7 +136,7 @@ def start_exim(directory, address, port=25, *, probe_source=None, cert=None, key
         cert = key = "${if def:received_ip_address {/nonexistent/tlsweep-no-certificate.pem}}"
     else:
         cert, key = _certificate(os.path.join(directory, "tls"), cert, key, "Debian-exim")
-    connect_acl = f"  accept hosts = {probe_source}\n"
+    connect_acl = f"  accept hosts = {exempt_hosts or probe_source}\n"
     if ratelimit:
         connect_acl += ("  defer message = 451 4.7.1 Too many connections from "
                         "$sender_host_address, slow down\n"
@@ -137,7 +162,7 @@ local_interfaces = <; [{address}]:{port}
 daemon_smtp_ports = {port}
 daemon_startup_retries = 0
 keep_environment =
-primary_hostname = mx.example.test
+primary_hostname = {hostname}
 qualify_domain = example.test
 host_lookup =
 rfc1413_hosts =
@@ -168,17 +193,20 @@ begin routers
 
 begin transports
 """)
-    process = _spawn(directory, address, [EXIM, "-C", config, "-bdf"],
-                     os.path.join(directory, "exim.out"))
-    mta = RealMta("exim", directory, address, port, os.path.join(directory, "log", "mainlog"),
-                  process, extra_logs=(os.path.join(directory, "log", "paniclog"),
-                                       os.path.join(directory, "exim.out")))
-    _wait_for_greeting(mta, probe_source, timeout)
-    return mta
+    return MtaSpec("exim", directory, address, port,
+                   _wrap(directory, address, [EXIM, "-C", config, "-bdf"], resolver=resolver),
+                   os.path.join(directory, "exim.out"), os.path.join(directory, "log", "mainlog"),
+                   (os.path.join(directory, "log", "paniclog"), os.path.join(directory, "exim.out")),
+                   probe_source)
 
 
-def start_opensmtpd(directory, address, port=25, *, probe_source=None, cert=None, key=None,
-                    offer_starttls=True, timeout=20):
+def start_opensmtpd(directory, address, port=25, *, timeout=20, **options):
+    """OpenSMTPD in the foreground (see configure_opensmtpd), once it greets."""
+    return _start(configure_opensmtpd(directory, address, port, **options), timeout)
+
+
+def configure_opensmtpd(directory, address, port=25, *, probe_source=None, cert=None, key=None,
+                        offer_starttls=True, hostname="mx.example.test", resolver=None):
     """smtpd -d -v with one listener; its spool and /run are private to the namespace."""
     require(SMTPD, "OpenSMTPD")
     os.makedirs(os.path.join(directory, "spool"), exist_ok=True)
@@ -191,19 +219,23 @@ def start_opensmtpd(directory, address, port=25, *, probe_source=None, cert=None
             cert, key = _certificate(directory, cert, key)
             conf.write(f'pki tlsweep cert "{cert}"\npki tlsweep key "{key}"\n')
             tls = " tls pki tlsweep"
-        conf.write(f"listen on {address} port {port}{tls} hostname mx.example.test\n"
+        conf.write(f"listen on {address} port {port}{tls} hostname {hostname}\n"
                    "match from any for any reject\n")
     log = os.path.join(directory, "smtpd.log")
-    process = _spawn(directory, address, [SMTPD, "-d", "-v", "-f", config], log,
-                     binds=[(os.path.join(directory, "spool"), "/var/spool/smtpd")],
-                     tmpfs=["/run"])
-    mta = RealMta("opensmtpd", directory, address, port, log, process)
-    _wait_for_greeting(mta, probe_source or _host(address, 254), timeout)
-    return mta
+    argv = _wrap(directory, address, [SMTPD, "-d", "-v", "-f", config], resolver=resolver,
+                 binds=[(os.path.join(directory, "spool"), "/var/spool/smtpd")], tmpfs=["/run"])
+    return MtaSpec("opensmtpd", directory, address, port, argv, log, log, (),
+                   probe_source or _host(address, 254))
 
 
-def start_haraka(directory, address, port=25, *, probe_source=None, cert=None, key=None,
-                 offer_starttls=True, ciphers="", min_version="", ecdh_curve="", timeout=60):
+def start_haraka(directory, address, port=25, *, timeout=60, **options):
+    """Haraka in the foreground (see configure_haraka), once it greets."""
+    return _start(configure_haraka(directory, address, port, **options), timeout)
+
+
+def configure_haraka(directory, address, port=25, *, probe_source=None, cert=None, key=None,
+                     offer_starttls=True, ciphers="", min_version="", ecdh_curve="",
+                     hostname="mx.example.test", resolver=None):
     """haraka -c DIRECTORY: Haraka's default config, our smtp.ini/tls.ini/plugins over it."""
     require(HARAKA, "Haraka")
     config = os.path.join(directory, "config")
@@ -226,7 +258,7 @@ def start_haraka(directory, address, port=25, *, probe_source=None, cert=None, k
         "config/smtp.ini": f"[main]\nlisten={address}:{port}\npublic_ip={address}\nnodes=\n"
                            "daemonize=false\n",
         "config/tls.ini": tls_ini,
-        "config/me": "mx.example.test\n",
+        "config/me": f"{hostname}\n",
         "config/log.ini": "[main]\nlevel=info\ntimestamps=true\n",
         # Haraka asks DNS for each client's PTR record unless a lookup_rdns hook answers.
         "plugins/tlsweep_no_rdns.js":
@@ -236,9 +268,16 @@ def start_haraka(directory, address, port=25, *, probe_source=None, cert=None, k
         with open(os.path.join(directory, path), "w") as out:
             out.write(content)
     log = os.path.join(directory, "haraka.log")
-    process = _spawn(directory, address, [HARAKA, "-c", directory], log)
-    mta = RealMta("haraka", directory, address, port, log, process)
-    _wait_for_greeting(mta, probe_source or _host(address, 254), timeout)
+    return MtaSpec("haraka", directory, address, port,
+                   _wrap(directory, address, [HARAKA, "-c", directory], resolver=resolver), log,
+                   log, (), probe_source or _host(address, 254))
+
+
+def _start(spec, timeout):
+    process = _spawn(spec.argv, spec.output)
+    mta = RealMta(spec.kind, spec.directory, spec.address, spec.port, spec.log_path, process,
+                  extra_logs=spec.extra_logs)
+    _wait_for_greeting(mta, spec.probe_source, timeout)
     return mta
 
 
@@ -266,25 +305,40 @@ def _certificate(directory, cert, key, owner=None):
     return out_cert, out_key
 
 
-def _spawn(directory, address, argv, log_path, binds=(), tmpfs=()):
-    """argv in a private mount namespace (resolv.conf naming a dead address of the block, plus
-    `binds` and `tmpfs`), in its own process group, stdout and stderr to log_path."""
+def _wrap(directory, address, argv, binds=(), tmpfs=(), resolver=None):
+    """The argv that runs `argv` in a private mount namespace: /etc/resolv.conf names
+    `resolver`, by default a dead address of the block (host .253), plus `binds` and `tmpfs`."""
     resolv = os.path.join(directory, "resolv.conf")
     with open(resolv, "w") as out:
-        out.write(f"nameserver {_host(address, 253)}\noptions timeout:1 attempts:1\n"
-                  "lookup file\n")
+        out.write(f"nameserver {resolver or _host(address, 253)}\n"
+                  "options timeout:1 attempts:1\nlookup file\n")
     script = "set -e\n"
-    script += "".join(f"mount -t tmpfs -o mode=0755 tlsweep {shlex.quote(t)}\n" for t in tmpfs)
+    home = os.path.abspath(directory)
+    for target in tmpfs:
+        if os.path.commonpath([home, os.path.abspath(target)]) != os.path.abspath(target):
+            script += f"mount -t tmpfs -o mode=0755 tlsweep {shlex.quote(target)}\n"
+            continue
+        # The tmpfs would hide `directory` (the lab keeps its daemons' folders in /run): it is
+        # held on a bind mount meanwhile and moved back on top.
+        script += (f"keep=$(mktemp -d)\nmount --bind {shlex.quote(home)} \"$keep\"\n"
+                   f"mount -t tmpfs -o mode=0755 tlsweep {shlex.quote(target)}\n"
+                   f"mkdir -p {shlex.quote(home)}\nmount --move \"$keep\" {shlex.quote(home)}\n"
+                   'rmdir "$keep"\n')
     for source, target in [(resolv, "/etc/resolv.conf"), *binds]:
         script += f"mount --bind {shlex.quote(source)} {shlex.quote(target)}\n"
     script += 'exec "$@"\n'
+    return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script,
+            "tlsweep-mta", *argv]
+
+
+def _spawn(argv, log_path):
+    """argv (from _wrap) in its own process group, stdout and stderr to log_path; we become a
+    child subreaper, so that its orphaned children are ours to reap."""
     pr_set_child_subreaper = 36
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
     with open(log_path, "ab") as log:
-        return subprocess.Popen(["unshare", "--mount", "--propagation", "private", "--", "/bin/sh",
-                                 "-c", script, "tlsweep-mta", *argv],
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                process_group=0)
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, process_group=0)
 
 
 def _signal_group(pid, sig):
