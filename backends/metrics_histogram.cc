@@ -40,6 +40,25 @@ void AppendHistogramHeader(std::string& out, absl::string_view name, absl::strin
   absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " histogram\n");
 }
 
+std::string PrometheusLabelValue(absl::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '\\' || c == '"') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+void AppendCounter(std::string& out, absl::string_view name, absl::string_view help,
+                   absl::string_view labels, uint64_t value) {
+  absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name,
+                  labels.empty() ? "" : absl::StrCat("{", labels, "}"), " ", value, "\n");
+}
+
 std::vector<double> NetworkDurationBounds() {
   return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
 }

@@ -34,6 +34,13 @@ class Histogram {
 
 void AppendHistogramHeader(std::string& out, absl::string_view name, absl::string_view help);
 
+// A label value as the exposition format needs it: backslash, quote and newline escaped.
+std::string PrometheusLabelValue(absl::string_view value);
+
+// A counter family with one sample: HELP, TYPE and `name{labels} value` ("" labels: none).
+void AppendCounter(std::string& out, absl::string_view name, absl::string_view help,
+                   absl::string_view labels, uint64_t value);
+
 // Bounds for network operations, 5 ms to 2 min.
 std::vector<double> NetworkDurationBounds();
 

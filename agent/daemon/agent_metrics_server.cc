@@ -8,30 +8,6 @@
 #include "backends/probe_kind.h"
 
 namespace tlsweep::agent {
-namespace {
-
-void Counter(std::string& out, absl::string_view name, absl::string_view help,
-             absl::string_view labels, int64_t value) {
-  absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name, "{",
-                  labels, "} ", value, "\n");
-}
-
-// A label value as the exposition format needs it: backslash, quote and newline escaped.
-std::string LabelValue(absl::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
-}  // namespace
-
 void ResultCounters::Count(const tlsweep::v1::ProbeResult& result) {
   const std::string outcome =
       result.failure() == tlsweep::v1::PROBE_OK
@@ -49,7 +25,7 @@ void ResultCounters::Count(const tlsweep::v1::ProbeResult& result) {
 }
 
 void ResultCounters::AppendMetrics(std::string& out, const std::string& region) const {
-  const std::string region_label = absl::StrCat("region=\"", LabelValue(region), "\"");
+  const std::string region_label = absl::StrCat("region=\"", PrometheusLabelValue(region), "\"");
   absl::StrAppend(&out,
                   "# HELP tlsweep_agent_results_total Results produced, by probe kind and "
                   "outcome (handshakes by outcome).\n# TYPE tlsweep_agent_results_total "
@@ -96,19 +72,19 @@ absl::StatusOr<std::unique_ptr<AgentMetricsServer>> AgentMetricsServer::Start(
   server.Get("/metrics", [stats, results, region](const httplib::Request&, httplib::Response& res) {
     std::string out;
     results->AppendMetrics(out, region);
-    const std::string labels = absl::StrCat("region=\"", LabelValue(region), "\"");
-    Counter(out, "tlsweep_agent_connects_total", "Streams opened to the coordinator.", labels,
-            stats->connects.load());
-    Counter(out, "tlsweep_agent_leases_total", "Shard leases received.", labels,
-            stats->assignments.load());
-    Counter(out, "tlsweep_agent_shards_completed_total", "Shards finished and acknowledged.",
-            labels, stats->shards_completed.load());
-    Counter(out, "tlsweep_agent_batches_sent_total", "Result batches sent (resends included).",
-            labels, stats->batches_sent.load());
-    Counter(out, "tlsweep_agent_batches_acked_total", "Result batches acknowledged.", labels,
-            stats->batches_acked.load());
-    Counter(out, "tlsweep_agent_leases_cancelled_total", "Leases taken back by the coordinator.",
-            labels, stats->leases_cancelled.load());
+    const std::string labels = absl::StrCat("region=\"", PrometheusLabelValue(region), "\"");
+    AppendCounter(out, "tlsweep_agent_connects_total", "Streams opened to the coordinator.", labels,
+                  stats->connects.load());
+    AppendCounter(out, "tlsweep_agent_leases_total", "Shard leases received.", labels,
+                  stats->assignments.load());
+    AppendCounter(out, "tlsweep_agent_shards_completed_total", "Shards finished and acknowledged.",
+                  labels, stats->shards_completed.load());
+    AppendCounter(out, "tlsweep_agent_batches_sent_total",
+                  "Result batches sent (resends included).", labels, stats->batches_sent.load());
+    AppendCounter(out, "tlsweep_agent_batches_acked_total", "Result batches acknowledged.", labels,
+                  stats->batches_acked.load());
+    AppendCounter(out, "tlsweep_agent_leases_cancelled_total",
+                  "Leases taken back by the coordinator.", labels, stats->leases_cancelled.load());
     res.set_content(out, "text/plain; version=0.0.4");
   });
   const std::string host = listen.substr(0, colon);

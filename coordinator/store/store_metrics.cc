@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "backends/metrics_histogram.h"
 #include "tlsweep/v1/probe.pb.h"
 #include "tlsweep/v1/scan.pb.h"
 
@@ -42,20 +43,6 @@ absl::Status AppendGrouped(SqliteDb& db, absl::string_view sql, absl::string_vie
                     "\n");
   }
   return absl::OkStatus();
-}
-
-// A label value as the exposition format needs it: backslash, quote and newline escaped.
-std::string LabelValue(absl::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
 }
 
 absl::StatusOr<int64_t> Scalar(SqliteDb& db, absl::string_view sql) {
@@ -118,8 +105,8 @@ absl::StatusOr<std::string> RenderStoreMetrics(SqliteDb& db) {
     absl::StatusOr<bool> row = agents->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    absl::StrAppend(&out, "tlsweep_agents_connected{region=\"", LabelValue(agents->Text(0)), "\"} ",
-                    agents->Int(1), "\n");
+    absl::StrAppend(&out, "tlsweep_agents_connected{region=\"",
+                    PrometheusLabelValue(agents->Text(0)), "\"} ", agents->Int(1), "\n");
   }
   return out;
 }
