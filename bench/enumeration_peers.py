@@ -7,9 +7,14 @@ the lab Postfix's log, per listener), whether its suite sets agree with tlsweep'
 both can test, and the elimination floor (sum over versions of supported suites + 1).
 
   bench/enumeration_peers.py [--tlsweep build/bin/tlsweep] [--tools tlsweep,nmap,sslscan,testssl]
+                             [--listeners modern,defaults,...] [--lab-up]
+
+--lab-up brings the lab up first and takes it down at the end (CI runs it that way, on one
+listener, so that the script cannot rot unseen).
 """
 import argparse
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -153,7 +158,27 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tlsweep", default="build/bin/tlsweep")
     parser.add_argument("--tools", default="tlsweep,nmap,sslscan,testssl")
+    parser.add_argument("--listeners", default=",".join(LISTENERS),
+                        help="which lab listeners (default: all six)")
+    parser.add_argument("--lab-up", action="store_true",
+                        help="run deploy/lab/up first and deploy/lab/down at the end")
     args = parser.parse_args()
+    unknown = set(args.listeners.split(",")) - set(LISTENERS)
+    if unknown:
+        parser.error(f"unknown listener(s) {', '.join(sorted(unknown))}; the lab has {', '.join(LISTENERS)}")
+    LISTENERS[:] = [name for name in LISTENERS if name in args.listeners.split(",")]
+    if args.lab_up:
+        lab = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy", "lab")
+        subprocess.run([os.path.join(lab, "up")], check=True, stdout=subprocess.DEVNULL)
+        try:
+            run(args)
+        finally:
+            subprocess.run([os.path.join(lab, "down")], stdout=subprocess.DEVNULL)
+    else:
+        run(args)
+
+
+def run(args):
     env = load_env()
     addresses = {name: env[f"LAB_LISTENER_{name}"] for name in LISTENERS}
     by_openssl, by_hex = mapping()

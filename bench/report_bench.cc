@@ -23,6 +23,7 @@
 #include "coordinator/report/result_index.h"
 #include "coordinator/store/sqlite_db.h"
 #include "coordinator/store/store.h"
+#include "coordinator/store/store_rows.h"
 
 namespace {
 
@@ -156,8 +157,8 @@ int Synthesise(const std::string& path, int64_t domains) {
   auto result =
       db.Prepare("INSERT INTO results VALUES('bench','eu',?,0,?,?,?,?,?,?,?,?,'starttls',?,?)");
   auto unit = db.Prepare(
-      "INSERT INTO units(scan_id, region, shard, state, attempts, lease_id, agent_id, targets, "
-      "results) VALUES('bench','eu',?,2,1,?,'bench-agent',?,?)");
+      "INSERT INTO units(scan_id, region, kind, shard, state, attempts, lease_id, agent_id, "
+      "targets, results) VALUES('bench','eu',?5,?1,?6,1,?2,'bench-agent',?3,?4)");
   Check(target.status(), "prepare target");
   Check(result.status(), "prepare result");
   Check(unit.status(), "prepare unit");
@@ -221,6 +222,8 @@ int Synthesise(const std::string& path, int64_t domains) {
       }
     }
     unit->Bind(1, shard).Bind(2, shard + 1).Bind(3, last - first).Bind(4, idx);
+    unit->Bind(5, int64_t{tlsweep::coordinator::kTargetUnit});
+    unit->Bind(6, int64_t{tlsweep::coordinator::kDone});
     Check(unit->Run(), "insert unit");
     Check(db.Commit(), "commit");
   }

@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <cctype>
+#include <string>
 
 namespace tlsweep {
 namespace {
@@ -11,10 +12,20 @@ TEST(EventLogTest, PlainValuesStayBareAndOthersAreQuoted) {
   const std::string line = FormatEvent(
       "tlsweep-coordinator", "lease_granted",
       {{"agent", "eu-1"}, {"reason", "lease expired"}, {"detail", "a=\"b\"\\c\nd"}, {"empty", ""}});
-  EXPECT_TRUE(std::regex_match(
-      line, std::regex(R"(ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z prog=tlsweep-coordinator )"
-                       R"(event=lease_granted agent=eu-1 reason="lease expired" )"
-                       R"(detail="a=\\"b\\"\\\\c\\nd" empty="")")))
+  // ts=YYYY-MM-DDTHH:MM:SS.mmmZ, then the fields in the order given. Checked by hand: libstdc++'s
+  // <regex> trips -Wmaybe-uninitialized in the sanitizer builds.
+  const std::string shape = "ts=dddd-dd-ddTdd:dd:dd.dddZ ";
+  ASSERT_GT(line.size(), shape.size()) << line;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 'd') {
+      EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(line[i]))) << i << ": " << line;
+    } else {
+      EXPECT_EQ(line[i], shape[i]) << i << ": " << line;
+    }
+  }
+  EXPECT_EQ(line.substr(shape.size()),
+            "prog=tlsweep-coordinator event=lease_granted agent=eu-1 reason=\"lease expired\" "
+            "detail=\"a=\\\"b\\\"\\\\c\\nd\" empty=\"\"")
       << line;
 }
 
