@@ -36,6 +36,8 @@ std::string ConfirmationText(const tlsweep::v1::VersionEnumeration& version) {
       return ", but EVERY complete handshake fails after the ServerHello";
     case tlsweep::v1::VersionEnumeration::NOT_CONFIRMED:
       return ", not confirmed (no connection for a complete handshake)";
+    case tlsweep::v1::VersionEnumeration::UNCONFIRMABLE:
+      return ", ServerHello only (no local library can complete these suites)";
     default:
       return "";
   }
@@ -82,13 +84,16 @@ std::string FormatEnumeration(const tlsweep::v1::Enumeration& enumeration) {
                : "");
     std::set<uint32_t> hello_only(version.hello_only_suites().begin(),
                                   version.hello_only_suites().end());
+    std::set<uint32_t> unconfirmable(version.unconfirmable_suites().begin(),
+                                     version.unconfirmable_suites().end());
     for (int i = 0; i < version.suites_size(); ++i) {
-      absl::StrAppendFormat(&out, "  %-9s   %2d. %-45s %s%s\n", "", i + 1,
-                            version.suites(i).iana_name(),
-                            i < version.found_by_size() ? version.found_by(i) : "",
-                            hello_only.contains(version.suites(i).code_point())
-                                ? "  ServerHello only: the handshake then fails"
-                                : "");
+      const uint32_t code = version.suites(i).code_point();
+      absl::StrAppendFormat(
+          &out, "  %-9s   %2d. %-45s %s%s\n", "", i + 1, version.suites(i).iana_name(),
+          i < version.found_by_size() ? version.found_by(i) : "",
+          hello_only.contains(code)      ? "  ServerHello only: the handshake then fails"
+          : unconfirmable.contains(code) ? "  ServerHello only; no local library can complete"
+                                         : "");
     }
     if (version.groups_size() > 0) {
       absl::StrAppendFormat(&out, "  %-9s   groups: %s (%s)\n", "",

@@ -87,16 +87,17 @@ class VersionEnumerator {
       }
       for (const backends::OfferedSuite& suite : offer.suites) covered.insert(suite.code_point);
       if (target.empty()) continue;
-      if (offer.language == OfferLanguage::kOpenssl) {
-        co_await EliminateExact(offer, std::move(target));
-      } else {
+      if (offer.language == OfferLanguage::kGnutls) {
         co_await EliminateProducts(offer, std::move(target));
+      } else {
+        co_await EliminateExact(offer, std::move(target));
       }
       if (stop_ != Stop::kNone) break;
     }
     suites_cut_short_ = stop_ == Stop::kError || stop_ == Stop::kAborted;
     if (!found_.empty() && stop_ != Stop::kAborted && options_.confirm) co_await Confirm();
-    const bool completes = confirmation_ != VersionEnumeration::HELLO_ONLY;
+    const bool completes = confirmation_ != VersionEnumeration::HELLO_ONLY &&
+                           confirmation_ != VersionEnumeration::UNCONFIRMABLE;
     if (stop_ != Stop::kAborted && stop_ != Stop::kError && options_.enumerate_groups &&
         !found_.empty() && completes) {
       if (plan_.version == TlsVersion::kTls1_3) {
@@ -234,7 +235,7 @@ class VersionEnumerator {
     return Preference::kUnknown;
   }
 
-  // An OpenSSL-language backend: any subset in any order.
+  // An OpenSSL- or raw-language backend: any subset in any order.
   asio::awaitable<void> EliminateExact(const BackendOffer& offer, std::vector<uint16_t> remaining) {
     // Weakest first: the reverse of the backend's own (strength) order.
     std::vector<uint16_t> order_of_offer;
@@ -466,11 +467,28 @@ class VersionEnumerator {
     co_return done;
   }
 
-  // One complete handshake offering every accepted suite; when it fails, one per suite.
+  // Found by the raw backend: a library that could complete a handshake with it has none.
+  static bool Unconfirmable(const Found& found) {
+    return found.offer->language == OfferLanguage::kRawHello;
+  }
+
+  // One complete handshake offering every accepted suite; when it fails, one per suite. Suites
+  // only the raw backend could offer stay ServerHello evidence (unconfirmable_).
   asio::awaitable<void> Confirm() {
-    const BackendOffer& offer = *found_.front().offer;
-    std::vector<uint16_t> suites;
+    std::vector<Found> library_found;
     for (const Found& found : found_) {
+      (Unconfirmable(found) ? unconfirmable_ : library_found).push_back(found);
+    }
+    if (library_found.empty()) {
+      confirmation_ = VersionEnumeration::UNCONFIRMABLE;
+      confirmation_detail_ = absl::StrCat(
+          "every accepted suite is one no local library can offer: the server chose it in a "
+          "ServerHello, and no complete handshake can show that it works");
+      co_return;
+    }
+    const BackendOffer& offer = *library_found.front().offer;
+    std::vector<uint16_t> suites;
+    for (const Found& found : library_found) {
       if (found.offer == &offer) suites.push_back(found.code);
     }
     const CompletedHandshake all = co_await CompleteWith(offer, suites, {});
@@ -488,7 +506,7 @@ class VersionEnumerator {
     }
     int confirmed = 0;
     std::string failure = DescribeFailure(all.outcome);
-    for (const Found& found : found_) {
+    for (const Found& found : library_found) {
       const CompletedHandshake one = co_await CompleteWith(*found.offer, {&found.code, 1}, {});
       if (!one.connected) {
         confirmation_ = VersionEnumeration::NOT_CONFIRMED;
@@ -512,7 +530,7 @@ class VersionEnumerator {
                              "the server answers ServerHello and then fails every complete "
                              "handshake: ",
                              failure)
-                       : absl::StrCat(hello_only_.size(), " of ", found_.size(),
+                       : absl::StrCat(hello_only_.size(), " of ", library_found.size(),
                                       " accepted suites fail after the ServerHello: ", failure);
   }
 
@@ -534,6 +552,7 @@ class VersionEnumerator {
     const BackendOffer* offer = nullptr;
     std::vector<uint16_t> ecdhe;
     for (const BackendOffer& candidate : plan_.offers) {
+      if (candidate.language == OfferLanguage::kRawHello) continue;  // Needs complete handshakes.
       ecdhe.clear();
       for (const Found& found : found_) {
         if (IsEcdheSuite(found.code) && !Contains(hello_only_, found.code) &&
@@ -581,6 +600,7 @@ class VersionEnumerator {
     }
     if (dh_bits_ != 0) co_return;
     for (const BackendOffer& candidate : plan_.offers) {
+      if (candidate.language == OfferLanguage::kRawHello) continue;
       std::vector<uint16_t> dhe;
       for (const Found& found : found_) {
         if (IsFiniteFieldDheSuite(found.code) && !Contains(hello_only_, found.code) &&
@@ -632,6 +652,7 @@ class VersionEnumerator {
     result.set_group_server_preference(group_server_preference_);
     result.set_confirmation(confirmation_);
     for (uint16_t code : hello_only_) result.add_hello_only_suites(code);
+    for (const Found& found : unconfirmable_) result.add_unconfirmable_suites(found.code);
     if (!hello_only_.empty()) {
       result.set_hello_only_failure(backends::FailureToProto(hello_only_failure_));
     }
@@ -669,6 +690,7 @@ class VersionEnumerator {
   VersionEnumeration::Confirmation confirmation_ = VersionEnumeration::CONFIRMATION_UNSPECIFIED;
   std::string confirmation_detail_;
   std::vector<uint16_t> hello_only_;
+  std::vector<Found> unconfirmable_;
   backends::FailureClass hello_only_failure_ = backends::FailureClass::kNone;
   uint32_t dh_bits_ = 0;
   std::vector<Step> group_steps_;

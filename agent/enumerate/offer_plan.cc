@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "backends/cipher_suite_table.h"
 
@@ -27,11 +28,18 @@ std::string GnutlsBase(TlsVersion version) {
 
 ClientConfig WidestConfig(OfferLanguage language, TlsVersion version) {
   ClientConfig config;
-  if (language == OfferLanguage::kOpenssl) {
-    config.ciphers.openssl_ciphers = kWidestOpensslCiphers;
-    config.ciphers.openssl_ciphersuites = kWidestOpensslCiphersuites;
-  } else {
-    config.ciphers.gnutls_priority = GnutlsBase(version);
+  switch (language) {
+    case OfferLanguage::kOpenssl:
+      config.ciphers.openssl_ciphers = kWidestOpensslCiphers;
+      config.ciphers.openssl_ciphersuites = kWidestOpensslCiphersuites;
+      break;
+    case OfferLanguage::kGnutls:
+      config.ciphers.gnutls_priority = GnutlsBase(version);
+      break;
+    case OfferLanguage::kRawHello:
+      config.ciphers.openssl_ciphers = kWidestRawCiphers;
+      config.ciphers.openssl_ciphersuites = kWidestRawCiphers;
+      break;
   }
   config.min_version = version;
   config.max_version = version;
@@ -39,9 +47,12 @@ ClientConfig WidestConfig(OfferLanguage language, TlsVersion version) {
   return config;
 }
 
-// Which language the backend takes: the one whose widest config it accepts.
+// Which language the backend takes: the first whose widest config it accepts. The raw language
+// comes last: OpenSSL also takes a bare "ALL", and the raw backend refuses the other two (rule
+// syntax, a priority string alone).
 std::optional<OfferLanguage> DetectLanguage(Backend& backend, std::string& why_not) {
-  for (OfferLanguage language : {OfferLanguage::kOpenssl, OfferLanguage::kGnutls}) {
+  for (OfferLanguage language :
+       {OfferLanguage::kOpenssl, OfferLanguage::kGnutls, OfferLanguage::kRawHello}) {
     ClientConfig config = WidestConfig(language, TlsVersion::kTls1_2);
     config.min_version.reset();
     config.max_version.reset();
@@ -165,10 +176,11 @@ absl::StatusOr<OfferPlan> BuildOfferPlan(absl::Span<Backend* const> backends) {
     }
     usable.emplace_back(*language, backend);
   }
-  // Exact offers first: the OpenSSL language removes one suite at a time at no extra cost.
+  // Exact library offers first: the OpenSSL language removes one suite at a time at no extra
+  // cost. The raw backend last: it only gets what no library can offer, because a library's
+  // suites can be confirmed by complete handshakes and its suites cannot.
   std::stable_sort(usable.begin(), usable.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first == OfferLanguage::kOpenssl
-                              : a.second->Name() < b.second->Name();
+    return a.first != b.first ? a.first < b.first : a.second->Name() < b.second->Name();
   });
 
   for (const auto& [language, backend] : usable) {
@@ -233,6 +245,19 @@ absl::StatusOr<ClientConfig> ConfigFor(const BackendOffer& offer, TlsVersion ver
   if (suites.empty()) return absl::InvalidArgumentError("no suite to offer");
   ClientConfig config = WidestConfig(offer.language, version);
   config.groups.assign(groups.begin(), groups.end());
+  if (offer.language == OfferLanguage::kRawHello) {
+    // Code points: the raw language's own names for every suite, table or not.
+    std::vector<std::string> codes;
+    for (uint16_t code : suites) codes.push_back(absl::StrFormat("0x%04x", code));
+    if (version == TlsVersion::kTls1_3) {
+      config.ciphers.openssl_ciphersuites = absl::StrJoin(codes, ":");
+      config.ciphers.openssl_ciphers = "";
+    } else {
+      config.ciphers.openssl_ciphers = absl::StrJoin(codes, ":");
+      config.ciphers.openssl_ciphersuites = "";
+    }
+    return config;
+  }
   if (offer.language == OfferLanguage::kOpenssl) {
     std::vector<std::string> names;
     for (uint16_t code : suites) {

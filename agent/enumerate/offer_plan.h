@@ -2,12 +2,16 @@
 // can put in a ClientHello, read off the wire from the backend's widest client configuration,
 // and how to make that backend offer any subset of them.
 //
-// A backend speaks one of the two cipher-selection languages of tls_config.h:
+// A backend speaks one of three cipher-selection languages:
 // - the OpenSSL language (a cipher string and a TLS 1.3 ciphersuites list) names single suites,
 //   so any subset can be offered, in any order;
 // - the GnuTLS language (a priority string) selects key exchanges x ciphers x MACs, so a subset
 //   is offered as the product of the tokens its suites need. Which token a suite needs is found
-//   by asking the backend what disappears when a token is removed (see SuiteTokens).
+//   by asking the backend what disappears when a token is removed (see SuiteTokens);
+// - the raw language of backends/rawhello: explicit code points, any suite of the IANA table
+//   (EXPORT, DES, RC4, NULL, SSLv3...). That backend writes the ClientHello itself and stops at
+//   the server's choice, so it is used last, for the suites no library can offer, and what it
+//   finds is ServerHello evidence only: no complete handshake can back it.
 // Every offer is checked against the ClientHello the backend really produces (PrepareHello):
 // the enumeration reasons about what went on the wire, never about what a config should do.
 #pragma once
@@ -28,7 +32,8 @@
 
 namespace tlsweep::agent {
 
-enum class OfferLanguage { kOpenssl, kGnutls };
+// In the order the enumeration uses them (OfferLanguageRank).
+enum class OfferLanguage { kOpenssl, kGnutls, kRawHello };
 
 // The widest client configurations (legacy on: OpenSSL at security level 0 with the legacy
 // provider; GnuTLS with TLS 1.0/1.1, 3DES, RC4 and SHA-1 signatures).
@@ -47,6 +52,8 @@ inline constexpr char kWidestGnutlsPriority[] =
     "+SHA1:+SHA256:+SHA384:+MD5:+AEAD:+KX-ALL:+RSA:+DHE-RSA:+DHE-DSS:+ECDHE-RSA:+ECDHE-ECDSA:"
     "+ANON-DH:+ANON-ECDH:+SIGN-ALL:+GROUP-ALL:+COMP-NULL:+CTYPE-X509:%COMPAT";
 inline constexpr char kGnutlsTls13Exclusion[] = ":+NULL";
+// The raw language's widest lists: every table suite of each kind.
+inline constexpr char kWidestRawCiphers[] = "ALL";
 
 // The GnuTLS priority tokens of each dimension that a product offer may remove.
 enum TokenDimension { kKeyExchange = 0, kCipher = 1, kMac = 2, kDimensions = 3 };
@@ -72,7 +79,8 @@ struct BackendOffer {
 
 struct VersionPlan {
   backends::TlsVersion version = backends::TlsVersion::kUnknown;
-  // Exact (OpenSSL-language) backends first, then by name; empty: no backend speaks it.
+  // OpenSSL-language backends first, then GnuTLS-language, then raw, each by name; empty: no
+  // backend speaks it.
   std::vector<BackendOffer> offers;
   // Suites of the IANA table defined for this version that no backend offers.
   std::vector<uint16_t> untested_suites;
@@ -101,8 +109,8 @@ absl::StatusOr<PreparedHello> PrepareHello(backends::Backend& backend,
                                            const backends::ClientConfig& config);
 
 // The client config of `offer` that offers `suites` at exactly `version`, with `groups` (empty:
-// the backend's widest list) and `legacy` on. OpenSSL language: exactly these suites in this
-// order. GnuTLS language: the product of the tokens they need, which may hold more suites (the
+// the backend's widest list) and `legacy` on. OpenSSL and raw language: exactly these suites in
+// this order. GnuTLS language: the product of the tokens they need, which may hold more suites (the
 // caller checks the real ClientHello).
 absl::StatusOr<backends::ClientConfig> ConfigFor(const BackendOffer& offer,
                                                  backends::TlsVersion version,

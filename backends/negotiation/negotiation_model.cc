@@ -57,6 +57,8 @@ struct ServerVersion {
   // Chosen in a ServerHello, then the handshake fails (`hello_only_failure`).
   std::vector<uint16_t> hello_only;
   FailureClass hello_only_failure = FailureClass::kNone;
+  // Chosen in a ServerHello to a raw hello; no local library can complete a handshake with it.
+  std::vector<uint16_t> unconfirmable;
 
   bool GroupServerOrder() const {
     return group_preference_tested ? group_server_preference
@@ -140,6 +142,9 @@ ServerVersion ReadServerVersion(const Enumeration& server, TlsVersion version) {
       result.hello_only.push_back(static_cast<uint16_t>(code));
     }
     result.hello_only_failure = FailureFromProto(entry.hello_only_failure());
+    for (uint32_t code : entry.unconfirmable_suites()) {
+      result.unconfirmable.push_back(static_cast<uint16_t>(code));
+    }
     for (uint32_t code : entry.untested_suites()) {
       result.untested_suites.push_back(static_cast<uint16_t>(code));
     }
@@ -460,8 +465,16 @@ Prediction PredictAtVersion(const ServerVersion& server, const Offer& client, Tl
   }
   // A ServerHello is not a handshake: without a complete one at this version, success is not
   // known (the server may fail right after choosing, as some broken servers do).
-  if (server.confirmation == VersionEnumeration::CONFIRMATION_UNSPECIFIED ||
-      server.confirmation == VersionEnumeration::NOT_CONFIRMED) {
+  if (Contains(server.unconfirmable, prediction.suite) ||
+      server.confirmation == VersionEnumeration::UNCONFIRMABLE) {
+    // A candidate that offers a suite no library of the enumerating agent could (a captured
+    // hello, another library): the ServerHello is all the evidence there is.
+    prediction.verdict = Prediction::Verdict::kUncertain;
+    prediction.uncertainties.push_back(absl::StrCat(
+        "the server chose ", CipherSuiteName(prediction.suite), " at ", version_name,
+        " only in a ServerHello to a raw hello; no local library can complete it to confirm"));
+  } else if (server.confirmation == VersionEnumeration::CONFIRMATION_UNSPECIFIED ||
+             server.confirmation == VersionEnumeration::NOT_CONFIRMED) {
     prediction.verdict = Prediction::Verdict::kUncertain;
     prediction.uncertainties.push_back(
         absl::StrCat("no complete handshake confirmed ", version_name, " on this server (",

@@ -54,7 +54,9 @@
 //      complete handshakes saw; kUncertain as in S5 when another pick could complete.
 //  S7. A version whose accepted suites no complete handshake confirmed (confirmation unset, as
 //      from an older agent, or NOT_CONFIRMED): a would-be kNegotiates is kUncertain. A ServerHello
-//      alone is never taken for a handshake.
+//      alone is never taken for a handshake. The same when the pick is in
+//      `unconfirmable_suites` (found only with the raw backend, which no library can complete),
+//      or the version is UNCONFIRMABLE.
 //  S8. INCOMPLETE (the enumeration was cut short): the suites found are accepted, and every
 //      other client suite at that version may be too, as if untested (S3); with none found the
 //      version is unknown (V5).

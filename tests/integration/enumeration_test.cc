@@ -110,12 +110,13 @@ struct Enumerated {
 };
 
 Enumerated Enumerate(const std::string& listener, bool groups = true,
-                     std::chrono::milliseconds backoff = std::chrono::milliseconds(1000)) {
+                     std::chrono::milliseconds backoff = std::chrono::milliseconds(1000),
+                     const OfferPlan* plan = nullptr) {
   PolitenessOptions politeness;
   politeness.per_ip_spacing = std::chrono::milliseconds(0);
   PolitenessGate gate(politeness);
   EnumerationContext context;
-  context.plan = &Plan();
+  context.plan = plan != nullptr ? plan : &Plan();
   context.probe = Options();
   context.gate = &gate;
   context.rate_limit_backoff = backoff;
@@ -467,6 +468,48 @@ TEST(EnumerationIntegrationTest, UnreachableEndpointReportsTheFirstConnectionFai
   EXPECT_EQ(result.failure(), tlsweep::v1::TCP_REFUSED);
   EXPECT_EQ(result.enumeration().handshakes(), 0u);
   EXPECT_EQ(result.attempts(), 1u);
+}
+
+// The raw backend alone (it writes every hello itself) finds on every listener exactly what the
+// two libraries together find, suite for suite and version for version; what it finds is
+// ServerHello evidence only (UNCONFIRMABLE), and SSLv3 is tested (Postfix refuses it).
+TEST(EnumerationIntegrationTest, RawHellosAloneEqualTheUnionOfTheLibraries) {
+  std::vector<backends::Backend*> raw = {&GetBackend("rawhello")};
+  absl::StatusOr<OfferPlan> raw_plan = BuildOfferPlan(raw);
+  ASSERT_TRUE(raw_plan.ok()) << raw_plan.status();
+  for (const std::string listener :
+       {"modern", "tls12", "legacy", "pref_server", "pref_client", "tls13"}) {
+    const Enumerated libraries = Enumerate(listener, /*groups=*/false);
+    const Enumerated raw_only =
+        Enumerate(listener, /*groups=*/false, std::chrono::milliseconds(1000), &*raw_plan);
+    ASSERT_EQ(raw_only.result.failure(), tlsweep::v1::PROBE_OK) << raw_only.result.failure_detail();
+    for (TlsVersion version : kTested) {
+      const VersionEnumeration& ours = At(raw_only.result, version);
+      const VersionEnumeration& theirs = At(libraries.result, version);
+      EXPECT_EQ(CodeSet(ours), CodeSet(theirs))
+          << listener << " " << backends::TlsVersionName(version)
+          << "\nraw: " << Names(CodeSet(ours)) << "\nlibraries: " << Names(CodeSet(theirs));
+      EXPECT_EQ(ours.status(), theirs.status())
+          << listener << " " << backends::TlsVersionName(version) << ": " << ours.detail();
+      EXPECT_EQ(ours.untested_suites_size(), 0)
+          << listener << " " << backends::TlsVersionName(version);
+      if (ours.status() == VersionEnumeration::SUPPORTED) {
+        EXPECT_EQ(ours.confirmation(), VersionEnumeration::UNCONFIRMABLE);
+        EXPECT_EQ(ours.unconfirmable_suites_size(), ours.suites_size());
+      }
+      if (theirs.preference_tested() && ours.preference_tested()) {
+        EXPECT_EQ(ours.server_preference(), theirs.server_preference())
+            << listener << " " << backends::TlsVersionName(version);
+      }
+    }
+    EXPECT_EQ(At(raw_only.result, TlsVersion::kSsl3).status(), VersionEnumeration::NOT_SUPPORTED)
+        << listener << ": " << At(raw_only.result, TlsVersion::kSsl3).detail();
+    EXPECT_FALSE(raw_only.result.enumeration().broken_server());
+    std::cout << "[ measured ] " << listener << ": raw alone "
+              << raw_only.result.enumeration().handshakes() << " handshakes, libraries "
+              << libraries.result.enumeration().handshakes() << " (+"
+              << libraries.result.enumeration().confirmation_handshakes() << " complete)\n";
+  }
 }
 
 }  // namespace

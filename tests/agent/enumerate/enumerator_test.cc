@@ -463,5 +463,148 @@ TEST(EnumeratorTest, ACutShortEnumerationIsIncompleteNotSupported) {
   EXPECT_NE(tls13.detail().find("451 Too many connections"), std::string::npos) << tls13.detail();
 }
 
+#ifdef TLSWEEP_TEST_RAWHELLO
+const OfferPlan& PlanWithRaw() {
+  static const OfferPlan* plan = [] {
+    std::vector<backends::Backend*> backends = {&GetBackend("openssl"), &GetBackend("gnutls"),
+                                                &GetBackend("rawhello")};
+    absl::StatusOr<OfferPlan> built = BuildOfferPlan(backends);
+    EXPECT_TRUE(built.ok()) << built.status();
+    return new OfferPlan(built.ok() ? *std::move(built) : OfferPlan{});
+  }();
+  return *plan;
+}
+
+// A ServerHello record choosing `suite` at `version`, without extensions (as SSLv3 and the
+// servers of EXPORT days wrote it).
+std::string LegacyServerHello(TlsVersion version, uint16_t suite) {
+  const uint16_t wire = static_cast<uint16_t>(version);
+  std::string body = {static_cast<char>(wire >> 8), static_cast<char>(wire & 0xff)};
+  body += std::string(32, 'r');  // random
+  body += '\0';                  // no session id
+  body += {static_cast<char>(suite >> 8), static_cast<char>(suite & 0xff), '\0'};
+  std::string message = {2, 0, 0, static_cast<char>(body.size())};
+  message += body;
+  std::string record = {22, static_cast<char>(wire >> 8), static_cast<char>(wire & 0xff), 0,
+                        static_cast<char>(message.size())};
+  return record + message;
+}
+
+// The minimal scripted responder the rawhello tests use too, in front of a real server: no
+// Debian 12 server can still accept EXPORT, DES or SSLv3, so at the versions of `script` the
+// suites listed there (in the server's order) are answered with a written ServerHello, and
+// everything else goes to the real server engine. It proves the enumeration's handling of what
+// only the raw backend can offer, not that any server behaves so.
+class ScriptedLegacyChannel final : public HelloChannel {
+ public:
+  ScriptedLegacyChannel(MemoryChannel& inner, std::map<TlsVersion, std::vector<uint16_t>> script)
+      : inner_(inner), script_(std::move(script)) {}
+
+  asio::awaitable<ServerAnswer> Exchange(const PreparedHello& hello) override {
+    const backends::ClientHello& offer = hello.parsed;
+    TlsVersion version = offer.legacy_version;
+    for (TlsVersion v : offer.supported_versions) version = std::max(version, v);
+    if (auto it = script_.find(version); it != script_.end()) {
+      for (uint16_t suite : it->second) {
+        if (std::find(offer.cipher_suites.begin(), offer.cipher_suites.end(), suite) !=
+            offer.cipher_suites.end()) {
+          ++scripted_;
+          co_return ClassifyServerBytes(LegacyServerHello(version, suite), false);
+        }
+      }
+    }
+    if (version == TlsVersion::kSsl3) {  // The real engines have no SSLv3: what they answer.
+      co_return ClassifyServerBytes(std::string("\x15\x03\x00\x00\x02\x02\x28", 7), true);
+    }
+    ServerAnswer answer = co_await inner_.Exchange(hello);
+    co_return answer;
+  }
+  asio::awaitable<CompletedHandshake> Complete(backends::Backend& backend,
+                                               const backends::ClientConfig& config) override {
+    EXPECT_NE(backend.Name(), "rawhello") << "a raw hello cannot complete a handshake";
+    return inner_.Complete(backend, config);
+  }
+  int scripted() const { return scripted_; }
+
+ private:
+  MemoryChannel& inner_;
+  std::map<TlsVersion, std::vector<uint16_t>> script_;
+  int scripted_ = 0;
+};
+
+// EXPORT, DES and SSLv3 suites are found through the raw backend, beside what the libraries
+// find and confirm; they are ServerHello evidence only, never confirmed, never a broken server.
+TEST(EnumeratorTest, SuitesOnlyTheRawBackendCanOfferAreFoundAndMarkedUnconfirmable) {
+  MemoryChannel inner("openssl", OpensslServer("AES128-SHA:ECDHE-RSA-AES128-SHA",
+                                               TlsVersion::kTls1_0, TlsVersion::kTls1_2,
+                                               /*prefer_server=*/true));
+  // TLS 1.0: EXP-RC4-MD5 and DES-CBC-SHA; SSLv3: EXP-RC4-MD5 and RC4-MD5.
+  ScriptedLegacyChannel channel(
+      inner, {{TlsVersion::kTls1_0, {0x0003, 0x0009}}, {TlsVersion::kSsl3, {0x0003, 0x0004}}});
+  EnumeratorOptions options;
+  options.sni = "mx.example.test";
+  const EnumerationRun run = RunSync(agent::Enumerate(PlanWithRaw(), channel, options));
+  ASSERT_FALSE(run.aborted) << run.abort_detail;
+  EXPECT_EQ(std::vector<std::string>(run.enumeration.backends().begin(),
+                                     run.enumeration.backends().end()),
+            (std::vector<std::string>{"openssl", "gnutls", "rawhello"}));
+
+  const VersionEnumeration& tls10 = At(run.enumeration, TlsVersion::kTls1_0);
+  ASSERT_EQ(tls10.status(), VersionEnumeration::SUPPORTED) << tls10.detail();
+  const std::vector<uint16_t> found = SuiteCodes(tls10);
+  EXPECT_EQ(std::set<uint16_t>(found.begin(), found.end()),
+            (std::set<uint16_t>{0x002F, 0xC013, 0x0003, 0x0009}))
+      << Names(found);
+  EXPECT_EQ(
+      std::set<uint32_t>(tls10.unconfirmable_suites().begin(), tls10.unconfirmable_suites().end()),
+      (std::set<uint32_t>{0x0003, 0x0009}));
+  for (int i = 0; i < tls10.suites_size(); ++i) {
+    const bool raw = tls10.suites(i).code_point() == 0x0003 || tls10.suites(i).code_point() == 9;
+    EXPECT_EQ(tls10.found_by(i), raw ? "rawhello" : "openssl") << tls10.suites(i).iana_name();
+  }
+  EXPECT_EQ(tls10.confirmation(), VersionEnumeration::CONFIRMED) << tls10.confirmation_detail();
+  EXPECT_EQ(tls10.untested_suites_size(), 0);
+  EXPECT_EQ(tls10.hello_only_suites_size(), 0);
+
+  const VersionEnumeration& ssl3 = At(run.enumeration, TlsVersion::kSsl3);
+  ASSERT_EQ(ssl3.status(), VersionEnumeration::SUPPORTED) << ssl3.detail();
+  EXPECT_EQ(SuiteCodes(ssl3), (std::vector<uint16_t>{0x0003, 0x0004})) << Names(SuiteCodes(ssl3));
+  EXPECT_EQ(ssl3.confirmation(), VersionEnumeration::UNCONFIRMABLE);
+  EXPECT_EQ(ssl3.unconfirmable_suites_size(), 2);
+  EXPECT_TRUE(ssl3.server_preference());  // The script answers in its own order.
+  EXPECT_EQ(ssl3.untested_suites_size(), 0);
+
+  for (TlsVersion version : {TlsVersion::kTls1_1, TlsVersion::kTls1_2}) {
+    const VersionEnumeration& v = At(run.enumeration, version);
+    EXPECT_EQ(v.status(), VersionEnumeration::SUPPORTED);
+    EXPECT_EQ(v.unconfirmable_suites_size(), 0) << backends::TlsVersionName(version);
+    EXPECT_EQ(v.untested_suites_size(), 0) << backends::TlsVersionName(version);
+  }
+  EXPECT_FALSE(run.enumeration.broken_server());
+  EXPECT_EQ(channel.scripted(), 4);  // The four accepts: the order showed in those hellos.
+  ExpectWithinBudget(run.enumeration, 6);
+}
+
+// The same server without the legacy suites: the raw backend costs one refusal per version
+// where the libraries found something, and nothing where the version itself is refused.
+TEST(EnumeratorTest, TheRawBackendCostsOneRefusalPerSupportedVersion) {
+  MemoryChannel plain_inner("openssl", OpensslServer("AES128-SHA:ECDHE-RSA-AES128-SHA",
+                                                     TlsVersion::kTls1_2, TlsVersion::kTls1_2,
+                                                     /*prefer_server=*/true));
+  ScriptedLegacyChannel plain(plain_inner, {});
+  EnumeratorOptions options;
+  options.enumerate_groups = false;
+  options.confirm = false;
+  const EnumerationRun without = RunSync(agent::Enumerate(Plan(), plain, options));
+  const EnumerationRun with = RunSync(agent::Enumerate(PlanWithRaw(), plain, options));
+  EXPECT_EQ(SuiteCodes(At(with.enumeration, TlsVersion::kTls1_2)),
+            SuiteCodes(At(without.enumeration, TlsVersion::kTls1_2)));
+  // SSLv3 (not tested without the raw backend) is one refused hello; TLS 1.2 one more refusal.
+  EXPECT_EQ(with.enumeration.handshakes(), without.enumeration.handshakes() + 2);
+  EXPECT_EQ(At(with.enumeration, TlsVersion::kSsl3).status(), VersionEnumeration::NOT_SUPPORTED);
+  EXPECT_EQ(At(without.enumeration, TlsVersion::kSsl3).status(), VersionEnumeration::NOT_TESTED);
+}
+#endif  // TLSWEEP_TEST_RAWHELLO
+
 }  // namespace
 }  // namespace tlsweep::agent

@@ -196,5 +196,40 @@ TEST(OfferPlanTest, SplitAroundSeparatesASuiteFromItsFamily) {
   }
 }
 
+// With the raw backend loaded, nothing of the IANA table is left untested at SSLv3 to TLS 1.2:
+// it comes last and offers what the libraries cannot, by code point.
+TEST(OfferPlanTest, RawBackendComesLastAndLeavesNothingUntested) {
+  std::vector<backends::Backend*> backends = {&GetBackend("rawhello"), &GetBackend("gnutls"),
+                                              &GetBackend("openssl")};
+  absl::StatusOr<OfferPlan> plan = BuildOfferPlan(backends);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->backends, (std::vector<std::string>{"openssl", "gnutls", "rawhello"}));
+  for (const VersionPlan& version : plan->versions) {
+    const std::string name(backends::TlsVersionName(version.version));
+    ASSERT_FALSE(version.offers.empty()) << name;
+    const BackendOffer& raw = version.offers.back();
+    EXPECT_EQ(raw.backend->Name(), "rawhello") << name;
+    EXPECT_EQ(raw.language, OfferLanguage::kRawHello) << name;
+    if (version.version != TlsVersion::kTls1_3) {
+      EXPECT_TRUE(version.untested_suites.empty())
+          << name << ": " << version.untested_suites.size() << " untested";
+    }
+    if (version.version == TlsVersion::kSsl3) {
+      EXPECT_EQ(version.offers.size(), 1u) << "no library speaks SSLv3";
+      EXPECT_TRUE(raw.Offers(0x0003));  // TLS_RSA_EXPORT_WITH_RC4_40_MD5.
+    }
+  }
+  // A subset goes on the wire exactly, in order, whether or not any library has the suites.
+  const VersionPlan& tls10 = plan->versions[1];
+  ASSERT_EQ(tls10.version, TlsVersion::kTls1_0);
+  const std::vector<uint16_t> subset = {0x0014, 0x0003, 0x0009, 0x0005};  // EXPORT, DES, RC4.
+  absl::StatusOr<backends::ClientConfig> config =
+      ConfigFor(tls10.offers.back(), TlsVersion::kTls1_0, subset, {});
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::StatusOr<PreparedHello> hello = PrepareHello(*tls10.offers.back().backend, *config);
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(Offered(*hello, TlsVersion::kTls1_0), subset);
+}
+
 }  // namespace
 }  // namespace tlsweep::agent
