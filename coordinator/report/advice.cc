@@ -217,6 +217,8 @@ absl::Status LoadAdvice(SqliteDb& db, const ReportOptions& options, CandidateOff
   for (const v1::TlsClientSettings& settings : profile.candidates()) {
     const std::string name = settings.name().empty() ? "default" : settings.name();
     if (!settings.variant_of().empty() || name == report.delta->baseline) continue;
+    // A captured hello (`tlsweep capture`) is what an MTA sends, not a config string to edit.
+    if (settings.backend() == kReplayedHelloBackend) continue;
     if (std::none_of(report.candidates.begin(), report.candidates.end(),
                      [&](const CandidateInfo& c) { return c.name == name; })) {
       continue;

@@ -203,6 +203,13 @@ std::string RenderHtml(const Report& report) {
                     "does to them (",
                     HtmlEscape(i.why), ").</p></section>\n");
   }
+  for (const CandidateInfo& c : report.candidates) {
+    if (c.backend != kReplayedHelloBackend) continue;
+    absl::StrAppend(&h, "<p class=\"note\">Candidate ", HtmlEscape(c.name),
+                    " is a captured ClientHello replayed by the raw backend: its ok verdicts rest "
+                    "on the server's ServerHello (it chose from that offer); no handshake was "
+                    "completed.</p>\n");
+  }
   if (report.delta.has_value()) {
     const DeltaSection& delta = *report.delta;
     absl::StrAppend(
@@ -521,6 +528,27 @@ std::string RenderHtml(const Report& report) {
       absl::StrAppend(&h, "<tr><td>", Endpoint(f.endpoint), "</td><td>", HtmlEscape(f.region),
                       "</td><td>", HtmlEscape(f.detail), "</td><td class=\"n\">", f.count.domains,
                       "</td><td class=\"n\">", Volume(f.count.weight), "</td></tr>");
+    }
+    absl::StrAppend(&h, "</tbody></table></section>\n");
+  }
+  if (!report.weak_dependence.empty()) {
+    absl::StrAppend(&h,
+                    "<section><h2>Weak suites and old versions still needed</h2><p class=\"note\">"
+                    "From the enumerations: domains whose every MX accepts nothing stronger, so "
+                    "a sender that drops that class or version cuts them off.</p><table "
+                    "id=\"weak\"><thead><tr><th>Region</th><th>Only</th><th class=\"n\">Domains"
+                    "</th><th class=\"n\">Share</th></tr></thead><tbody>");
+    for (const WeakDependence& d : report.weak_dependence) {
+      std::vector<std::pair<std::string, Count>> rows;
+      for (const auto& [name, count] : d.by_class) rows.emplace_back(name + " or weaker", count);
+      for (const auto& [name, count] : d.by_version) rows.emplace_back(name + " or older", count);
+      if (rows.empty()) rows.emplace_back("nothing weak", Count{});
+      for (const auto& [what, count] : rows) {
+        absl::StrAppend(&h, "<tr><td>", HtmlEscape(d.region), "</td><td>", HtmlEscape(what),
+                        "</td><td class=\"n\">", count.domains, "</td><td class=\"n\">",
+                        Share(count, d.known, report.weighted), " of ", d.known.domains,
+                        "</td></tr>");
+      }
     }
     absl::StrAppend(&h, "</tbody></table></section>\n");
   }

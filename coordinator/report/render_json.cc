@@ -364,6 +364,22 @@ std::string RenderJson(const Report& report) {
     j.FieldInt("domains", f.count.domains).FieldNum("weight", f.count.weight).Close('}');
   }
   j.Close(']').Close('}');
+
+  j.Key("weak_dependence").Open('[');
+  for (const WeakDependence& d : report.weak_dependence) {
+    j.Open('{').Field("region", d.region);
+    j.FieldCount("judged", d.known).FieldCount("unknown", d.unknown);
+    j.Key("only_suite_class").Open('[');
+    for (const auto& [name, count] : d.by_class) {
+      j.Open('{').Field("class", name).FieldCount("count", count).Close('}');
+    }
+    j.Close(']').Key("newest_version").Open('[');
+    for (const auto& [name, count] : d.by_version) {
+      j.Open('{').Field("version", name).FieldCount("count", count).Close('}');
+    }
+    j.Close(']').Close('}');
+  }
+  j.Close(']');
   j.Close('}');
   return j.Take();
 }

@@ -97,6 +97,13 @@ std::string RenderText(const Report& report) {
                     "does to them (",
                     i.why, ")\n");
   }
+  for (const CandidateInfo& c : report.candidates) {
+    if (c.backend != kReplayedHelloBackend) continue;
+    absl::StrAppend(&out, "NOTE: candidate ", c.name,
+                    " is a captured ClientHello replayed by the raw backend: its ok verdicts rest "
+                    "on the server's ServerHello (it chose from that offer); no handshake was "
+                    "completed\n");
+  }
   absl::StrAppend(&out, "\n");
 
   if (report.delta.has_value()) {
@@ -263,6 +270,32 @@ std::string RenderText(const Report& report) {
       absl::StrAppend(&out, "  ", f.endpoint.mx_host, " [", f.endpoint.address,
                       "]:", f.endpoint.port, " ", f.region, ": ", f.detail, " (", f.count.domains,
                       f.count.domains == 1 ? " domain" : " domains", ")\n");
+    }
+  }
+  if (!report.weak_dependence.empty()) {
+    absl::StrAppend(&out,
+                    "\nWEAK SUITES AND OLD VERSIONS STILL NEEDED  (from enumerations: domains "
+                    "whose every MX accepts nothing stronger)\n");
+    for (const WeakDependence& d : report.weak_dependence) {
+      std::vector<std::string> parts;
+      for (const auto& [name, count] : d.by_class) {
+        parts.push_back(absl::StrCat(CountShare(count, d.known, report.weighted), " only ", name,
+                                     " or weaker"));
+      }
+      for (const auto& [name, count] : d.by_version) {
+        parts.push_back(absl::StrCat(CountShare(count, d.known, report.weighted),
+                                     " nothing newer than ", name));
+      }
+      absl::StrAppend(&out, "  ", d.region, ": ",
+                      parts.empty()
+                          ? "no domain depends on a weak suite or a version before TLSv1.2"
+                          : absl::StrJoin(parts, "; "),
+                      " (of ", d.known.domains, " domains judged");
+      if (d.unknown.domains > 0) {
+        absl::StrAppend(&out, "; ", d.unknown.domains,
+                        " more unknown: an MX enumeration was cut short or accepted nothing");
+      }
+      absl::StrAppend(&out, ")\n");
     }
   }
   if (!report.scan.load.empty()) {

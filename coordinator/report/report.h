@@ -17,6 +17,11 @@ struct Count {
   double weight = 0;
 };
 
+// A candidate whose backend is kReplayedHelloBackend is a captured ClientHello replayed by the
+// raw backend (`tlsweep capture`): its live "ok" means the server chose from that offer in a
+// ServerHello; no handshake was completed. Renderers say so.
+inline constexpr char kReplayedHelloBackend[] = "rawhello";
+
 struct CandidateInfo {
   std::string name;
   std::string backend;
@@ -245,6 +250,17 @@ struct EndpointFinding {
   Count count;
 };
 
+// Domains that still depend on weak suites or old versions (weak_dependence.h): every MX they
+// have accepts nothing stronger, so a sender that drops that class or version cuts them off.
+// Per region, from the enumerations; only what is weak is listed.
+struct WeakDependence {
+  std::string region;
+  Count known;    // Domains whose every MX enumeration can say (the denominator).
+  Count unknown;  // Some MX's enumeration was cut short, in error, or accepted nothing.
+  std::vector<std::pair<std::string, Count>> by_class;    // Weakest first; "strong" left out.
+  std::vector<std::pair<std::string, Count>> by_version;  // Oldest first; TLS 1.2+ left out.
+};
+
 // Filled by the what-if evaluator (backends/negotiation/): a candidate config judged from the
 // stored enumerations without scanning again. The builder leaves it empty; renderers print it
 // when present.
@@ -294,6 +310,7 @@ struct Report {
   std::vector<Inconclusive> inconclusive;  // Regions where most domains were not reached.
   std::vector<AdviceStep> advice;          // Per candidate, in steps; empty without enumerations.
   std::vector<EndpointFinding> endpoint_findings;  // Largest volume first, capped.
+  std::vector<WeakDependence> weak_dependence;     // Per region; empty without enumerations.
   int64_t endpoint_findings_total = 0;             // Before the cap.
 };
 

@@ -14,6 +14,7 @@
 #include "coordinator/report/advice.h"
 #include "coordinator/report/result_index.h"
 #include "coordinator/report/verdict.h"
+#include "coordinator/report/weak_dependence.h"
 #include "tlsweep/v1/scan.pb.h"
 
 namespace tlsweep::coordinator::report {
@@ -729,6 +730,47 @@ absl::Status LoadEndpointFindings(SqliteDb& db, const ReportOptions& options, Re
   return absl::OkStatus();
 }
 
+absl::Status LoadWeakDependence(SqliteDb& db, const ReportOptions& options, Report& report) {
+  ASSIGN_OR_RETURN(
+      SqliteStatement select,
+      db.Prepare("SELECT region, dimension, key, SUM(domains), SUM(weight) FROM report_rollup "
+                 "WHERE scan_id=? AND candidate='' AND dimension IN (?, ?, ?) GROUP BY 1, 2, 3"));
+  select.Bind(1, options.scan_id).Bind(2, kDependenceDimension).Bind(3, kSuiteClassDimension);
+  select.Bind(4, kVersionDimension);
+  std::map<std::string, std::map<std::pair<std::string, std::string>, Count>> rows;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    rows[select.Text(0)][{select.Text(1), select.Text(2)}] = {select.Int(3), select.Double(4)};
+  }
+  for (const std::string& region : report.scan.regions) {
+    auto found = rows.find(region);
+    if (found == rows.end()) continue;
+    const auto& counts = found->second;
+    auto count = [&](const std::string& dimension, absl::string_view key) {
+      auto it = counts.find({dimension, std::string(key)});
+      return it == counts.end() ? Count{} : it->second;
+    };
+    WeakDependence dependence;
+    dependence.region = region;
+    dependence.known = count(kDependenceDimension, kDependenceKnown);
+    dependence.unknown = count(kDependenceDimension, kDependenceUnknown);
+    for (int c = 0; c < static_cast<int>(backends::SuiteClass::kStrong); ++c) {
+      const absl::string_view name = backends::SuiteClassName(static_cast<backends::SuiteClass>(c));
+      const Count n = count(kSuiteClassDimension, name);
+      if (n.domains > 0) dependence.by_class.emplace_back(std::string(name), n);
+    }
+    for (backends::TlsVersion version : backends::AllTlsVersions()) {
+      if (version >= backends::TlsVersion::kTls1_2) break;
+      const absl::string_view name = backends::TlsVersionName(version);
+      const Count n = count(kVersionDimension, name);
+      if (n.domains > 0) dependence.by_version.emplace_back(std::string(name), n);
+    }
+    report.weak_dependence.push_back(std::move(dependence));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Report> BuildReport(SqliteDb& db, const ReportOptions& options,
                                    const WhatIfProvider& what_if) {
   RETURN_IF_ERROR(EnsureReportSchema(db));
@@ -750,6 +792,7 @@ absl::StatusOr<Report> BuildReport(SqliteDb& db, const ReportOptions& options,
   if (status.ok()) status = LoadBackendDifferential(db, options, report);
   if (status.ok()) status = LoadRegionDivergence(db, options, report);
   if (status.ok()) status = LoadEndpointFindings(db, options, report);
+  if (status.ok()) status = LoadWeakDependence(db, options, report);
   if (status.ok()) status = LoadDelta(db, options, report);
   if (status.ok()) status = LoadInconclusive(options, report);
   if (status.ok() && options.offers != nullptr) {

@@ -19,6 +19,7 @@
 #include "backends/status_macros.h"
 #include "coordinator/report/enumeration_findings.h"
 #include "coordinator/report/verdict.h"
+#include "coordinator/report/weak_dependence.h"
 #include "tlsweep/v1/scan.pb.h"
 
 namespace tlsweep::coordinator::report {
@@ -29,8 +30,9 @@ using ::tlsweep::backends::ProbeKindOf;
 using ::tlsweep::v1::ProbeResult;
 
 constexpr int64_t kExpirySoonSeconds = 30 * 24 * 3600;
-// Bumped when a report table changes shape (2: report_domains provider and cause, findings).
-constexpr int64_t kReportTablesVersion = 2;
+// Bumped when a report table changes shape or gains rows (2: report_domains provider and cause,
+// findings; 3: weak-suite dependence rollups).
+constexpr int64_t kReportTablesVersion = 3;
 
 constexpr const char* kReportSchema = R"sql(
 CREATE TABLE IF NOT EXISTS report_unreadable(
@@ -310,13 +312,42 @@ class UnitIndexer {
     }
     meta_ = &meta;
 
+    // What each domain's MX servers accept at best, from their enumerations (candidate ""):
+    // the weak suite classes and old versions the domain still depends on.
+    std::map<RollupKey, RollupValue> rollup;
+    {
+      std::map<std::string, std::pair<double, std::vector<std::optional<ServerStrength>>>>
+          strengths;
+      for (const Fact& fact : facts) {
+        if (ProbeKindOf(*fact.result) != v1::PROBE_KIND_ENUMERATE) continue;
+        auto& [weight, servers] = strengths[fact.domain];
+        weight = fact.weight;
+        servers.push_back(fact.result->has_enumeration() ? StrengthOf(fact.result->enumeration())
+                                                         : std::nullopt);
+      }
+      for (const auto& [domain, entry] : strengths) {
+        const std::optional<ServerStrength> strength = DomainStrength(entry.second);
+        auto add = [&, weight = entry.first](absl::string_view dimension, absl::string_view key) {
+          RollupValue& value = rollup[{region, "", std::string(dimension), std::string(key)}];
+          ++value.domains;
+          value.weight += weight;
+        };
+        if (!strength.has_value()) {
+          add(kDependenceDimension, kDependenceUnknown);
+          continue;
+        }
+        add(kDependenceDimension, kDependenceKnown);
+        add(kSuiteClassDimension, backends::SuiteClassName(strength->best_class));
+        add(kVersionDimension, backends::TlsVersionName(strength->newest));
+      }
+    }
+
     // Domains: every MX endpoint result of one (candidate, domain), in preference order.
     std::map<std::pair<std::string, std::string>, std::vector<const Fact*>> domains;
     for (const Fact& fact : facts) {
       if (ProbeKindOf(*fact.result) == v1::PROBE_KIND_ENUMERATE) continue;
       domains[{fact.candidate, fact.domain}].push_back(&fact);
     }
-    std::map<RollupKey, RollupValue> rollup;
     for (auto& [key, rows] : domains) {
       std::sort(rows.begin(), rows.end(), [](const Fact* a, const Fact* b) {
         return std::make_tuple(a->result->mx_preference(), a->result->mx_host(),

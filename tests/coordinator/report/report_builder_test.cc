@@ -386,5 +386,63 @@ TEST_F(ReportBuilderTest, AnUnreadableRowIsSkippedCountedAndNamed) {
   EXPECT_TRUE(absl::StrContains(RenderJson(report), "\"unreadable_rows\": 1"));
 }
 
+TEST_F(ReportBuilderTest, AReplayedHelloCandidateIsMarkedAsServerHelloEvidence) {
+  Report report = Build(For(store_.current_id));
+  EXPECT_FALSE(absl::StrContains(RenderText(report), "captured ClientHello"));
+  for (CandidateInfo& c : report.candidates) {
+    if (c.name == "compat") c.backend = kReplayedHelloBackend;
+  }
+  EXPECT_TRUE(absl::StrContains(RenderText(report),
+                                "NOTE: candidate compat is a captured ClientHello replayed by the "
+                                "raw backend"))
+      << RenderText(report);
+  EXPECT_TRUE(absl::StrContains(RenderHtml(report), "Candidate compat is a captured ClientHello"));
+}
+
+// The seed question, from enumerations: which domains still need a weak class or an old version
+// because every MX they have accepts nothing stronger. alpha has one strong MX, so it does not;
+// beta and gamma share a 3DES/RC4-at-best TLS 1.0 server; delta's enumeration was cut short.
+TEST(ReportWeakDependenceTest, DomainsWhoseEveryMxAcceptsNothingStronger) {
+  auto store = MakeReportStore(/*complete_us=*/true, /*with_enumerations=*/true);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto db = SqliteDb::Open(store->path);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto report = BuildReport(**db, For(store->current_id));
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->weak_dependence.size(), 1u) << "only eu has enumerations";
+  const WeakDependence& eu = report->weak_dependence[0];
+  EXPECT_EQ(eu.region, "eu");
+  ExpectCount(eu.known, 3, 180, "judged: alpha, beta, gamma");
+  ExpectCount(eu.unknown, 1, 15, "delta, cut short");
+  ASSERT_EQ(eu.by_class.size(), 1u);
+  EXPECT_EQ(eu.by_class[0].first, "3DES");
+  ExpectCount(eu.by_class[0].second, 2, 80, "beta and gamma");
+  ASSERT_EQ(eu.by_version.size(), 1u);
+  EXPECT_EQ(eu.by_version[0].first, "TLSv1");
+  ExpectCount(eu.by_version[0].second, 2, 80, "beta and gamma");
+  // Enumerations are no candidate: the headlines are those of the fixture without them.
+  ExpectCount(Find(*report, "modern", "eu").total, 5, 200, "modern eu total");
+
+  const std::string text = RenderText(*report);
+  EXPECT_TRUE(absl::StrContains(text,
+                                "eu: 2 (44.4%) only 3DES or weaker; 2 (44.4%) nothing "
+                                "newer than TLSv1 (of 3 domains judged; 1 more unknown"))
+      << text;
+  const std::string json = RenderJson(*report);
+  EXPECT_TRUE(absl::StrContains(json, "\"only_suite_class\": [")) << json;
+  EXPECT_TRUE(absl::StrContains(json, "\"class\": \"3DES\"")) << json;
+  EXPECT_TRUE(absl::StrContains(RenderHtml(*report), "<td>3DES or weaker</td>"));
+
+  // Without enumerations there is no such section.
+  auto without = MakeReportStore(/*complete_us=*/true);
+  ASSERT_TRUE(without.ok());
+  auto plain_db = SqliteDb::Open(without->path);
+  ASSERT_TRUE(plain_db.ok());
+  auto plain_report = BuildReport(**plain_db, For(without->current_id));
+  ASSERT_TRUE(plain_report.ok());
+  EXPECT_TRUE(plain_report->weak_dependence.empty());
+  EXPECT_FALSE(absl::StrContains(RenderText(*plain_report), "WEAK SUITES"));
+}
+
 }  // namespace
 }  // namespace tlsweep::coordinator::report

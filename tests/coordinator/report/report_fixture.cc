@@ -140,6 +140,49 @@ std::vector<ProbeResult> BeforeResults() {
   return r;
 }
 
+ProbeResult Enumerated(uint64_t line, const std::string& domain, const std::string& mx,
+                       const std::string& address,
+                       const std::vector<std::pair<v1::TlsVersion, std::vector<uint32_t>>>& found,
+                       bool cut_short = false) {
+  ProbeResult r = Base(line, domain, mx, 10, address, "modern");
+  r.set_probe_kind(tlsweep::v1::PROBE_KIND_ENUMERATE);
+  r.clear_tls_settings();
+  r.set_failure(v1::PROBE_OK);
+  for (const auto& [version, suites] : found) {
+    v1::VersionEnumeration* v = r.mutable_enumeration()->add_versions();
+    v->set_version(version);
+    v->set_status(suites.empty() ? v1::VersionEnumeration::NOT_SUPPORTED
+                                 : v1::VersionEnumeration::SUPPORTED);
+    v->set_confirmation(v1::VersionEnumeration::CONFIRMED);
+    for (uint32_t code : suites) v->add_suites()->set_code_point(code);
+    if (version == v1::SSLV3) {
+      v->set_confirmation(v1::VersionEnumeration::UNCONFIRMABLE);
+      for (uint32_t code : suites) v->add_unconfirmable_suites(code);
+    }
+  }
+  if (cut_short) {
+    r.mutable_enumeration()->mutable_versions(0)->set_status(v1::VersionEnumeration::INCOMPLETE);
+  }
+  return r;
+}
+
+std::vector<ProbeResult> EnumerationResults() {
+  std::vector<ProbeResult> r;
+  r.push_back(Enumerated(1, "alpha.example", "mx1.alpha.example", "192.0.2.1",
+                         {{v1::TLSV1_2, {0xC02F}}, {v1::TLSV1_0, {}}}));
+  r.push_back(
+      Enumerated(1, "alpha.example", "mx2.alpha.example", "192.0.2.2", {{v1::TLSV1_0, {0x000A}}}));
+  for (auto [line, domain] :
+       std::vector<std::pair<int, std::string>>{{2, "beta.example"}, {3, "gamma.example"}}) {
+    r.push_back(
+        Enumerated(line, domain, "mx.shared.example", "198.51.100.1",
+                   {{v1::TLSV1_2, {}}, {v1::TLSV1_0, {0x000A, 0x0005}}, {v1::SSLV3, {0x0004}}}));
+  }
+  r.push_back(Enumerated(4, "delta.example", "mx.delta.example", "203.0.113.4",
+                         {{v1::TLSV1_2, {0xC02F}}}, /*cut_short=*/true));
+  return r;
+}
+
 absl::StatusOr<std::string> SubmitScan(coordinator::Store& store, const std::string& name,
                                        const std::vector<std::string>& regions, int64_t now) {
   coordinator::ScanSpec spec;
@@ -196,7 +239,7 @@ absl::StatusOr<uint64_t> RunRegion(coordinator::Store& store, const std::string&
 
 }  // namespace
 
-absl::StatusOr<ReportStore> MakeReportStore(bool complete_us) {
+absl::StatusOr<ReportStore> MakeReportStore(bool complete_us, bool with_enumerations) {
   ReportStore out;
   char dir[] = "/tmp/tlsweep-report-XXXXXX";
   if (mkdtemp(dir) == nullptr) return absl::InternalError("mkdtemp");
@@ -208,7 +251,11 @@ absl::StatusOr<ReportStore> MakeReportStore(bool complete_us) {
                    RunRegion(*out.store, "eu", BeforeResults(), true, kProbeTimeMs - 500));
   (void)lease;
   ASSIGN_OR_RETURN(out.current_id, SubmitScan(*out.store, "current", {"eu", "us"}, kProbeTimeMs));
-  ASSIGN_OR_RETURN(lease, RunRegion(*out.store, "eu", CurrentResults(false), true, kProbeTimeMs));
+  std::vector<ProbeResult> eu = CurrentResults(false);
+  if (with_enumerations) {
+    for (ProbeResult& result : EnumerationResults()) eu.push_back(std::move(result));
+  }
+  ASSIGN_OR_RETURN(lease, RunRegion(*out.store, "eu", eu, true, kProbeTimeMs));
   ASSIGN_OR_RETURN(out.us_lease,
                    RunRegion(*out.store, "us", CurrentResults(true), complete_us, kProbeTimeMs));
   return out;

@@ -38,8 +38,12 @@ struct ReportStore {
   uint64_t us_lease = 0;
 };
 
-// Creates the store in a fresh temporary directory.
-absl::StatusOr<ReportStore> MakeReportStore(bool complete_us);
+// Creates the store in a fresh temporary directory. `with_enumerations` adds enumeration
+// results to scan "current" in eu (EnumerationResults in report_fixture.cc):
+//   alpha  mx1 TLS 1.2 ECDHE-AES-GCM, mx2 TLS 1.0 3DES only   -> strong, TLS 1.2
+//   beta, gamma  mx.shared TLS 1.0 3DES and RC4, SSLv3 RC4 (raw, unconfirmable) -> 3DES, TLS 1.0
+//   delta  TLS 1.2 cut short (INCOMPLETE)                      -> unknown
+absl::StatusOr<ReportStore> MakeReportStore(bool complete_us, bool with_enumerations = false);
 
 // Completes scan "current"'s us lease (when MakeReportStore left it open).
 absl::Status CompleteUs(ReportStore& store);
