@@ -13,6 +13,7 @@ constexpr uint8_t kClientHelloType = 1;
 constexpr uint8_t kServerHelloType = 2;
 constexpr uint16_t kExtServerName = 0;
 constexpr uint16_t kExtSupportedGroups = 10;
+constexpr uint16_t kExtSignatureAlgorithms = 13;
 constexpr uint16_t kExtSupportedVersions = 43;
 constexpr uint16_t kExtKeyShare = 51;
 constexpr uint16_t kScsvRenegotiation = 0x00FF;
@@ -122,7 +123,14 @@ absl::StatusOr<ClientHello> ParseClientHello(absl::string_view records) {
     Reader data(ext_data);
     absl::string_view list;
     uint16_t value;
+    if (!IsGrease(ext_type)) hello.extensions.push_back(ext_type);
     switch (ext_type) {
+      case kExtSignatureAlgorithms:
+        if (!data.Vector16(list)) return Malformed("signature_algorithms");
+        for (Reader items(list); items.U16(value);) {
+          if (!IsGrease(value)) hello.signature_algorithms.push_back(value);
+        }
+        break;
       case kExtServerName:
         hello.has_server_name = true;
         break;

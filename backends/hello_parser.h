@@ -20,6 +20,8 @@ struct ClientHello {
   std::vector<uint16_t> supported_groups;      // GREASE values removed.
   std::vector<uint16_t> key_share_groups;
   bool has_server_name = false;
+  std::vector<uint16_t> signature_algorithms;  // GREASE values removed.
+  std::vector<uint16_t> extensions;            // Types in wire order, GREASE values removed.
 };
 
 struct ServerHello {

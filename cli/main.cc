@@ -5,6 +5,7 @@
 
 #include "cli/backends_command.h"
 #include "cli/candidate_command.h"
+#include "cli/capture_command.h"
 #include "cli/exit_codes.h"
 #include "cli/expand_command.h"
 #include "cli/probe_command.h"
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   tlsweep::cli::Action action;
   tlsweep::cli::AddBackendsCommand(app, global, action);
   tlsweep::cli::AddCandidateCommand(app, global, action);
+  tlsweep::cli::AddCaptureCommand(app, global, action);
   tlsweep::cli::AddExpandCommand(app, global, action);
   tlsweep::cli::AddProbeCommand(app, global, action);
   tlsweep::cli::AddRemoteCommand(app, global, action);

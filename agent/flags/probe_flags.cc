@@ -43,7 +43,9 @@ void AddProbeFlags(CLI::App& command, ProbeFlags& flags) {
       .add_option("--candidate", flags.candidate_specs,
                   "A candidate config, one handshake each per endpoint (repeatable): e.g. "
                   "\"name=proposed ciphers='DEFAULT:!AES256-SHA' min=TLSv1.2 tls=required\"; "
-                  "keys: name backend ciphers ciphersuites priority min max groups legacy tls")
+                  "keys: name backend ciphers ciphersuites priority min max groups legacy tls "
+                  "hello (a file "
+                  "of `tlsweep capture`)")
       ->allow_extra_args(false)  // One value per occurrence: a positional target may follow.
       ->group("Candidates");
   command

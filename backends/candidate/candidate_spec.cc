@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "backends/candidate/captured_hello.h"
 #include "backends/candidate/protocol_set.h"
 #include "backends/group_table.h"
 #include "backends/status_macros.h"
@@ -104,7 +105,9 @@ absl::Status ValidateCandidate(tlsweep::v1::TlsClientSettings& settings) {
                              settings.openssl_ciphersuites().empty();
     settings.set_backend(gnutls_only ? "gnutls" : "openssl");
   }
-  if (settings.backend() == "openssl") {
+  if (settings.backend() == "openssl" || settings.backend() == "rawhello") {
+    // rawhello (a captured ClientHello, backends/rawhello) takes explicit suite lists in the
+    // OpenSSL fields.
     if (!settings.gnutls_priority().empty()) {
       return absl::InvalidArgumentError(
           "priority (a GnuTLS priority string) is set but backend is openssl: use ciphers= and "
@@ -118,7 +121,8 @@ absl::Status ValidateCandidate(tlsweep::v1::TlsClientSettings& settings) {
     }
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat("backend '", settings.backend(), "' is not known (openssl or gnutls)"));
+        absl::StrCat("backend '", settings.backend(),
+                     "' is not known (openssl, gnutls, or rawhello for a captured hello)"));
   }
   const TlsVersion min = VersionFromProto(settings.min_version());
   const TlsVersion max = VersionFromProto(settings.max_version());
@@ -163,6 +167,22 @@ absl::StatusOr<tlsweep::v1::TlsClientSettings> ParseCandidateSpec(absl::string_v
   if (words.empty()) return absl::InvalidArgumentError("empty candidate spec");
   tlsweep::v1::TlsClientSettings settings;
   settings.set_source("--candidate");
+  // hello=FILE: a captured ClientHello (captured_hello.h) is the base; name= picks one of
+  // several captures (or renames the only one), and the other keys override what it says.
+  for (const std::string& word : words) {
+    if (!absl::StartsWithIgnoreCase(word, "hello=")) continue;
+    std::string name;
+    for (const std::string& other : words) {
+      if (absl::StartsWithIgnoreCase(other, "name=")) name = other.substr(5);
+    }
+    const std::string path = word.substr(6);
+    absl::StatusOr<tlsweep::v1::TlsClientSettings> captured = ReadCapture(path, name);
+    if (!captured.ok()) {  // Bad input, whatever the file's trouble: the user named it.
+      return absl::InvalidArgumentError(absl::StrCat("hello=", captured.status().message()));
+    }
+    settings = *std::move(captured);
+    settings.set_source(absl::StrCat("hello=", path));
+  }
   std::set<std::string> seen;
   for (const std::string& word : words) {
     const size_t equals = word.find('=');
@@ -175,7 +195,9 @@ absl::StatusOr<tlsweep::v1::TlsClientSettings> ParseCandidateSpec(absl::string_v
     if (!seen.insert(key).second) {
       return absl::InvalidArgumentError(absl::StrCat("key '", key, "' given twice"));
     }
-    if (key == "name") {
+    if (key == "hello") {
+      continue;  // Read above.
+    } else if (key == "name") {
       settings.set_name(value);
     } else if (key == "backend") {
       settings.set_backend(absl::AsciiStrToLower(value));
@@ -214,7 +236,7 @@ absl::StatusOr<tlsweep::v1::TlsClientSettings> ParseCandidateSpec(absl::string_v
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown key '", key,
           "' in candidate spec (known: name, backend, ciphers, ciphersuites, priority, min, max, "
-          "groups, legacy, tls)"));
+          "groups, legacy, tls, hello)"));
     }
   }
   if (absl::Status status = ValidateCandidate(settings); !status.ok()) {

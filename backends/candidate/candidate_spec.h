@@ -25,11 +25,14 @@ struct CandidateSet {
 };
 
 // Space-separated key=value pairs; a value may be quoted with '...' or "..." (backslash escapes
-// the next character inside double quotes). Keys: name, backend (openssl|gnutls), ciphers
+// the next character inside double quotes). Keys: name, backend (openssl|gnutls|rawhello), ciphers
 // (OpenSSL cipher string), ciphersuites (OpenSSL TLS 1.3 suites), priority (GnuTLS priority
 // string), min, max (TLSv1 ... TLSv1.3), groups (x25519:secp256r1), legacy (yes|no),
 // tls (required|opportunistic|none; also ifavailable, may, no, encrypt; none and off set
-// tls_disabled: the MTA would not use TLS at all). Without backend=, a spec with
+// tls_disabled: the MTA would not use TLS at all), hello (a file of `tlsweep capture`: the
+// captured ClientHello is the base, backend rawhello; see captured_hello.h). backend=rawhello
+// takes explicit suite lists (code points, names) in ciphers=/ciphersuites=. Without backend=, a
+// spec with
 // priority= is gnutls, anything else openssl. Errors name the offending key. source is set to
 // "--candidate".
 absl::StatusOr<tlsweep::v1::TlsClientSettings> ParseCandidateSpec(absl::string_view spec);

@@ -7,9 +7,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "backends/candidate/candidate_spec.h"
+#include "backends/candidate/captured_hello.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -36,6 +40,17 @@ void CheckRoundTrip(const tlsweep::v1::TlsClientSettings& settings) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view spec(reinterpret_cast<const char*>(data), size);
+  // The same bytes as a `tlsweep capture` file: every capture it accepts is a valid candidate
+  // that round-trips. A capture never reads another file (hello= is refused there).
+  absl::StatusOr<std::vector<tlsweep::v1::TlsClientSettings>> captures =
+      tlsweep::backends::ParseCaptures(spec);
+  if (captures.ok()) {
+    for (const tlsweep::v1::TlsClientSettings& capture : *captures) CheckRoundTrip(capture);
+  } else {
+    FUZZ_CHECK(absl::IsInvalidArgument(captures.status()));
+  }
+  // hello=FILE reads a file: the user's, never the fuzzer's business.
+  if (absl::StrContains(absl::AsciiStrToLower(spec), "hello=")) return 0;
   absl::StatusOr<tlsweep::v1::TlsClientSettings> settings =
       tlsweep::backends::ParseCandidateSpec(spec);
   if (!settings.ok()) {

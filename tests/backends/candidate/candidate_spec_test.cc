@@ -1,6 +1,9 @@
 #include "backends/candidate/candidate_spec.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
 
 #include "absl/strings/match.h"
 
@@ -80,6 +83,46 @@ TEST(CandidateSpecTest, FormatRoundTrips) {
   ASSERT_TRUE(back.ok()) << back.status() << " " << FormatCandidateSpec(quoted);
   EXPECT_EQ(back->name(), "o'brien");
   EXPECT_EQ(back->gnutls_priority(), quoted.gnutls_priority());
+}
+
+// hello=FILE: a capture file (captured_hello.h) is the base; name= picks one of several or
+// renames the only one, and other keys override.
+TEST(CandidateSpecTest, HelloFileIsACapturedCandidate) {
+  char dir[] = "/tmp/tlsweep-spec-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string one = std::string(dir) + "/one.hello";
+  const std::string two = std::string(dir) + "/two.hello";
+  const std::string line_a =
+      "name=hello-a backend=rawhello ciphers=0xc02f:RC4-SHA ciphersuites=0x1301 min=TLSv1 "
+      "max=TLSv1.3 groups=x25519 tls=opportunistic\n";
+  const std::string line_b = "name=hello-b backend=rawhello ciphers=0x000a max=TLSv1.2\n";
+  std::ofstream(one) << "# ClientHello from 192.0.2.7:1234\n" << line_a;
+  std::ofstream(two) << line_a << "\n# another\n" << line_b;
+
+  auto a = ParseCandidateSpec("hello=" + one + " name=our-mta tls=required");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->name(), "our-mta");
+  EXPECT_EQ(a->backend(), "rawhello");
+  EXPECT_EQ(a->openssl_ciphers(), "0xc02f:RC4-SHA");
+  EXPECT_TRUE(a->tls_required());
+  EXPECT_EQ(a->source(), "hello=" + one);
+
+  auto b = ParseCandidateSpec("hello=" + two + " name=hello-b");
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->openssl_ciphers(), "0x000a");
+  const auto several = ParseCandidateSpec("hello=" + two);
+  EXPECT_TRUE(absl::StrContains(several.status().message(),
+                                "several captured hellos (hello-a, "
+                                "hello-b): say which with name="))
+      << several.status();
+  const auto missing = ParseCandidateSpec("hello=" + std::string(dir) + "/none");
+  EXPECT_TRUE(absl::IsInvalidArgument(missing.status()));
+  EXPECT_TRUE(absl::StrContains(missing.status().message(), "cannot read")) << missing.status();
+  std::ofstream(std::string(dir) + "/bad.hello") << "# ok\nbackend=rawhello min=TLSv9\n";
+  const auto bad = ParseCandidateSpec("hello=" + std::string(dir) + "/bad.hello");
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "line 2:")) << bad.status();
+  // rawhello takes the OpenSSL fields, never a priority string.
+  EXPECT_FALSE(ParseCandidateSpec("backend=rawhello priority=NORMAL").ok());
 }
 
 }  // namespace

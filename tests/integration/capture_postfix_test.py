@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""tlsweep capture with a real MTA as the client, and the captured hello replayed live.
+
+A private Postfix (tests/testing/private_postfix.py) plays both parts: its smtp client relays one
+message to `tlsweep capture` (relayhost), with a cipher policy of its own (smtp_tls_ciphers =
+high, tls_high_cipherlist = two suites, smtp_tls_protocols >= TLSv1.2), and one of its smtpd
+listeners is the server the capture is then replayed against. It checks that
+
+- the capture holds exactly what Postfix's smtp client offered: its two TLS 1.2 suites in its
+  order, TLS 1.2 and 1.3, and that OpenSSL's TLS 1.3 suites came along;
+- the message stays queued at Postfix (capture takes no mail), so nothing is lost;
+- `tlsweep probe --candidate 'hello=FILE'` replays that hello at the listener through the raw
+  backend: the server's choice is one of the offered suites, and the result says it rests on a
+  ServerHello only (no handshake was completed);
+- a listener that accepts none of those suites answers the replay with a refusal.
+
+The live replay of a captured hello is a ServerHello check: the raw backend cannot finish a
+handshake with whatever the MTA offered, so "ok" here means the server chose.
+
+  capture_postfix_test.py [--bin build/bin] [--keep]
+
+Needs root (Postfix on port 25): exit 77 (skipped) without it.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(REPO, "tests", "testing"))
+
+from loopback_block import LoopbackBlock  # noqa: E402
+from private_postfix import PrivatePostfix  # noqa: E402
+
+CAPTURE_PORT = 2526
+failures = []
+
+
+def check(ok, what):
+    print(("PASS  " if ok else "FAIL  ") + what, flush=True)
+    if not ok:
+        failures.append(what)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", default=os.path.join(REPO, "build", "bin"))
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("SKIP  needs root (Postfix on port 25)")
+        return 77
+    for tool in ("postfix", "sendmail", "postqueue"):
+        if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
+            print(f"SKIP  {tool} is not installed")
+            return 77
+    tlsweep = os.path.join(args.bin, "tlsweep")
+    block = LoopbackBlock()
+    directory = tempfile.mkdtemp(prefix="tlsweep-capture-test-")
+    os.chmod(directory, 0o755)
+    capture_address = block.address(20)
+    listeners = {"modern": block.address(10), "tls12": block.address(11),
+                 "other": block.address(12)}
+    postfix = PrivatePostfix(
+        os.path.join(directory, "postfix"), listeners, probe_source=block.address(1),
+        listener_options={
+            "tls12": ["smtpd_tls_protocols=<=TLSv1.2"],
+            # TLS 1.2 only, and one suite the captured client does not offer.
+            "other": ["smtpd_tls_protocols=<=TLSv1.2", "smtpd_tls_ciphers=high",
+                      "tls_high_cipherlist=ECDHE-ECDSA-CHACHA20-POLY1305"]},
+        main_cf_extra=f"""
+default_transport = smtp
+relayhost = [{capture_address}]:{CAPTURE_PORT}
+smtp_tls_security_level = may
+smtp_tls_ciphers = high
+tls_high_cipherlist = ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-SHA
+smtp_tls_protocols = >=TLSv1.2
+smtp_tls_loglevel = 1
+smtp_bind_address = {block.address(1)}
+""")
+    capture_file = os.path.join(directory, "postfix.hello")
+    capture = None
+    try:
+        postfix.start()
+        capture = subprocess.Popen(
+            [tlsweep, "capture", "--listen", f"{capture_address}:{CAPTURE_PORT}", "--count", "1",
+             "--timeout", "60", "-o", capture_file],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(0.5)
+        message = "From: a@capture.test\nTo: b@remote.test\nSubject: capture\n\nhello\n"
+        subprocess.run(["sendmail", "-C", postfix.config, "-f", "a@capture.test",
+                        "b@remote.test"], input=message, text=True, check=True, timeout=20)
+        subprocess.run(["postqueue", "-c", postfix.config, "-f"], check=False, timeout=20)
+        try:
+            output, _ = capture.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            capture.kill()
+            output, _ = capture.communicate()
+        print(output, end="")
+        check(capture.returncode == 0, f"tlsweep capture got a hello (exit {capture.returncode})")
+        text = open(capture_file).read() if os.path.exists(capture_file) else ""
+        print(text, end="")
+        spec = next((line for line in text.splitlines() if line and not line.startswith("#")), "")
+        fields = dict(word.split("=", 1) for word in spec.split() if "=" in word)
+        check(fields.get("backend") == "rawhello", "the candidate is for the raw backend")
+        check(fields.get("ciphers") == "0xc02c:0xc009",
+              f"Postfix's two TLS 1.2 suites, in its order (got {fields.get('ciphers')})")
+        check(bool(fields.get("ciphersuites")), "and OpenSSL's TLS 1.3 suites")
+        check(fields.get("min") == "TLSv1.2" and fields.get("max") == "TLSv1.3",
+              f"versions TLSv1.2..TLSv1.3 (got {fields.get('min')}..{fields.get('max')})")
+        check("(EHLO mx.politeness.test)" in text, "the capture names the client's EHLO")
+        queue = subprocess.run(["postqueue", "-c", postfix.config, "-j"], capture_output=True,
+                               text=True, timeout=20).stdout
+        check("b@remote.test" in queue, "the message is still queued at Postfix (no mail taken)")
+
+        # The replay, live: one probe per listener with the captured hello.
+        expected = {"modern": ("TLSV1_3", None), "tls12": ("TLSV1_2", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+                    "other": (None, None)}
+        for name, (version, suite) in expected.items():
+            out = subprocess.run(
+                [tlsweep, "probe", "--json", "--allow-private", "--candidate",
+                 f"hello={capture_file}", f"[{listeners[name]}]:25"],
+                capture_output=True, text=True, timeout=60)
+            lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+            result = lines[0] if lines else {}
+            tls = result.get("tls", {})
+            print(f"{name}: {result.get('failure', 'PROBE_OK')} {tls.get('version')} "
+                  f"{tls.get('suite', {}).get('iana_name')} {tls.get('library_error')}")
+            if version is None:
+                check(result.get("failure") == "TLS_NO_SHARED_CIPHER",
+                      f"{name}: no suite in common: refused (got {result.get('failure')})")
+                continue
+            check(tls.get("success") is True and tls.get("version") == version,
+                  f"{name}: the server chose {version} from the replayed hello")
+            if suite is not None:
+                check(tls.get("suite", {}).get("iana_name") == suite,
+                      f"{name}: the client's first suite, {suite}")
+            check("serverhello-only" in tls.get("library_error", ""),
+                  f"{name}: the result says it rests on a ServerHello only")
+    finally:
+        if capture is not None and capture.poll() is None:
+            capture.kill()
+        postfix.stop()
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            print(f"kept {directory}")
+    print("capture_postfix_test: " + ("FAILED: " + "; ".join(failures) if failures else "ok"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
