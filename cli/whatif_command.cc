@@ -123,7 +123,8 @@ void AddWhatIfCommand(CLI::App& app, const GlobalOptions& global, Action& action
       ->required();
   command
       ->add_option("--candidate", options->flags.candidate_specs,
-                   "Candidate: name=... backend=openssl|gnutls ciphers=... min=... (repeatable)")
+                   "Candidate: name=... backend=openssl|gnutls ciphers=... min=..., or hello=FILE (a "
+                   "capture of `tlsweep capture`) (repeatable)")
       ->allow_extra_args(false);
   command
       ->add_option("--candidate-from", options->flags.candidate_files,

@@ -6,13 +6,16 @@ message to `tlsweep capture` (relayhost), with a cipher policy of its own (smtp_
 high, tls_high_cipherlist = two suites, smtp_tls_protocols >= TLSv1.2), and one of its smtpd
 listeners is the server the capture is then replayed against. It checks that
 
+- swaks with an explicit --tls-cipher list is captured likewise;
 - the capture holds exactly what Postfix's smtp client offered: its two TLS 1.2 suites in its
   order, TLS 1.2 and 1.3, and that OpenSSL's TLS 1.3 suites came along;
 - the message stays queued at Postfix (capture takes no mail), so nothing is lost;
 - `tlsweep probe --candidate 'hello=FILE'` replays that hello at the listener through the raw
   backend: the server's choice is one of the offered suites, and the result says it rests on a
   ServerHello only (no handshake was completed);
-- a listener that accepts none of those suites answers the replay with a refusal.
+- a listener that accepts none of those suites answers the replay with a refusal;
+- `tlsweep whatif` on an enumerating sweep predicts, from that exact offer, what the three live
+  replays got.
 
 The live replay of a captured hello is a ServerHello check: the raw backend cannot finish a
 handshake with whatever the MTA offered, so "ok" here means the server chose.
@@ -119,6 +122,26 @@ smtp_bind_address = {block.address(1)}
                                text=True, timeout=20).stdout
         check("b@remote.test" in queue, "the message is still queued at Postfix (no mail taken)")
 
+        # swaks, a client with an explicit cipher list: captured in its order too.
+        if shutil.which("swaks") is None:
+            check(False, "swaks is installed (.ci/install-deps installs it)")
+        else:
+            swaks_file = os.path.join(directory, "swaks.hello")
+            second = subprocess.Popen(
+                [tlsweep, "capture", "--listen", f"{capture_address}:{CAPTURE_PORT + 1}",
+                 "--count", "1", "--timeout", "30", "-o", swaks_file],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+            subprocess.run(["swaks", "--server", capture_address, "--port", str(CAPTURE_PORT + 1),
+                            "--from", "a@capture.test", "--to", "b@remote.test", "--tls",
+                            "--tls-cipher", "ECDHE-RSA-AES128-SHA:AES256-SHA",
+                            "--helo", "swaks.capture.test"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            second.wait(timeout=30)
+            swaks_text = open(swaks_file).read() if os.path.exists(swaks_file) else ""
+            check("name=hello-swaks.capture.test backend=rawhello ciphers=0xc013:0x0035 " in
+                  swaks_text, "swaks: its two suites in its order, named by its HELO")
+
         # The replay, live: one probe per listener with the captured hello.
         expected = {"modern": ("TLSV1_3", None), "tls12": ("TLSV1_2", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
                     "other": (None, None)}
@@ -143,6 +166,25 @@ smtp_bind_address = {block.address(1)}
                       f"{name}: the client's first suite, {suite}")
             check("serverhello-only" in tls.get("library_error", ""),
                   f"{name}: the result says it rests on a ServerHello only")
+
+        # The what-if: an enumerating sweep with the captured hello live, then the prediction
+        # from the stored enumerations with that exact offer, checked against the live answers.
+        targets = os.path.join(directory, "targets.txt")
+        with open(targets, "w") as f:
+            f.write("".join(f"[{address}]:25\n" for address in listeners.values()))
+        results = os.path.join(directory, "results.jsonl")
+        sweep = subprocess.run(
+            [tlsweep, "sweep", "--targets", targets, "--enumerate", "--allow-private", "--rate", "0",
+             "--per-ip-spacing", "0", "--candidate", f"hello={capture_file} name=mta",
+             "--json", "--out", results], capture_output=True, text=True, timeout=300)
+        check(sweep.returncode == 0, f"sweep --enumerate with the hello (exit {sweep.returncode})")
+        whatif = subprocess.run(
+            [tlsweep, "whatif", "--results", results, "--all", "--candidate",
+             f"hello={capture_file} name=mta"], capture_output=True, text=True, timeout=120)
+        print(whatif.stdout, end="")
+        check(whatif.returncode == 3, f"whatif: one target would fail (exit {whatif.returncode})")
+        check("live checks agree 3/3" in whatif.stdout,
+              "whatif: the predictions from the exact offer agree with the 3 live replays")
     finally:
         if capture is not None and capture.poll() is None:
             capture.kill()
