@@ -91,6 +91,9 @@ constexpr char kTls12Priority[] =
 constexpr char kSlowPriority[] =
     "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:-KX-ALL:+ECDHE-RSA:-GROUP-ALL:"
     "+GROUP-SECP256R1";
+// RC4 and 3DES on top of GnuTLS's NORMAL: a real GnuTLS server with STARTTLS that still takes
+// them (gnutls-serv has no STARTTLS; Exim is the GnuTLS MTA).
+constexpr char kRc4Priority[] = "NORMAL:+ARCFOUR-128:+3DES-CBC";
 // Haraka (Node's OpenSSL): two ECDHE suites and one RSA key-exchange suite, so that a client
 // without P-256 still has a suite to fall back on below TLS 1.3.
 constexpr char kHarakaCiphers[] =
@@ -124,7 +127,7 @@ class RealMtaLab : public ::testing::Environment {
   void SetUp() override {
     if (geteuid() != 0) return;  // Each test skips.
     const absl::Time before = absl::Now();
-    std::vector<EximListener> exim(7);
+    std::vector<EximListener> exim(8);
     exim[0].name = "exim_defaults";
     exim[1].name = "exim_p384";
     exim[1].tls_require_ciphers = kP384Priority;
@@ -147,6 +150,8 @@ class RealMtaLab : public ::testing::Environment {
     exim[5].tls_require_ciphers = kSlowPriority;
     exim[6].name = "exim_454";
     exim[6].starttls_fails = true;
+    exim[7].name = "exim_rc4";
+    exim[7].tls_require_ciphers = kRc4Priority;
     absl::StatusOr<std::unique_ptr<EximFixture>> started_exim = EximFixture::Start(exim);
     if (!started_exim.ok()) {
       error = absl::StrCat("cannot start Exim: ", started_exim.status().ToString());
@@ -208,7 +213,7 @@ class RealMtaLab : public ::testing::Environment {
       return;
     }
     plan = std::make_unique<OfferPlan>(*std::move(built));
-    std::cout << "real MTAs (Exim x7, OpenSMTPD, Haraka x2) started in "
+    std::cout << "real MTAs (Exim x8, OpenSMTPD, Haraka x2) started in "
               << absl::FormatDuration(absl::Now() - before) << "\n";
   }
 
@@ -270,6 +275,7 @@ struct RunOptions {
   int per_ip = 1;
   // Runs on the enumeration's io_context beside it (e.g. a timer that frees a held connection).
   std::function<void(asio::io_context&)> beside;
+  const OfferPlan* plan = nullptr;  // Default: the lab's OpenSSL + GnuTLS plan.
 };
 
 // The largest "TCP/IP connection count" Exim logged for connections from 127.0.0.1 after the
@@ -303,7 +309,7 @@ Enumerated Enumerate(const std::string& name, const RunOptions& options = {}) {
   politeness.per_ip_concurrency = options.per_ip;
   PolitenessGate gate(politeness);
   EnumerationContext context;
-  context.plan = Lab().plan.get();
+  context.plan = options.plan != nullptr ? options.plan : Lab().plan.get();
   context.probe = Options();
   context.gate = &gate;
   context.rate_limit_backoff = options.backoff;
@@ -1107,6 +1113,57 @@ TEST_F(RealMtaTest, WhatIfAgreesWithIndependentHandshakes) {
   print("", total);
   for (const auto& [mta, tally] : per_mta) print(absl::StrCat(" (", mta, ")"), tally);
   EXPECT_GT(total.sure, 0);
+}
+
+// RC4 and 3DES, which Debian's OpenSSL no longer has, from a real GnuTLS server (Exim with
+// +ARCFOUR-128:+3DES-CBC): the enumeration finds them through GnuTLS and confirms them with
+// complete handshakes; the raw backend alone finds the same suites (as ServerHello evidence); and
+// a GnuTLS candidate limited to each one completes live with it.
+TEST_F(RealMtaTest, Rc4And3desOfARealGnutlsServerAreFoundConfirmedAndNegotiated) {
+  const Enumerated libraries = Enumerate("exim_rc4");
+  ASSERT_EQ(libraries.result.failure(), tlsweep::v1::PROBE_OK) << libraries.result.failure_detail();
+  absl::StatusOr<backends::Backend*> raw_backend = Lab().registry->Get("rawhello");
+  ASSERT_TRUE(raw_backend.ok()) << raw_backend.status();
+  std::vector<backends::Backend*> raw = {*raw_backend};
+  absl::StatusOr<OfferPlan> raw_plan = BuildOfferPlan(raw);
+  ASSERT_TRUE(raw_plan.ok()) << raw_plan.status();
+  RunOptions raw_options;
+  raw_options.plan = &*raw_plan;
+  const Enumerated raw_only = Enumerate("exim_rc4", raw_options);
+  ASSERT_EQ(raw_only.result.failure(), tlsweep::v1::PROBE_OK) << raw_only.result.failure_detail();
+  for (TlsVersion version : {TlsVersion::kTls1_0, TlsVersion::kTls1_2}) {
+    const VersionEnumeration& found = VersionOf(libraries.result, version);
+    std::map<uint16_t, std::string> by;
+    for (int i = 0; i < found.suites_size(); ++i) {
+      by[found.suites(i).code_point()] = i < found.found_by_size() ? found.found_by(i) : "";
+    }
+    for (uint16_t code : {uint16_t{0x0005}, uint16_t{0x000A}}) {  // RC4-SHA, DES-CBC3-SHA.
+      ASSERT_TRUE(by.contains(code))
+          << backends::TlsVersionName(version) << " " << backends::CipherSuiteName(code);
+      EXPECT_EQ(by[code], "gnutls");
+    }
+    EXPECT_EQ(found.confirmation(), VersionEnumeration::CONFIRMED) << found.confirmation_detail();
+    std::set<uint32_t> library_set, raw_set;
+    for (const auto& suite : found.suites()) library_set.insert(suite.code_point());
+    for (const auto& suite : VersionOf(raw_only.result, version).suites()) {
+      raw_set.insert(suite.code_point());
+    }
+    EXPECT_EQ(raw_set, library_set) << backends::TlsVersionName(version);
+  }
+  for (const char* spec :
+       {"name=rc4 priority=NONE:+VERS-TLS1.2:+ARCFOUR-128:+RSA:+SHA1:+COMP-NULL:+SIGN-ALL:"
+        "+CTYPE-X509",
+        "name=3des priority=NONE:+VERS-TLS1.2:+3DES-CBC:+RSA:+SHA1:+COMP-NULL:+SIGN-ALL:"
+        "+CTYPE-X509"}) {
+    absl::StatusOr<Candidate> candidate = MakeCandidate(spec);
+    ASSERT_TRUE(candidate.ok()) << spec << ": " << candidate.status();
+    const ProbeResult live = ::tlsweep::testing::RunProbe(EndpointAt(At("exim_rc4").endpoint),
+                                                          candidate->built, Options());
+    ASSERT_EQ(live.failure(), tlsweep::v1::PROBE_OK) << spec << ": " << live.failure_detail();
+    EXPECT_EQ(live.tls().suite().iana_name(), absl::StrContains(spec, "ARCFOUR")
+                                                  ? "TLS_RSA_WITH_RC4_128_SHA"
+                                                  : "TLS_RSA_WITH_3DES_EDE_CBC_SHA");
+  }
 }
 
 }  // namespace
