@@ -114,6 +114,18 @@ std::string FormatEnumeration(const tlsweep::v1::Enumeration& enumeration) {
                             version.untested_suites_size());
     }
   }
+  switch (enumeration.sslv2_status()) {
+    case tlsweep::v1::VersionEnumeration::SUPPORTED:
+      absl::StrAppendFormat(&out, "  %-9s SUPPORTED (ServerHello only): %s\n", "SSLv2",
+                            absl::StrJoin(enumeration.sslv2_cipher_specs(), " "));
+      break;
+    case tlsweep::v1::VersionEnumeration::NOT_SUPPORTED:
+    case tlsweep::v1::VersionEnumeration::INCOMPLETE:
+      absl::StrAppendFormat(&out, "  %-9s %s\n", "SSLv2", StatusName(enumeration.sslv2_status()));
+      break;
+    default:
+      break;
+  }
   if (enumeration.broken_server()) {
     absl::StrAppendFormat(&out, "  %-9s accepts ciphers but fails every handshake: broken server\n",
                           "FINDING");

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "backends/cipher_suite_table.h"
 #include "backends/group_table.h"
 #include "backends/outcome_proto.h"
@@ -754,6 +755,47 @@ asio::awaitable<void> RunVersionsAtOnce(const std::vector<const VersionPlan*>& b
   }
 }
 
+// SSL 2.0 has no version in the plan (TlsVersion starts at SSLv3): one pure SSLv2 CLIENT-HELLO
+// with every cipher spec, written by the raw backend, shows whether the server still speaks it.
+asio::awaitable<void> EnumerateSslv2(const OfferPlan& plan, HelloChannel& channel,
+                                     const EnumeratorOptions& options,
+                                     tlsweep::v1::Enumeration& enumeration, uint32_t& handshakes) {
+  backends::Backend* raw = nullptr;
+  for (const VersionPlan& version : plan.versions) {
+    for (const BackendOffer& offer : version.offers) {
+      if (offer.language == OfferLanguage::kRawHello) raw = offer.backend;
+    }
+  }
+  if (raw == nullptr) {
+    enumeration.set_sslv2_status(VersionEnumeration::NOT_TESTED);
+    co_return;
+  }
+  backends::ClientConfig config;
+  config.ciphers.openssl_ciphers = "SSLv2";
+  config.legacy = true;
+  config.sni = options.sni;
+  const CompletedHandshake done = co_await channel.Complete(*raw, config);
+  if (!done.connected) {
+    enumeration.set_sslv2_status(VersionEnumeration::INCOMPLETE);
+    co_return;
+  }
+  ++handshakes;
+  const backends::HandshakeOutcome& outcome = done.outcome;
+  constexpr absl::string_view kSpecs = "sslv2_cipher_specs=";
+  const size_t at = absl::string_view(outcome.library_error).find(kSpecs);
+  if (!outcome.success || static_cast<uint16_t>(outcome.version) != 0x0002 ||
+      at == std::string::npos) {
+    enumeration.set_sslv2_status(VersionEnumeration::NOT_SUPPORTED);
+    co_return;
+  }
+  enumeration.set_sslv2_status(VersionEnumeration::SUPPORTED);
+  const absl::string_view specs =
+      absl::string_view(outcome.library_error).substr(at + kSpecs.size());
+  for (absl::string_view spec : absl::StrSplit(specs.substr(0, specs.find(';')), ',')) {
+    if (!spec.empty()) enumeration.add_sslv2_cipher_specs(std::string(spec));
+  }
+}
+
 }  // namespace
 
 asio::awaitable<EnumerationRun> Enumerate(const OfferPlan& plan, HelloChannel& channel,
@@ -814,6 +856,9 @@ asio::awaitable<EnumerationRun> Enumerate(const OfferPlan& plan, HelloChannel& c
       if (result->status() == VersionEnumeration::SUPPORTED) floor += result->suites_size() + 1;
     }
     next += count;
+  }
+  if (!run.aborted && (options.versions.empty() || options.include_sslv2)) {
+    co_await EnumerateSslv2(plan, channel, options, enumeration, handshakes);
   }
   enumeration.set_handshakes(handshakes);
   enumeration.set_confirmation_handshakes(complete);

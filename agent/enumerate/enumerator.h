@@ -73,6 +73,8 @@ struct EnumeratorOptions {
   // connections to one address are open at once (--per-ip): this only lets the enumeration use
   // them, which matters behind a slow greeting (handshakes x greeting otherwise).
   int parallel_versions = 1;
+  // With `versions` set, also the one SSLv2 hello (always made when `versions` is empty).
+  bool include_sslv2 = false;
 };
 
 struct EnumerationRun {

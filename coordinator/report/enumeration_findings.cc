@@ -35,6 +35,11 @@ std::vector<EnumerationFinding> FindingsOf(const tlsweep::v1::ProbeResult& resul
         {"hello_only_suites", absl::StrCat("some accepted suites fail after the ServerHello (",
                                            failure, "; ", absl::StrJoin(partly, ", "), ")")});
   }
+  if (enumeration.sslv2_status() == tlsweep::v1::VersionEnumeration::SUPPORTED) {
+    findings.push_back(
+        {"sslv2", absl::StrCat("still speaks SSL 2.0 (",
+                               absl::StrJoin(enumeration.sslv2_cipher_specs(), ", "), ")")});
+  }
   if (!enumeration.incomplete_reason().empty()) {
     findings.push_back(
         {"enumeration_incomplete",

@@ -12,7 +12,7 @@
 namespace tlsweep::coordinator::report {
 
 struct EnumerationFinding {
-  std::string kind;    // broken_server | hello_only_suites | enumeration_incomplete
+  std::string kind;    // broken_server | hello_only_suites | sslv2 | enumeration_incomplete
   std::string detail;  // One sentence for people.
 };
 

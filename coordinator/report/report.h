@@ -245,7 +245,7 @@ struct Inconclusive {
 struct EndpointFinding {
   std::string region;
   EndpointRef endpoint;
-  std::string kind;  // broken_server | hello_only_suites | enumeration_incomplete
+  std::string kind;  // broken_server | hello_only_suites | sslv2 | enumeration_incomplete
   std::string detail;
   Count count;
 };

@@ -15,6 +15,9 @@
 #include "backends/memory_pump.h"
 #include "backends/outcome_proto.h"
 #include "tests/testing/backend_fixture.h"
+#ifdef TLSWEEP_TEST_RAWHELLO
+#include "tests/backends/rawhello/raw_test_support.h"
+#endif
 
 namespace tlsweep::agent {
 namespace {
@@ -519,16 +522,39 @@ class ScriptedLegacyChannel final : public HelloChannel {
     ServerAnswer answer = co_await inner_.Exchange(hello);
     co_return answer;
   }
+  // The raw backend comes here only with the one SSLv2 hello: answered with an SSLv2
+  // SERVER-HELLO listing `sslv2_specs`, or, when empty, with end of stream (as TLS-only servers
+  // do).
   asio::awaitable<CompletedHandshake> Complete(backends::Backend& backend,
                                                const backends::ClientConfig& config) override {
-    EXPECT_NE(backend.Name(), "rawhello") << "a raw hello cannot complete a handshake";
-    return inner_.Complete(backend, config);
+    if (backend.Name() != "rawhello") {
+      CompletedHandshake done = co_await inner_.Complete(backend, config);
+      co_return done;
+    }
+    EXPECT_EQ(config.ciphers.openssl_ciphers, "SSLv2") << "a raw hello cannot complete a handshake";
+    CompletedHandshake done;
+    auto engine = backend.NewClient(config);
+    if (!engine.ok()) co_return done;
+    done.connected = true;
+    (*engine)->Advance();
+    const std::string hello = (*engine)->TakeOutput();
+    EXPECT_EQ(static_cast<uint8_t>(hello[0]) & 0x80, 0x80) << "an SSLv2 record";
+    if (sslv2_specs_.empty()) {
+      (*engine)->ReceiveEof();
+    } else {
+      (*engine)->ReceiveBytes(backends::rawhello::testing::Sslv2ServerHello(sslv2_specs_, "der"));
+    }
+    (*engine)->Advance();
+    done.outcome = (*engine)->Outcome();
+    co_return done;
   }
   int scripted() const { return scripted_; }
+  void set_sslv2_specs(std::vector<uint32_t> specs) { sslv2_specs_ = std::move(specs); }
 
  private:
   MemoryChannel& inner_;
   std::map<TlsVersion, std::vector<uint16_t>> script_;
+  std::vector<uint32_t> sslv2_specs_;
   int scripted_ = 0;
 };
 
@@ -541,6 +567,7 @@ TEST(EnumeratorTest, SuitesOnlyTheRawBackendCanOfferAreFoundAndMarkedUnconfirmab
   // TLS 1.0: EXP-RC4-MD5 and DES-CBC-SHA; SSLv3: EXP-RC4-MD5 and RC4-MD5.
   ScriptedLegacyChannel channel(
       inner, {{TlsVersion::kTls1_0, {0x0003, 0x0009}}, {TlsVersion::kSsl3, {0x0003, 0x0004}}});
+  channel.set_sslv2_specs({0x010080, 0x0700C0});  // RC4-MD5 and DES-CBC3-MD5.
   EnumeratorOptions options;
   options.sni = "mx.example.test";
   const EnumerationRun run = RunSync(agent::Enumerate(PlanWithRaw(), channel, options));
@@ -581,6 +608,11 @@ TEST(EnumeratorTest, SuitesOnlyTheRawBackendCanOfferAreFoundAndMarkedUnconfirmab
     EXPECT_EQ(v.untested_suites_size(), 0) << backends::TlsVersionName(version);
   }
   EXPECT_FALSE(run.enumeration.broken_server());
+  EXPECT_EQ(run.enumeration.sslv2_status(), VersionEnumeration::SUPPORTED);
+  EXPECT_EQ(
+      std::vector<std::string>(run.enumeration.sslv2_cipher_specs().begin(),
+                               run.enumeration.sslv2_cipher_specs().end()),
+      (std::vector<std::string>{"SSL_CK_RC4_128_WITH_MD5", "SSL_CK_DES_192_EDE3_CBC_WITH_MD5"}));
   EXPECT_EQ(channel.scripted(), 4);  // The four accepts: the order showed in those hellos.
   ExpectWithinBudget(run.enumeration, 6);
 }
@@ -599,8 +631,11 @@ TEST(EnumeratorTest, TheRawBackendCostsOneRefusalPerSupportedVersion) {
   const EnumerationRun with = RunSync(agent::Enumerate(PlanWithRaw(), plain, options));
   EXPECT_EQ(SuiteCodes(At(with.enumeration, TlsVersion::kTls1_2)),
             SuiteCodes(At(without.enumeration, TlsVersion::kTls1_2)));
-  // SSLv3 (not tested without the raw backend) is one refused hello; TLS 1.2 one more refusal.
-  EXPECT_EQ(with.enumeration.handshakes(), without.enumeration.handshakes() + 2);
+  // SSLv3 (not tested without the raw backend) is one refused hello; TLS 1.2 one more refusal;
+  // and the one SSLv2 hello, which this server ends.
+  EXPECT_EQ(with.enumeration.handshakes(), without.enumeration.handshakes() + 3);
+  EXPECT_EQ(with.enumeration.sslv2_status(), VersionEnumeration::NOT_SUPPORTED);
+  EXPECT_EQ(without.enumeration.sslv2_status(), VersionEnumeration::NOT_TESTED);
   EXPECT_EQ(At(with.enumeration, TlsVersion::kSsl3).status(), VersionEnumeration::NOT_SUPPORTED);
   EXPECT_EQ(At(without.enumeration, TlsVersion::kSsl3).status(), VersionEnumeration::NOT_TESTED);
 }
