@@ -15,7 +15,9 @@ listeners is the server the capture is then replayed against. It checks that
   ServerHello only (no handshake was completed);
 - a listener that accepts none of those suites answers the replay with a refusal;
 - `tlsweep whatif` on an enumerating sweep predicts, from that exact offer, what the three live
-  replays got.
+  replays got, and what Postfix's own smtp client then negotiates with each listener when it
+  delivers there (read from the listener's log: version and cipher, or the failed handshake);
+  likewise swaks's capture against swaks itself at each listener.
 
 The live replay of a captured hello is a ServerHello check: the raw backend cannot finish a
 handshake with whatever the MTA offered, so "ok" here means the server chose.
@@ -51,6 +53,66 @@ def check(ok, what):
         failures.append(what)
 
 
+def established_since(postfix, listeners, offset, wanted, timeout=60):
+    """{listener: (version, IANA suite)} for handshakes the listeners logged after `offset`, and
+    the set of listeners that logged a failed one; waits until `wanted` listeners logged."""
+    established, refused = {}, set()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(established) + len(refused) < wanted:
+        time.sleep(0.5)
+        with open(postfix.maillog, errors="replace") as log:
+            log.seek(offset)
+            for line in log:
+                for name in listeners:
+                    if f"postfix/{name}/smtpd" not in line:
+                        continue
+                    if "TLS connection established from" in line:
+                        # "...: TLSv1.2 with cipher ECDHE-ECDSA-AES256-GCM-SHA384 (256/256 bits)"
+                        tail = line.split("established from", 1)[1].split(": ", 1)[1].split()
+                        established[name] = (tail[0], iana_name(tail[3]))
+                    elif "no shared cipher" in line or "SSL_accept error" in line:
+                        refused.add(name)
+    return established, refused
+
+
+def iana_name(cipher):
+    """OpenSSL's name of a TLS <= 1.2 suite as IANA's (TLS 1.3 names are IANA already)."""
+    for row in subprocess.run(["openssl", "ciphers", "-stdname", cipher], capture_output=True,
+                              text=True).stdout.splitlines():
+        fields = row.split()  # "IANA - OpenSSL-name version ..."
+        if len(fields) > 2 and fields[2] == cipher:
+            return fields[0]
+    return cipher
+
+
+def predictions(whatif_output):
+    """{address: (version, suite) or None (fails)} from `tlsweep whatif --all`."""
+    predicted = {}
+    for line in whatif_output.splitlines():
+        words = line.split()
+        if len(words) >= 4 and words[0].startswith("["):
+            address = words[0][1:].split("]")[0]
+            if words[3] == "negotiates":
+                predicted[address] = (words[4], words[5])
+            elif words[3] == "fails":
+                predicted[address] = None
+    return predicted
+
+
+def compare(who, listeners, predicted, established, refused):
+    for name, address in listeners.items():
+        expected = predicted.get(address, "missing")
+        if name in established:
+            got = established[name]
+            check(expected not in (None, "missing") and expected[1] == got[1] and
+                  expected[0] == got[0],
+                  f"{who} -> {name}: the real handshake negotiated {got}; predicted {expected}")
+        else:
+            check(name in refused and expected is None,
+                  f"{who} -> {name}: the real handshake failed ({name in refused}); predicted "
+                  f"{expected}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=os.path.join(REPO, "build", "bin"))
@@ -72,10 +134,14 @@ def main():
                  "other": block.address(12)}
     postfix = PrivatePostfix(
         os.path.join(directory, "postfix"), listeners, probe_source=block.address(1),
+        # Each listener greets with its own name: Postfix's smtp client refuses (a mail loop) a
+        # server that greets with its own myhostname.
         listener_options={
-            "tls12": ["smtpd_tls_protocols=<=TLSv1.2"],
+            "modern": ["myhostname=modern.listener.test"],
+            "tls12": ["myhostname=tls12.listener.test", "smtpd_tls_protocols=<=TLSv1.2"],
             # TLS 1.2 only, and one suite the captured client does not offer.
-            "other": ["smtpd_tls_protocols=<=TLSv1.2", "smtpd_tls_ciphers=high",
+            "other": ["myhostname=other.listener.test", "smtpd_tls_protocols=<=TLSv1.2",
+                      "smtpd_tls_ciphers=high",
                       "tls_high_cipherlist=ECDHE-ECDSA-CHACHA20-POLY1305"]},
         main_cf_extra=f"""
 default_transport = smtp
@@ -86,6 +152,7 @@ tls_high_cipherlist = ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-SHA
 smtp_tls_protocols = >=TLSv1.2
 smtp_tls_loglevel = 1
 smtp_bind_address = {block.address(1)}
+transport_maps = inline:{{ modern.test=smtp:[{listeners["modern"]}]:25, tls12.test=smtp:[{listeners["tls12"]}]:25, other.test=smtp:[{listeners["other"]}]:25 }}
 """)
     capture_file = os.path.join(directory, "postfix.hello")
     capture = None
@@ -123,6 +190,7 @@ smtp_bind_address = {block.address(1)}
         check("b@remote.test" in queue, "the message is still queued at Postfix (no mail taken)")
 
         # swaks, a client with an explicit cipher list: captured in its order too.
+        swaks_text = ""
         if shutil.which("swaks") is None:
             check(False, "swaks is installed (.ci/install-deps installs it)")
         else:
@@ -185,6 +253,33 @@ smtp_bind_address = {block.address(1)}
         check(whatif.returncode == 3, f"whatif: one target would fail (exit {whatif.returncode})")
         check("live checks agree 3/3" in whatif.stdout,
               "whatif: the predictions from the exact offer agree with the 3 live replays")
+
+        # The MTA itself: Postfix's smtp client delivers to each listener (transport_maps), and
+        # each listener's log says what the real handshake negotiated. It must be what the what-if
+        # predicted from the captured hello.
+        log_before = postfix.log_size()
+        for name in listeners:
+            subprocess.run(["sendmail", "-C", postfix.config, "-f", "a@capture.test",
+                            f"b@{name}.test"], input=message, text=True, check=True, timeout=20)
+        subprocess.run(["postqueue", "-c", postfix.config, "-f"], check=False, timeout=20)
+        established, refused = established_since(postfix, listeners, log_before, len(listeners))
+        compare("Postfix", listeners, predictions(whatif.stdout), established, refused)
+
+        # swaks likewise: its captured hello predicted, then swaks itself at each listener.
+        if swaks_text:
+            swaks_whatif = subprocess.run(
+                [tlsweep, "whatif", "--results", results, "--all", "--candidate",
+                 f"hello={swaks_file} name=swaks"], capture_output=True, text=True, timeout=120)
+            print(swaks_whatif.stdout, end="")
+            for name, address in listeners.items():
+                log_before = postfix.log_size()
+                subprocess.run(["swaks", "--server", address, "--port", "25", "--from",
+                                "a@capture.test", "--to", f"b@{name}.test", "--tls",
+                                "--tls-cipher", "ECDHE-RSA-AES128-SHA:AES256-SHA", "--helo",
+                                "swaks.capture.test", "--quit-after", "TLS"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+                one, failed = established_since(postfix, {name: address}, log_before, 1, 15)
+                compare("swaks", {name: address}, predictions(swaks_whatif.stdout), one, failed)
     finally:
         if capture is not None and capture.poll() is None:
             capture.kill()
