@@ -55,7 +55,9 @@ tlsweep::v1::TlsClientSettings CandidateFromHello(const ClientHello& hello,
   std::string who = origin.ehlo.empty() ? origin.peer : origin.ehlo;
   std::replace_if(
       who.begin(), who.end(),
-      [](char c) { return !(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'); },
+      [](char c) {
+        return !(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-');
+      },
       '-');
   settings.set_name(absl::StrCat("hello-", who));
   settings.set_backend("rawhello");
