@@ -122,9 +122,10 @@ void AddWhatIfCommand(CLI::App& app, const GlobalOptions& global, Action& action
   command->add_option("--results", options->results_file, "JSON Lines results of a sweep")
       ->required();
   command
-      ->add_option("--candidate", options->flags.candidate_specs,
-                   "Candidate: name=... backend=openssl|gnutls ciphers=... min=..., or hello=FILE (a "
-                   "capture of `tlsweep capture`) (repeatable)")
+      ->add_option(
+          "--candidate", options->flags.candidate_specs,
+          "Candidate: name=... backend=openssl|gnutls ciphers=... min=..., or hello=FILE (a "
+          "capture of `tlsweep capture`) (repeatable)")
       ->allow_extra_args(false);
   command
       ->add_option("--candidate-from", options->flags.candidate_files,

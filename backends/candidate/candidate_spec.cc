@@ -105,7 +105,7 @@ absl::Status ValidateCandidate(tlsweep::v1::TlsClientSettings& settings) {
                              settings.openssl_ciphersuites().empty();
     settings.set_backend(gnutls_only ? "gnutls" : "openssl");
   }
-  if (settings.backend() == "openssl" || settings.backend() == "rawhello") {
+  if (settings.backend() == "openssl" || settings.backend() == kCapturedHelloBackend) {
     // rawhello (a captured ClientHello, backends/rawhello) takes explicit suite lists in the
     // OpenSSL fields.
     if (!settings.gnutls_priority().empty()) {

@@ -22,6 +22,12 @@ namespace {
 
 std::string Hex(uint16_t value) { return absl::StrFormat("0x%04x", value); }
 
+// In the group table: a candidate can name it.
+bool KnownGroup(uint16_t id) {
+  const std::vector<GroupInfo>& all = AllGroups();
+  return std::any_of(all.begin(), all.end(), [&](const GroupInfo& g) { return g.id == id; });
+}
+
 std::string HexList(const std::vector<uint16_t>& values) {
   std::vector<std::string> parts;
   for (uint16_t value : values) parts.push_back(Hex(value));
@@ -60,7 +66,7 @@ tlsweep::v1::TlsClientSettings CandidateFromHello(const ClientHello& hello,
       },
       '-');
   settings.set_name(absl::StrCat("hello-", who));
-  settings.set_backend("rawhello");
+  settings.set_backend(kCapturedHelloBackend);
   std::vector<std::string> legacy, tls13;
   for (uint16_t suite : hello.cipher_suites) {
     (IsTls13Suite(suite) ? tls13 : legacy).push_back(Hex(suite));
@@ -73,7 +79,7 @@ tlsweep::v1::TlsClientSettings CandidateFromHello(const ClientHello& hello,
     settings.set_max_version(VersionToProto(versions.back()));
   }
   for (uint16_t group : hello.supported_groups) {
-    if (ParseGroup(GroupName(group)).ok()) settings.add_groups(GroupName(group));
+    if (KnownGroup(group)) settings.add_groups(GroupName(group));
   }
   settings.set_source("capture");
   return settings;
@@ -91,7 +97,7 @@ std::string FormatCapture(const ClientHello& hello, const CaptureOrigin& origin)
   std::vector<std::string> shares, unknown_groups;
   for (uint16_t group : hello.key_share_groups) shares.push_back(GroupName(group));
   for (uint16_t group : hello.supported_groups) {
-    if (!ParseGroup(GroupName(group)).ok()) unknown_groups.push_back(Hex(group));
+    if (!KnownGroup(group)) unknown_groups.push_back(Hex(group));
   }
   absl::StrAppend(&out, "# ", hello.cipher_suites.size(), " suites; versions ",
                   absl::StrJoin(names, " "), "; key shares ",

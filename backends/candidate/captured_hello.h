@@ -21,6 +21,10 @@
 
 namespace tlsweep::backends {
 
+// The backend that replays a captured hello: its "ok" means the server chose from that offer in
+// a ServerHello; no handshake was completed.
+inline constexpr char kCapturedHelloBackend[] = "rawhello";
+
 struct CaptureOrigin {
   std::string peer;  // "192.0.2.7:40312"
   std::string ehlo;  // What the client said in EHLO/HELO.

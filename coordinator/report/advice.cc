@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/candidate/candidate_spec.h"
+#include "backends/candidate/captured_hello.h"
 #include "backends/cipher_suite_table.h"
 #include "backends/negotiation/negotiation_model.h"
 #include "backends/negotiation/whatif_evaluator.h"
@@ -218,7 +219,7 @@ absl::Status LoadAdvice(SqliteDb& db, const ReportOptions& options, CandidateOff
     const std::string name = settings.name().empty() ? "default" : settings.name();
     if (!settings.variant_of().empty() || name == report.delta->baseline) continue;
     // A captured hello (`tlsweep capture`) is what an MTA sends, not a config string to edit.
-    if (settings.backend() == kReplayedHelloBackend) continue;
+    if (settings.backend() == backends::kCapturedHelloBackend) continue;
     if (std::none_of(report.candidates.begin(), report.candidates.end(),
                      [&](const CandidateInfo& c) { return c.name == name; })) {
       continue;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "backends/candidate/captured_hello.h"
 #include "coordinator/report/render.h"
 
 namespace tlsweep::coordinator::report {
@@ -204,7 +205,7 @@ std::string RenderHtml(const Report& report) {
                     HtmlEscape(i.why), ").</p></section>\n");
   }
   for (const CandidateInfo& c : report.candidates) {
-    if (c.backend != kReplayedHelloBackend) continue;
+    if (c.backend != backends::kCapturedHelloBackend) continue;
     absl::StrAppend(&h, "<p class=\"note\">Candidate ", HtmlEscape(c.name),
                     " is a captured ClientHello replayed by the raw backend: its ok verdicts rest "
                     "on the server's ServerHello (it chose from that offer); no handshake was "

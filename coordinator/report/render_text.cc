@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "backends/candidate/captured_hello.h"
 #include "coordinator/report/render.h"
 
 namespace tlsweep::coordinator::report {
@@ -98,7 +99,7 @@ std::string RenderText(const Report& report) {
                     i.why, ")\n");
   }
   for (const CandidateInfo& c : report.candidates) {
-    if (c.backend != kReplayedHelloBackend) continue;
+    if (c.backend != backends::kCapturedHelloBackend) continue;
     absl::StrAppend(&out, "NOTE: candidate ", c.name,
                     " is a captured ClientHello replayed by the raw backend: its ok verdicts rest "
                     "on the server's ServerHello (it chose from that offer); no handshake was "

@@ -17,11 +17,6 @@ struct Count {
   double weight = 0;
 };
 
-// A candidate whose backend is kReplayedHelloBackend is a captured ClientHello replayed by the
-// raw backend (`tlsweep capture`): its live "ok" means the server chose from that offer in a
-// ServerHello; no handshake was completed. Renderers say so.
-inline constexpr char kReplayedHelloBackend[] = "rawhello";
-
 struct CandidateInfo {
   std::string name;
   std::string backend;

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "backends/candidate/captured_hello.h"
 #include "coordinator/report/render.h"
 #include "coordinator/report/result_index.h"
 #include "tests/coordinator/report/report_fixture.h"
@@ -390,7 +391,7 @@ TEST_F(ReportBuilderTest, AReplayedHelloCandidateIsMarkedAsServerHelloEvidence) 
   Report report = Build(For(store_.current_id));
   EXPECT_FALSE(absl::StrContains(RenderText(report), "captured ClientHello"));
   for (CandidateInfo& c : report.candidates) {
-    if (c.name == "compat") c.backend = kReplayedHelloBackend;
+    if (c.name == "compat") c.backend = backends::kCapturedHelloBackend;
   }
   EXPECT_TRUE(absl::StrContains(RenderText(report),
                                 "NOTE: candidate compat is a captured ClientHello replayed by the "
