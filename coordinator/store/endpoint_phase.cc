@@ -10,6 +10,8 @@
 #include "backends/probe_kind.h"
 #include "backends/route_identity.h"
 #include "backends/status_macros.h"
+#include "coordinator/store/certificate_store.h"
+#include "coordinator/store/shard_results.h"
 #include "coordinator/store/store_rows.h"
 
 namespace tlsweep::coordinator::endpoint_phase {
@@ -21,12 +23,6 @@ using ::tlsweep::v1::SniSharing;
 
 // Endpoint results the coordinator wrote for endpoints left without one.
 constexpr int64_t kMissingSeq = -1;
-
-// What identifies one probe's answer among an address's results: its kind and candidate.
-std::string ProbeSlot(const ProbeResult& result) {
-  return absl::StrCat(backends::ProbeKindName(ProbeKindOf(result)), "|",
-                      result.tls_settings().name());
-}
 
 absl::Status AddCounts(SqliteDb& db, const UnitKey& unit, int64_t names, int64_t probes) {
   ASSIGN_OR_RETURN(SqliteStatement add,
@@ -62,8 +58,9 @@ absl::StatusOr<std::vector<std::string>> UnitKeys(SqliteDb& db, const UnitKey& u
 // a unit (probe_shard set), or covered (1: its results are known, probed itself or shared; 2
 // for a moment inside FinishProbeUnit: covered by this unit, so that only their routes are
 // looked at, not every route of a provider's address).
-// `first_shard` and `first_line` name the first route that was joined to the results probed
-// under that name (NULL before): the one target whose copies are not marked `reused`.
+// `first_shard` and `first_line` name the first route that took the results probed under that
+// name (NULL before, claimed when its shard is settled): the one target that reads them whole,
+// the others read them marked `reused` (shard_results.h).
 // unit_addresses lists the addresses of each probe unit: a region never has two units sharing
 // an address leased at once, across scans too.
 const char* const kSchema = R"sql(
@@ -131,13 +128,14 @@ absl::StatusOr<int64_t> AddResolveBatch(SqliteDb& db, const UnitKey& unit, int64
                    db.Prepare("UPDATE endpoints SET waiting=1 WHERE scan_id=? AND region=? AND "
                               "key=? AND waiting=0"));
   ASSIGN_OR_RETURN(SqliteStatement final_result, db.Prepare(kInsertResultSql));
+  ASSIGN_OR_RETURN(CertificateStore certificates, CertificateStore::Open(db));
   int64_t finals = 0;
   int64_t new_names = 0;
   for (int i = 0; i < batch.results_size(); ++i) {
     const ProbeResult& result = batch.results(i);
     if (ProbeKindOf(result) != v1::PROBE_KIND_ROUTE) {
-      RETURN_IF_ERROR(
-          InsertResultRow(final_result, unit.scan_id, unit.region, unit.shard, seq, i, result));
+      RETURN_IF_ERROR(InsertResultRow(final_result, certificates, unit.scan_id, unit.region,
+                                      unit.shard, seq, i, result));
       ++finals;
       continue;
     }
@@ -176,13 +174,15 @@ absl::StatusOr<int64_t> AddProbeBatch(SqliteDb& db, const UnitKey& unit, int64_t
   ASSIGN_OR_RETURN(SqliteStatement load,
                    db.Prepare("UPDATE endpoints SET connections=connections+? WHERE scan_id=? "
                               "AND region=? AND key=?"));
+  ASSIGN_OR_RETURN(CertificateStore certificates, CertificateStore::Open(db));
   int64_t connections = 0;
   for (int i = 0; i < batch.results_size(); ++i) {
     const ProbeResult& result = batch.results(i);
     const std::string key = EndpointKey(result);
+    ASSIGN_OR_RETURN(const std::string bytes, certificates.Serialize(unit.scan_id, result));
     insert.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, unit.shard).Bind(4, seq);
     insert.Bind(5, int64_t{i}).Bind(6, key).Bind(7, result.mx_host());
-    RETURN_IF_ERROR(insert.BindBlob(8, result.SerializeAsString()).Run());
+    RETURN_IF_ERROR(insert.BindBlob(8, bytes).Run());
     connections += result.attempts();
     if (result.attempts() > 0) {
       load.Bind(1, int64_t{result.attempts()}).Bind(2, unit.scan_id).Bind(3, unit.region);
@@ -466,9 +466,9 @@ absl::StatusOr<std::vector<std::string>> UnitAddresses(SqliteDb& db, const UnitK
   return addresses;
 }
 
-absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_id,
-                                         const std::string& region,
-                                         const std::vector<int64_t>& shards) {
+absl::StatusOr<int64_t> SettleTargetShards(SqliteDb& db, const std::string& scan_id,
+                                           const std::string& region,
+                                           const std::vector<int64_t>& shards) {
   ASSIGN_OR_RETURN(SqliteStatement state,
                    db.Prepare("SELECT state FROM units WHERE scan_id=? AND region=? AND kind=? "
                               "AND shard=?"));
@@ -477,33 +477,11 @@ absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_i
       db.Prepare("SELECT 1 FROM routes r JOIN endpoint_names n ON n.scan_id=r.scan_id AND "
                  "n.region=r.region AND n.key=r.endpoint AND n.name=r.name WHERE r.scan_id=? AND "
                  "r.region=? AND r.shard=? AND n.covered=0 LIMIT 1"));
-  ASSIGN_OR_RETURN(SqliteStatement routes,
-                   db.Prepare("SELECT r.route, r.endpoint, r.name, COALESCE(NULLIF(e.ref_name, "
-                              "''), e.mx_host) FROM routes r JOIN "
-                              "endpoints e ON e.scan_id=r.scan_id AND e.region=r.region AND "
-                              "e.key=r.endpoint WHERE r.scan_id=? AND r.region=? AND r.shard=? "
-                              "ORDER BY r.seq, r.idx"));
-  // The results probed under the route's own name, and those probed under the address's first
-  // name (shared by every name unless the address is SNI-dependent).
-  ASSIGN_OR_RETURN(
-      SqliteStatement results,
-      // INDEXED BY: without it SQLite walks the region's results by primary key (scan_id,
-      // region) for every route (measured 47 ms a route at 200k rows, against 0.02 ms).
-      db.Prepare("SELECT x.name, x.result, n.first_shard, n.first_line FROM endpoint_results x "
-                 "INDEXED BY endpoint_results_key JOIN endpoint_names n ON n.scan_id=x.scan_id AND "
-                 "n.region=x.region AND "
-                 "n.key=x.endpoint AND n.name=x.name WHERE x.scan_id=?1 AND x.region=?2 AND "
-                 "x.endpoint=?3 AND x.name IN (?4, ?5) ORDER BY x.name=?4 DESC, x.probe_shard, "
-                 "x.seq, x.idx"));
-  ASSIGN_OR_RETURN(SqliteStatement insert, db.Prepare(kInsertResultSql));
-  ASSIGN_OR_RETURN(SqliteStatement claim,
-                   db.Prepare("UPDATE endpoint_names SET first_shard=?, first_line=? WHERE "
-                              "scan_id=? AND region=? AND key=? AND name=? AND first_shard IS "
-                              "NULL"));
   ASSIGN_OR_RETURN(SqliteStatement done,
                    db.Prepare("UPDATE units SET state=?, results=results+? WHERE scan_id=? AND "
                               "region=? AND kind=? AND shard=?"));
-  int64_t joined_shards = 0;
+  ASSIGN_OR_RETURN(ShardResultReader reader, ShardResultReader::Open(db));
+  int64_t settled = 0;
   for (int64_t shard : shards) {
     state.Bind(1, scan_id).Bind(2, region).Bind(3, int64_t{kTargetUnit}).Bind(4, shard);
     ASSIGN_OR_RETURN(bool row, state.Step());
@@ -514,86 +492,12 @@ absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_i
     ASSIGN_OR_RETURN(bool waiting, uncovered.Step());
     uncovered.Reset();
     if (waiting) continue;
-
-    routes.Bind(1, scan_id).Bind(2, region).Bind(3, shard);
-    int64_t count = 0;
-    // (endpoint, probed name) joined for the first time by this shard, and the route that took
-    // them: that target keeps the full results, the others get `reused` copies.
-    // Value: the route's ordinal in this shard and its line number.
-    absl::flat_hash_map<std::pair<std::string, std::string>, std::pair<int64_t, uint64_t>> claimed;
-    int64_t route_ordinal = 0;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool route_row, routes.Step());
-      if (!route_row) break;
-      ProbeResult route;
-      if (!route.ParseFromString(routes.Blob(0))) {
-        routes.Reset();
-        return absl::DataLossError(
-            absl::StrCat("stored route does not parse (scan ", scan_id, ")"));
-      }
-      ++route_ordinal;
-      const std::string key = routes.Text(1);
-      const std::string name = routes.Text(2);
-      const std::string lead = routes.Text(3);
-      results.Bind(1, scan_id).Bind(2, region).Bind(3, key).Bind(4, name).Bind(5, lead);
-      // One answer per probe slot: the name's own, else the address's. A final answer of the
-      // name's own without a slot (AGENT_LOST, an address refused) takes no borrowed ones.
-      absl::flat_hash_set<std::string> slots;
-      bool own_final = false;
-      for (;;) {
-        ASSIGN_OR_RETURN(bool result_row, results.Step());
-        if (!result_row) break;
-        ProbeResult joined;
-        if (!joined.ParseFromString(results.Blob(1))) {
-          results.Reset();
-          routes.Reset();
-          return absl::DataLossError(
-              absl::StrCat("stored endpoint result does not parse (scan ", scan_id, ")"));
-        }
-        const std::string probed_name = results.Text(0);
-        if (probed_name == name && ProbeKindOf(joined) == v1::PROBE_KIND_UNSPECIFIED) {
-          own_final = true;
-        }
-        if (own_final && probed_name != name) continue;
-        if (!slots.insert(ProbeSlot(joined)).second) continue;
-        // Identity from the route, observations from the probe of the address.
-        backends::TakeRouteIdentity(route, joined);
-        // Probed under another name of the address: the name check is this name's own.
-        if (probed_name != route.mx_host()) {
-          backends::RecheckHostname(*joined.mutable_tls(), route.mx_host());
-        }
-        // Claims are written once the shard is joined, and a shard is joined once: a claim
-        // already stored belongs to an earlier shard.
-        bool first = false;
-        if (results.IsNull(2)) {
-          first = claimed
-                      .try_emplace(std::make_pair(key, probed_name),
-                                   std::make_pair(route_ordinal, route.line_number()))
-                      .first->second.first == route_ordinal;
-        }
-        joined.set_reused(joined.reused() || !first);
-        // Copies keep the certificate summaries but not the DER (as the agent's own endpoint
-        // cache does): a provider's chain is stored once, not once per domain.
-        if (!first) {
-          for (auto& certificate : *joined.mutable_tls()->mutable_peer_chain()) {
-            certificate.clear_der();
-          }
-        }
-        RETURN_IF_ERROR(
-            InsertResultRow(insert, scan_id, region, shard, kJoinedSeq, count++, joined));
-      }
-      results.Reset();
-    }
-    routes.Reset();
-    for (const auto& [slot, by] : claimed) {
-      claim.Bind(1, shard).Bind(2, static_cast<int64_t>(by.second)).Bind(3, scan_id);
-      RETURN_IF_ERROR(claim.Bind(4, region).Bind(5, slot.first).Bind(6, slot.second).Run());
-    }
-    done.Bind(1, int64_t{kDone}).Bind(2, count).Bind(3, scan_id).Bind(4, region);
+    ASSIGN_OR_RETURN(const int64_t joined, reader.Settle(scan_id, region, shard));
+    done.Bind(1, int64_t{kDone}).Bind(2, joined).Bind(3, scan_id).Bind(4, region);
     RETURN_IF_ERROR(done.Bind(5, int64_t{kTargetUnit}).Bind(6, shard).Run());
-    ++joined_shards;
+    ++settled;
   }
-  return joined_shards;
+  return settled;
 }
 
 absl::Status DeleteScan(SqliteDb& db, const std::string& scan_id) {

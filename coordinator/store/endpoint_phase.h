@@ -2,9 +2,9 @@
 // report routes (target -> MX name -> address); the region's unique (address, port) endpoints,
 // each with the MX names that reach it, are cut into probe units; once every name a target
 // shard uses is covered (probed itself, or shared from its address's probe because the server
-// does not depend on SNI), the endpoint results are joined back to each of its targets and
-// stored as the shard's results, so that reports read per-target results whether or not a
-// target shared its endpoints with others.
+// does not depend on SNI), the shard is settled: its readers join its routes to the endpoint
+// results (shard_results.h), so that reports read per-target results whether or not a target
+// shared its endpoints with others, while each endpoint's results are stored once.
 //
 // Every function runs inside the caller's transaction on the store's connection.
 #pragma once
@@ -80,16 +80,13 @@ absl::StatusOr<bool> AddressBusy(SqliteDb& db, const UnitKey& unit,
                                  const absl::flat_hash_set<std::string>& also_busy);
 absl::StatusOr<std::vector<std::string>> UnitAddresses(SqliteDb& db, const UnitKey& unit);
 
-// For each listed target shard that is resolved and whose names are all covered: stores
-// one result per (route, endpoint result), marks the shard done and adds to its result count.
-// Each route takes, per probe (kind and candidate), the result probed under its own MX name,
-// else the one probed under its address's first name, with the certificate name check made
-// for its own name. The first target joined to a result gets it whole; the others get copies
-// marked `reused`, without certificate DER.
-// Returns how many shards were joined.
-absl::StatusOr<int64_t> JoinTargetShards(SqliteDb& db, const std::string& scan_id,
-                                         const std::string& region,
-                                         const std::vector<int64_t>& shards);
+// For each listed target shard that is resolved and whose names are all covered: claims the
+// answers it is first to take and marks it done, adding how many results its routes join to
+// (shard_results.h: the join is made when a shard is read, nothing is copied per target).
+// Returns how many shards were settled.
+absl::StatusOr<int64_t> SettleTargetShards(SqliteDb& db, const std::string& scan_id,
+                                           const std::string& region,
+                                           const std::vector<int64_t>& shards);
 
 // Drops every row of the phase for a scan.
 absl::Status DeleteScan(SqliteDb& db, const std::string& scan_id);

@@ -13,7 +13,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "coordinator/store/batch_membership.h"
+#include "coordinator/store/certificate_store.h"
 #include "coordinator/store/endpoint_phase.h"
+#include "coordinator/store/schema_migration.h"
+#include "coordinator/store/shard_results.h"
 #include "coordinator/store/sqlite_db.h"
 #include "coordinator/store/store.h"
 #include "coordinator/store/store_rows.h"
@@ -46,7 +49,7 @@ constexpr size_t kMaxStoredBadLines = 1000;
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER);
 INSERT OR IGNORE INTO meta VALUES('next_lease_id', 1);
-INSERT OR IGNORE INTO meta VALUES('schema_version', 3);
+INSERT OR IGNORE INTO meta VALUES('schema_version', 4);  -- kStoreSchemaVersion
 CREATE TABLE IF NOT EXISTS scans(
   scan_id TEXT PRIMARY KEY, name TEXT, profile BLOB, regions TEXT, state INTEGER,
   detail TEXT DEFAULT '', targets INTEGER DEFAULT 0, lines INTEGER DEFAULT 0,
@@ -128,7 +131,8 @@ class Transaction {
 absl::Status MarkScanFinishedIfDone(SqliteDb& db, const std::string& scan_id, int64_t now_ms) {
   TLSWEEP_ASSIGN_OR_RETURN(
       SqliteStatement open,
-      db.Prepare("SELECT EXISTS(SELECT 1 FROM units WHERE scan_id=? AND state IN (0, 1, 5))"));
+      db.Prepare(absl::StrCat("SELECT EXISTS(SELECT 1 FROM units WHERE scan_id=? AND state IN ",
+                              UnitStatesSql({kPending, kLeased, kResolved}), ")")));
   open.Bind(1, scan_id);
   TLSWEEP_ASSIGN_OR_RETURN(bool row, open.Step());
   if (!row || open.Int(0) != 0) return absl::OkStatus();
@@ -440,7 +444,9 @@ class SqliteStore : public Store {
     TLSWEEP_ASSIGN_OR_RETURN(std::vector<LeaseRef> leases, LeasesOut(scan_id));
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement units,
-        db_->Prepare("UPDATE units SET state=4 WHERE scan_id=? AND state IN (0, 1, 5)"));
+        db_->Prepare(absl::StrCat("UPDATE units SET state=", int64_t{kCancelled},
+                                  " WHERE scan_id=? AND state IN ",
+                                  UnitStatesSql({kPending, kLeased, kResolved}))));
     TLSWEEP_RETURN_IF_ERROR(units.Bind(1, scan_id).Run());
     TLSWEEP_RETURN_IF_ERROR(txn.Commit());
     return leases;
@@ -764,18 +770,14 @@ class SqliteStore : public Store {
   absl::StatusOr<std::vector<ProbeResult>> Results(const std::string& scan_id,
                                                    const std::string& region) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement select,
-                             db_->Prepare("SELECT result FROM results WHERE scan_id=? AND region=? "
-                                          "ORDER BY line_number, shard, seq, idx"));
-    select.Bind(1, scan_id).Bind(2, region);
+    TLSWEEP_ASSIGN_OR_RETURN(ShardResultReader reader, ShardResultReader::Open(*db_));
     std::vector<ProbeResult> results;
-    for (;;) {
-      TLSWEEP_ASSIGN_OR_RETURN(bool row, select.Step());
-      if (!row) break;
+    TLSWEEP_RETURN_IF_ERROR(reader.ReadRegion(scan_id, region, [&](ShardResult& row) {
       // A damaged row is left out rather than failing every reader of the scan (the report
       // counts and names such rows).
-      if (!results.emplace_back().ParseFromString(select.Blob(0))) results.pop_back();
-    }
+      if (row.readable) results.push_back(std::move(row.result));
+      return absl::OkStatus();
+    }));
     return results;
   }
 
@@ -1027,7 +1029,9 @@ class SqliteStore : public Store {
           "reports with that version, and give this one a new --store file"));
     }
     TLSWEEP_RETURN_IF_ERROR(db_->Exec(kSchema));
-    return db_->Exec(endpoint_phase::kSchema);
+    TLSWEEP_RETURN_IF_ERROR(db_->Exec(endpoint_phase::kSchema));
+    TLSWEEP_RETURN_IF_ERROR(db_->Exec(CertificateStore::kSchema));
+    return MigrateStoreSchema(*db_, path_);
   }
 
  private:
@@ -1151,7 +1155,8 @@ class SqliteStore : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     TLSWEEP_RETURN_IF_ERROR(CutProbeUnits(unit));
     if (!resolved) return absl::OkStatus();
-    return endpoint_phase::JoinTargetShards(*db_, unit.scan_id, unit.region, {unit.shard}).status();
+    return endpoint_phase::SettleTargetShards(*db_, unit.scan_id, unit.region, {unit.shard})
+        .status();
   }
 
   // A probe unit is done or lost: the target shards that waited for it are joined, and names
@@ -1161,7 +1166,7 @@ class SqliteStore : public Store {
     TLSWEEP_ASSIGN_OR_RETURN(std::vector<int64_t> waiting,
                              endpoint_phase::FinishProbeUnit(*db_, PhaseKey(unit), why));
     TLSWEEP_RETURN_IF_ERROR(
-        endpoint_phase::JoinTargetShards(*db_, unit.scan_id, unit.region, waiting).status());
+        endpoint_phase::SettleTargetShards(*db_, unit.scan_id, unit.region, waiting).status());
     return CutProbeUnits(unit);
   }
 
@@ -1188,9 +1193,11 @@ class SqliteStore : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement find,
-        db_->Prepare("SELECT u.scan_id, u.region, u.kind, u.shard, u.state FROM units u JOIN "
-                     "scans s ON s.scan_id = u.scan_id WHERE u.lease_id=? AND u.agent_id=? AND "
-                     "u.state IN (1, 2, 5) AND s.state IN (?, ?)"));
+        db_->Prepare(
+            absl::StrCat("SELECT u.scan_id, u.region, u.kind, u.shard, u.state FROM units u JOIN "
+                         "scans s ON s.scan_id = u.scan_id WHERE u.lease_id=? AND u.agent_id=? AND "
+                         "u.state IN ",
+                         UnitStatesSql({kLeased, kDone, kResolved}), " AND s.state IN (?, ?)")));
     find.Bind(1, static_cast<int64_t>(lease_id)).Bind(2, agent_id);
     find.Bind(3, int64_t{v1::SCAN_RUNNING}).Bind(4, int64_t{v1::SCAN_DONE});
     TLSWEEP_ASSIGN_OR_RETURN(bool row, find.Step());
@@ -1253,6 +1260,7 @@ class SqliteStore : public Store {
       TLSWEEP_RETURN_IF_ERROR(del.Bind(1, scan_id).Run());
     }
     TLSWEEP_RETURN_IF_ERROR(endpoint_phase::DeleteScan(*db_, scan_id));
+    TLSWEEP_RETURN_IF_ERROR(CertificateStore::DeleteScan(*db_, scan_id));
     TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement scan,
                              db_->Prepare("DELETE FROM scans WHERE scan_id=?"));
     TLSWEEP_RETURN_IF_ERROR(scan.Bind(1, scan_id).Run());
@@ -1324,6 +1332,7 @@ class SqliteStore : public Store {
     const int64_t first = unit.shard * shard_size;
     targets.Bind(1, unit.scan_id).Bind(2, first).Bind(3, first + shard_size);
     TLSWEEP_ASSIGN_OR_RETURN(SqliteStatement insert, db_->Prepare(kInsertResultSql));
+    TLSWEEP_ASSIGN_OR_RETURN(CertificateStore certificates, CertificateStore::Open(*db_));
     int64_t count = 0;
     for (;;) {
       TLSWEEP_ASSIGN_OR_RETURN(bool row, targets.Step());
@@ -1335,8 +1344,8 @@ class SqliteStore : public Store {
       lost.set_failure(v1::AGENT_LOST);
       lost.set_failure_detail(
           absl::StrCat("no agent completed this shard in ", attempts, " lease(s)"));
-      TLSWEEP_RETURN_IF_ERROR(InsertResultRow(insert, unit.scan_id, unit.region, unit.shard,
-                                              kAgentLostSeq, targets.Int(0), lost));
+      TLSWEEP_RETURN_IF_ERROR(InsertResultRow(insert, certificates, unit.scan_id, unit.region,
+                                              unit.shard, kAgentLostSeq, targets.Int(0), lost));
       ++count;
     }
     return count;
@@ -1379,19 +1388,27 @@ class SqliteStore : public Store {
     scan.set_endpoint_shard_size(static_cast<uint32_t>(select.Int(15)));
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement progress,
-        db_->Prepare("SELECT COUNT(*), SUM(state=0), SUM(state=1), SUM(state=2), SUM(state=3), "
-                     "SUM(CASE WHEN state IN (2, 3) THEN targets ELSE 0 END), SUM(results), "
-                     "SUM(attempts), SUM(CASE WHEN state IN (2, 3, 5) THEN targets ELSE 0 END) "
-                     "FROM units WHERE scan_id=? AND region=? AND kind=0"));
+        db_->Prepare(absl::StrCat(
+            "SELECT COUNT(*), SUM(state=", int64_t{kPending}, "), SUM(state=", int64_t{kLeased},
+            "), SUM(state=", int64_t{kDone}, "), SUM(state=", int64_t{kLost},
+            "), SUM(CASE WHEN state IN ", UnitStatesSql({kDone, kLost}),
+            " THEN targets ELSE 0 END), SUM(results), SUM(attempts), SUM(CASE WHEN state IN ",
+            UnitStatesSql({kDone, kLost, kResolved}),
+            " THEN targets ELSE 0 END) FROM units WHERE scan_id=? AND region=? AND kind=",
+            int64_t{kTargetUnit})));
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement endpoints,
-        db_->Prepare("SELECT (SELECT COUNT(*) FROM endpoints WHERE scan_id=?1 AND region=?2), "
-                     "COUNT(*), SUM(state IN (2, 3)), SUM(results), SUM(attempts), "
-                     "(SELECT COALESCE(SUM(names), 0) FROM phase_counts WHERE scan_id=?1 AND "
-                     "region=?2), SUM(connections), (SELECT COUNT(*) FROM endpoints WHERE "
-                     "scan_id=?1 AND region=?2 AND sni=?3), (SELECT COALESCE(SUM(probes), 0) "
-                     "FROM phase_counts WHERE scan_id=?1 AND region=?2) FROM units WHERE "
-                     "scan_id=?1 AND region=?2 AND kind=1"));
+        db_->Prepare(
+            absl::StrCat("SELECT (SELECT COUNT(*) FROM endpoints WHERE scan_id=?1 AND region=?2), "
+                         "COUNT(*), SUM(state IN ",
+                         UnitStatesSql({kDone, kLost}),
+                         "), SUM(results), SUM(attempts), "
+                         "(SELECT COALESCE(SUM(names), 0) FROM phase_counts WHERE scan_id=?1 AND "
+                         "region=?2), SUM(connections), (SELECT COUNT(*) FROM endpoints WHERE "
+                         "scan_id=?1 AND region=?2 AND sni=?3), (SELECT COALESCE(SUM(probes), 0) "
+                         "FROM phase_counts WHERE scan_id=?1 AND region=?2) FROM units WHERE "
+                         "scan_id=?1 AND region=?2 AND kind=",
+                         int64_t{kProbeUnit})));
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement agents,
         db_->Prepare("SELECT COUNT(*) FROM agents WHERE region=? AND connected=1"));

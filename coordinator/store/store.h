@@ -146,7 +146,8 @@ class Store {
   // submissions cut off by the restart are marked failed; no agent is connected.
   virtual absl::Status Recover(int64_t now_ms, int64_t grace_ms) = 0;
 
-  // Stored results of one scan and region, in target line order.
+  // Results of one scan and region, in target line order: each target's own, and its routes
+  // joined to their endpoints' results (shard_results.h).
   virtual absl::StatusOr<std::vector<tlsweep::v1::ProbeResult>> Results(
       const std::string& scan_id, const std::string& region) = 0;
 

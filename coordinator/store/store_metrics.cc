@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "backends/metrics_histogram.h"
+#include "coordinator/store/store_rows.h"
 #include "tlsweep/v1/probe.pb.h"
 #include "tlsweep/v1/scan.pb.h"
 
@@ -75,8 +76,9 @@ absl::StatusOr<std::string> RenderStoreMetrics(SqliteDb& db) {
   if (!status.ok()) return status;
   // Stored rows are gauges: retention deletes scans, so these go down as well as up. The
   // ingest rate is rate(tlsweep_results_ingested_total), counted by the running coordinator.
-  absl::StatusOr<int64_t> targets_done =
-      Scalar(db, "SELECT COALESCE(SUM(targets), 0) FROM units WHERE kind=0 AND state IN (2, 3)");
+  absl::StatusOr<int64_t> targets_done = Scalar(
+      db, absl::StrCat("SELECT COALESCE(SUM(targets), 0) FROM units WHERE kind=",
+                       int64_t{kTargetUnit}, " AND state IN ", UnitStatesSql({kDone, kLost})));
   if (!targets_done.ok()) return targets_done.status();
   absl::StrAppend(&out,
                   "# HELP tlsweep_targets_done Targets of finished (shard, region) units of the "

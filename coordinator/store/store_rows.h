@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "absl/status/status.h"
+#include "coordinator/store/certificate_store.h"
 #include "coordinator/store/sqlite_db.h"
 #include "tlsweep/v1/probe.pb.h"
 
@@ -25,16 +27,22 @@ enum UnitState : int64_t {
   kResolved = 5,
 };
 
+// "(2, 3)": the listed states as an SQL list, for `state IN ...` (named, not written as numbers).
+std::string UnitStatesSql(std::initializer_list<UnitState> states);
+
 // Results rows: `seq` is the batch (or one of these) and `idx` the position.
 constexpr int64_t kAgentLostSeq = -1;  // Written by the coordinator when a unit is lost.
-constexpr int64_t kJoinedSeq = -2;     // Joined from endpoint results.
+// Joined from endpoint results as they are read (shard_results.h); stores of schema 3 kept
+// such rows.
+constexpr int64_t kJoinedSeq = -2;
 
 constexpr const char* kInsertResultSql =
     "INSERT OR REPLACE INTO results VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
-// Binds and runs `insert` (prepared from kInsertResultSql) for one result.
-absl::Status InsertResultRow(SqliteStatement& insert, const std::string& scan_id,
-                             const std::string& region, int64_t shard, int64_t seq, int64_t idx,
-                             const tlsweep::v1::ProbeResult& result);
+// Binds and runs `insert` (prepared from kInsertResultSql) for one result; its certificates go
+// to `certificates`.
+absl::Status InsertResultRow(SqliteStatement& insert, CertificateStore& certificates,
+                             const std::string& scan_id, const std::string& region, int64_t shard,
+                             int64_t seq, int64_t idx, const tlsweep::v1::ProbeResult& result);
 
 }  // namespace tlsweep::coordinator

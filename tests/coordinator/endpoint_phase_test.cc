@@ -1,12 +1,15 @@
 // The endpoint phase through the store: resolve units report routes, each unique endpoint of a
-// region is cut into a probe unit once, and its results are joined back to every target that
-// uses it; lost and skipped endpoints still give every target a final result.
+// region is cut into a probe unit once and its results are stored once, then joined to every
+// target that uses it when read; lost and skipped endpoints still give every target a final
+// result.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "coordinator/store/sqlite_db.h"
 #include "coordinator/store/store.h"
 #include "tests/testing/cert_factory.h"
 
@@ -52,13 +55,14 @@ class EndpointPhaseTest : public ::testing::Test {
     return writer->scan_id();
   }
 
-  // What an agent resolving the shard reports.
-  static ResultBatch ResolveBatch(const ShardAssignment& assignment) {
+  // What an agent resolving the shard reports (t1's MX is `t1_route_`).
+  ResultBatch ResolveBatch(const ShardAssignment& assignment) const {
     ResultBatch batch;
     batch.set_lease_id(assignment.lease_id());
     for (const v1::ShardTarget& target : assignment.targets()) {
       std::vector<Route> routes;
       if (target.line_number() <= 4) routes = {kShared};
+      if (target.line_number() == 1) routes = {t1_route_};
       if (target.line_number() == 5) routes = {kShared, kOwn};
       ProbeResult base;
       base.set_target(target.input());
@@ -129,6 +133,27 @@ class EndpointPhaseTest : public ::testing::Test {
     }
   }
 
+  // Leases and completes the region's probe units, with the certificates' fingerprints set.
+  void ProbeAll(const std::string& agent = "agent-2") {
+    std::vector<ShardAssignment> probes =
+        store_->LeaseShards(agent, "eu", 5, 3000, 10'000, true).value();
+    ASSERT_FALSE(probes.empty());
+    for (const ShardAssignment& unit : probes) {
+      ResultBatch batch = ProbeBatch(unit);
+      for (ProbeResult& result : *batch.mutable_results()) {
+        result.mutable_tls()->mutable_peer_chain(0)->set_sha256_fingerprint("ab12");
+      }
+      Complete(unit, batch, agent);
+    }
+  }
+
+  int64_t Count(const std::string& sql) {
+    auto db = SqliteDb::Open(path_).value();
+    SqliteStatement select = db->Prepare(sql).value();
+    return select.Step().value() ? select.Int(0) : -1;
+  }
+
+  Route t1_route_ = kShared;
   std::string path_;
   std::unique_ptr<Store> store_;
 };
@@ -193,6 +218,95 @@ TEST_F(EndpointPhaseTest, EachEndpointIsProbedOnceAndJoinedToEveryTarget) {
       EXPECT_EQ(result.mx_preference(), 20u);
     }
   }
+}
+
+TEST_F(EndpointPhaseTest, EachEndpointResultAndCertificateIsStoredOnce) {
+  const std::string scan_id = MakeScan();
+  ResolveAll();
+  ProbeAll();
+  ASSERT_EQ(store_->GetScan(scan_id, false).value().state(), v1::SCAN_DONE);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 1) << "t6's DNS failure, no per-target copy";
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM endpoint_results"), 4);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM certificates"), 1) << "one chain, seen 4 times";
+  auto db = SqliteDb::Open(path_).value();
+  SqliteStatement blobs = db->Prepare("SELECT result FROM endpoint_results").value();
+  while (blobs.Step().value()) {
+    ProbeResult stored;
+    ASSERT_TRUE(stored.ParseFromString(blobs.Blob(0)));
+    EXPECT_TRUE(stored.tls().peer_chain(0).der().empty());
+    EXPECT_EQ(stored.tls().peer_chain(0).sha256_fingerprint(), "ab12");
+  }
+  // Read whole where a target is the first to use an endpoint.
+  int whole = 0;
+  const std::vector<ProbeResult> results = store_->Results(scan_id, "eu").value();
+  for (const ProbeResult& result : results) {
+    if (result.tls().peer_chain_size() == 0) continue;
+    EXPECT_EQ(result.tls().peer_chain(0).der().empty(), result.reused());
+    whole += result.reused() ? 0 : 1;
+  }
+  EXPECT_EQ(whole, 4);
+  // Deleting the scan takes its certificates when no other scan uses them.
+  ASSERT_TRUE(store_->DeleteScan(scan_id).ok());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM certificates"), 0);
+}
+
+// The join is made when results are read: each scan reads its own routes, so a domain that
+// moved to another MX between two scans is joined to the endpoint it used in each.
+TEST_F(EndpointPhaseTest, ADomainWhoseMxSetChangedIsJoinedToTheRightEndpointsInEachScan) {
+  const std::string first = MakeScan();
+  ResolveAll();
+  ProbeAll();
+  t1_route_ = kOwn;
+  const std::string second = MakeScan();
+  ResolveAll();
+  ProbeAll("agent-3");
+  ASSERT_EQ(store_->GetScan(second, false).value().state(), v1::SCAN_DONE);
+  auto hosts_of_t1 = [&](const std::string& scan_id) {
+    std::multiset<std::string> hosts;
+    const std::vector<ProbeResult> results = store_->Results(scan_id, "eu").value();
+    for (const ProbeResult& result : results) {
+      if (result.line_number() == 1) {
+        hosts.insert(absl::StrCat(result.mx_host(), "/", result.address(), "/",
+                                  result.tls_settings().name(), "/", result.failure()));
+      }
+    }
+    return hosts;
+  };
+  EXPECT_EQ(hosts_of_t1(first), (std::multiset<std::string>{"mx.shared.example/127.0.0.10/a/0",
+                                                            "mx.shared.example/127.0.0.10/b/0"}));
+  EXPECT_EQ(hosts_of_t1(second), (std::multiset<std::string>{"mx.own.example/127.0.0.11/a/18",
+                                                             "mx.own.example/127.0.0.11/b/18"}));
+}
+
+// A store of schema 3 kept a copy of each endpoint result per target: opening it drops them
+// (the join reads the same results); a store of a newer schema is refused.
+TEST_F(EndpointPhaseTest, ASchema3StoreIsMigratedAndANewerOneRefused) {
+  const std::string scan_id = MakeScan();
+  ResolveAll();
+  ProbeAll();
+  const size_t before = store_->Results(scan_id, "eu").value().size();
+  store_.reset();
+  {
+    auto db = SqliteDb::Open(path_).value();
+    ASSERT_TRUE(db->Exec("INSERT INTO results SELECT scan_id, region, shard, -2, 7, line_number, "
+                         "target, domain, mx_host, address, port, candidate, probe, failure, "
+                         "result FROM results")
+                    .ok());
+    ASSERT_TRUE(db->Exec("UPDATE meta SET value=3 WHERE key='schema_version'").ok());
+  }
+  store_ = OpenSqliteStore(path_).value();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results WHERE seq=-2"), 0);
+  EXPECT_EQ(Count("SELECT value FROM meta WHERE key='schema_version'"), 4);
+  EXPECT_EQ(store_->Results(scan_id, "eu").value().size(), before);
+  store_.reset();
+  ASSERT_TRUE(SqliteDb::Open(path_)
+                  .value()
+                  ->Exec("UPDATE meta SET value=99 WHERE key='schema_version'")
+                  .ok());
+  absl::StatusOr<std::unique_ptr<Store>> newer = OpenSqliteStore(path_);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(newer.status().message(), "newer tlsweep")) << newer.status();
 }
 
 TEST_F(EndpointPhaseTest, EndpointsAreCutAsSoonAsAUnitIsFull) {

@@ -375,7 +375,8 @@ def run_chaos(scenario, link):
 
 
 def store_counts(store, scan):
-    """Below the report, in the store: per-target results per (region, line, candidate, probe),
+    """Below the report, in the store: targets' own rows (DNS failures, agent_lost...) per
+    (region, line, candidate, probe),
     routes per (region, endpoint, MX name) and endpoint results per (region, endpoint, MX name)
     (each a Counter of key -> rows). The first two do not depend on timing; the third does (an
     address's later names are probed themselves or covered by its first name's answer,
@@ -465,7 +466,7 @@ def compare(checks, world, reference, chaos, break_comparison):
     checks.check(len(verdicts) >= 2, "the world gives more than one verdict: " +
                  ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items())))
 
-    for table, what in (("results", "per-target results per (region, line, candidate, probe)"),
+    for table, what in (("results", "targets' own rows per (region, line, candidate, probe)"),
                         ("routes", "routes per (region, endpoint, MX name)")):
         a, b = reference["store"][table], chaos["store"][table]
         more = sum(1 for k, n in b.items() if n > a.get(k, 0))
