@@ -17,6 +17,7 @@
 #include "backends/status_macros.h"
 #include "backends/tls_version_proto.h"
 #include "coordinator/report/verdict.h"
+#include "coordinator/store/scan_reader.h"
 
 namespace tlsweep::coordinator::report {
 namespace {
@@ -208,13 +209,11 @@ absl::Status LoadAdvice(SqliteDb& db, const ReportOptions& options, CandidateOff
   }
   ASSIGN_OR_RETURN(
       SqliteStatement failing,
-      db.Prepare("SELECT n.region, n.line_number, n.weight FROM report_domains o JOIN "
+      db.Prepare("SELECT n.region, n.shard, n.line_number, n.weight FROM report_domains o JOIN "
                  "report_domains n ON n.scan_id=o.scan_id AND n.candidate=?3 AND "
                  "n.region=o.region AND n.domain=o.domain WHERE o.scan_id=?1 AND o.candidate=?2 "
                  "AND o.required IN (0, 1) AND n.required = 2"));
-  ASSIGN_OR_RETURN(SqliteStatement results,
-                   db.Prepare("SELECT result FROM results WHERE scan_id=? AND region=? AND "
-                              "line_number=? AND probe='enumerate'"));
+  ASSIGN_OR_RETURN(std::unique_ptr<ScanReader> reader, OpenSqliteScanReader(db));
   for (const v1::TlsClientSettings& settings : profile.candidates()) {
     const std::string name = settings.name().empty() ? "default" : settings.name();
     if (!settings.variant_of().empty() || name == report.delta->baseline) continue;
@@ -224,26 +223,31 @@ absl::Status LoadAdvice(SqliteDb& db, const ReportOptions& options, CandidateOff
                      [&](const CandidateInfo& c) { return c.name == name; })) {
       continue;
     }
-    std::vector<NewlyFailing> domains;
+    // The newly failing domains by unit, so that each unit's results are read once.
+    std::map<std::pair<std::string, int64_t>, std::map<int64_t, NewlyFailing>> by_unit;
     failing.Bind(1, options.scan_id).Bind(2, report.delta->baseline).Bind(3, name);
     for (;;) {
       ASSIGN_OR_RETURN(bool row, failing.Step());
       if (!row) break;
-      NewlyFailing domain;
-      domain.weight = failing.Double(2);
-      results.Bind(1, options.scan_id).Bind(2, failing.Text(0)).Bind(3, failing.Int(1));
-      for (;;) {
-        ASSIGN_OR_RETURN(bool result_row, results.Step());
-        if (!result_row) break;
-        ProbeResult result;
-        if (result.ParseFromString(results.Blob(0)) && backends::HasUsableEnumeration(result)) {
-          domain.enumerations.push_back(std::move(result));
-        }
-      }
-      results.Reset();
-      if (!domain.enumerations.empty()) domains.push_back(std::move(domain));
+      by_unit[{failing.Text(0), failing.Int(1)}][failing.Int(2)].weight = failing.Double(3);
     }
     failing.Reset();
+    std::vector<NewlyFailing> domains;
+    for (auto& [unit, lines] : by_unit) {
+      RETURN_IF_ERROR(
+          reader->ReadShard(options.scan_id, unit.first, unit.second, [&](ShardResult& row) {
+            if (!row.readable || backends::ProbeKindOf(row.result) != v1::PROBE_KIND_ENUMERATE ||
+                !backends::HasUsableEnumeration(row.result)) {
+              return absl::OkStatus();
+            }
+            auto domain = lines.find(static_cast<int64_t>(row.result.line_number()));
+            if (domain != lines.end()) domain->second.enumerations.push_back(std::move(row.result));
+            return absl::OkStatus();
+          }));
+      for (auto& [line, domain] : lines) {
+        if (!domain.enumerations.empty()) domains.push_back(std::move(domain));
+      }
+    }
     if (domains.empty()) continue;
     Count total;
     for (const NewlyFailing& d : domains) {

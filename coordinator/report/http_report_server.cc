@@ -16,6 +16,7 @@
 #include "coordinator/report/http_auth.h"
 #include "coordinator/report/render.h"
 #include "coordinator/report/result_index.h"
+#include "coordinator/store/scan_reader.h"
 #include "coordinator/store/sqlite_db.h"
 #include "coordinator/store/store.h"
 
@@ -65,9 +66,7 @@ absl::StatusOr<std::vector<ScanRow>> ListScans(SqliteDb& db, int64_t limit) {
   ASSIGN_OR_RETURN(SqliteStatement scans,
                    db.Prepare("SELECT scan_id, name, state, targets, created_ms FROM scans "
                               "ORDER BY created_ms DESC, scan_id DESC LIMIT ?"));
-  ASSIGN_OR_RETURN(SqliteStatement units,
-                   db.Prepare("SELECT region, COUNT(*), SUM(state IN (2, 3)) FROM units WHERE "
-                              "scan_id=? AND kind=0 GROUP BY region ORDER BY region"));
+  ASSIGN_OR_RETURN(std::unique_ptr<ScanReader> reader, OpenSqliteScanReader(db));
   scans.Bind(1, limit);
   std::vector<ScanRow> rows;
   for (;;) {
@@ -75,15 +74,13 @@ absl::StatusOr<std::vector<ScanRow>> ListScans(SqliteDb& db, int64_t limit) {
     if (!row) break;
     ScanRow scan{scans.Text(0), scans.Text(1), ScanStateName(static_cast<int>(scans.Int(2))),
                  scans.Int(3),  scans.Int(4),  {}};
-    units.Bind(1, scan.scan_id);
-    for (;;) {
-      ASSIGN_OR_RETURN(bool unit, units.Step());
-      if (!unit) break;
-      scan.progress.push_back(absl::StrFormat(
-          "%s %d/%d shards (%s)", units.Text(0), units.Int(2), units.Int(1),
-          Percent(static_cast<double>(units.Int(2)), static_cast<double>(units.Int(1)))));
+    ASSIGN_OR_RETURN(std::vector<RegionUnits> units, reader->Units(scan.scan_id));
+    for (const RegionUnits& region : units) {
+      scan.progress.push_back(absl::StrFormat("%s %d/%d shards (%s)", region.region,
+                                              region.shards_finished, region.shards,
+                                              Percent(static_cast<double>(region.shards_finished),
+                                                      static_cast<double>(region.shards))));
     }
-    units.Reset();
     rows.push_back(std::move(scan));
   }
   return rows;

@@ -422,7 +422,8 @@ absl::Status WriteDomainsCsv(SqliteDb& db, const ReportOptions& options, std::os
       db.Prepare("SELECT d.candidate, d.region, d.domain, d.line_number, d.weight, d.required, "
                  "d.opportunistic, d.failure, d.cause, d.mx_host, d.endpoints, "
                  "d.failing_endpoints, d.version, d.suite, d.cause_code, d.cause_text, "
-                 "d.provider, b.required, b.opportunistic FROM report_domains d "
+                 "d.provider, b.required, b.opportunistic, d.trusted, d.hostname_match, "
+                 "d.expired FROM report_domains d "
                  "LEFT JOIN report_domains b ON b.scan_id=d.scan_id AND b.candidate=?2 AND "
                  "b.region=d.region AND b.domain=d.domain "
                  "WHERE d.scan_id=?1 ORDER BY d.candidate, d.region, d.domain"));
@@ -430,7 +431,12 @@ absl::Status WriteDomainsCsv(SqliteDb& db, const ReportOptions& options, std::os
   select.Bind(1, options.scan_id).Bind(2, baseline);
   out << "scan_id,candidate,region,domain,line_number,weight,tls_required_verdict,"
          "opportunistic_verdict,failure,cause,mx_host,endpoints,failing_endpoints,version,suite,"
-         "cause_code,cause_text,provider,baseline,change_vs_baseline\n";
+         "cause_code,cause_text,provider,baseline,change_vs_baseline,certificate_trusted,"
+         "certificate_name_match,certificate_expired\n";
+  auto yes_no = [&](int column) -> const char* {
+    if (select.IsNull(column)) return "";
+    return select.Int(column) != 0 ? "yes" : "no";
+  };
   static const char* const kVersions[] = {"", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
   const std::string scan_id = CsvField(options.scan_id);
   for (;;) {
@@ -456,7 +462,7 @@ absl::Status WriteDomainsCsv(SqliteDb& db, const ReportOptions& options, std::os
         << (select.IsNull(17) || candidate == baseline
                 ? ""
                 : ChangeVsBaseline(select.Int(17), select.Int(5), select.Int(18), select.Int(6)))
-        << '\n';
+        << ',' << yes_no(19) << ',' << yes_no(20) << ',' << yes_no(21) << '\n';
   }
   if (!out) return absl::DataLossError("writing the CSV failed");
   return absl::OkStatus();

@@ -20,6 +20,7 @@
 #include "coordinator/report/enumeration_findings.h"
 #include "coordinator/report/verdict.h"
 #include "coordinator/report/weak_dependence.h"
+#include "coordinator/store/scan_reader.h"
 #include "tlsweep/v1/scan.pb.h"
 
 namespace tlsweep::coordinator::report {
@@ -31,8 +32,9 @@ using ::tlsweep::v1::ProbeResult;
 
 constexpr int64_t kExpirySoonSeconds = 30 * 24 * 3600;
 // Bumped when a report table changes shape or gains rows (2: report_domains provider and cause,
-// findings; 3: weak-suite dependence rollups).
-constexpr int64_t kReportTablesVersion = 3;
+// findings; 3: weak-suite dependence rollups; 4: report_facts gone, report_unit_endpoints,
+// report_domains certificate checks).
+constexpr int64_t kReportTablesVersion = 4;
 
 constexpr const char* kReportSchema = R"sql(
 CREATE TABLE IF NOT EXISTS report_unreadable(
@@ -41,19 +43,12 @@ CREATE TABLE IF NOT EXISTS report_unreadable(
 CREATE TABLE IF NOT EXISTS report_units(
   scan_id TEXT, region TEXT, shard INTEGER, signature TEXT,
   PRIMARY KEY(scan_id, region, shard)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS report_facts(
-  scan_id TEXT, region TEXT, shard INTEGER, seq INTEGER, idx INTEGER, candidate TEXT,
-  line_number INTEGER, domain TEXT, weight REAL, mx_host TEXT, mx_preference INTEGER,
-  address TEXT, port INTEGER, backend TEXT, tls_required INTEGER, probe TEXT, failure INTEGER,
-  failure_group INTEGER, cause TEXT, version INTEGER, suite TEXT, grp TEXT, trusted INTEGER,
-  hostname_match INTEGER, expired INTEGER, expires_soon INTEGER, key_type TEXT,
-  key_bits INTEGER,
-  PRIMARY KEY(scan_id, region, shard, seq, idx, candidate)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS report_domains(
   scan_id TEXT, candidate TEXT, region TEXT, domain TEXT, shard INTEGER, line_number INTEGER,
   weight REAL, required INTEGER, opportunistic INTEGER, failure INTEGER, cause TEXT,
   mx_host TEXT, endpoints INTEGER, failing_endpoints INTEGER, version INTEGER, suite TEXT,
-  suite_rank INTEGER, provider TEXT, cause_code TEXT, cause_text TEXT,
+  suite_rank INTEGER, provider TEXT, cause_code TEXT, cause_text TEXT, trusted INTEGER,
+  hostname_match INTEGER, expired INTEGER,
   PRIMARY KEY(scan_id, candidate, region, domain)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS report_domains_verdict ON report_domains(scan_id, required, weight);
 CREATE INDEX IF NOT EXISTS report_domains_shard ON report_domains(scan_id, region, shard);
@@ -62,6 +57,12 @@ CREATE TABLE IF NOT EXISTS report_endpoints(
   backend TEXT, failure INTEGER, cause TEXT, version INTEGER, suite TEXT, domains INTEGER,
   weight REAL,
   PRIMARY KEY(scan_id, region, mx_host, address, port, candidate)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS report_endpoints_across ON report_endpoints(scan_id, mx_host, address,
+  port, candidate);
+CREATE TABLE IF NOT EXISTS report_unit_endpoints(
+  scan_id TEXT, region TEXT, shard INTEGER, mx_host TEXT, address TEXT, port INTEGER,
+  candidate TEXT, domains INTEGER, weight REAL,
+  PRIMARY KEY(scan_id, region, shard, mx_host, address, port, candidate)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS report_rollup(
   scan_id TEXT, region TEXT, candidate TEXT, dimension TEXT, key TEXT, shard INTEGER,
   domains INTEGER, weight REAL,
@@ -120,7 +121,6 @@ struct ScanMeta {
 };
 
 struct Fact {
-  int64_t seq = 0, idx = 0;
   std::string candidate;
   uint64_t line_number = 0;
   std::string domain;
@@ -182,26 +182,26 @@ struct RollupValue {
 
 class UnitIndexer {
  public:
-  UnitIndexer(SqliteDb& db, CandidateOffers* offers) : db_(db), offers_(offers) {}
+  UnitIndexer(SqliteDb& db, ScanReader& reader, CandidateOffers* offers)
+      : db_(db), reader_(reader), offers_(offers) {}
 
   absl::Status Prepare() {
     ASSIGN_OR_RETURN(targets_, db_.Prepare("SELECT line_number, input, domain, weight FROM "
                                            "targets WHERE scan_id=? AND ordinal>=? AND "
                                            "ordinal<?"));
-    ASSIGN_OR_RETURN(results_, db_.Prepare("SELECT seq, idx, result FROM results WHERE "
-                                           "scan_id=? AND region=? AND shard=?"));
     ASSIGN_OR_RETURN(unreadable_,
                      db_.Prepare("INSERT OR IGNORE INTO report_unreadable VALUES(?,?,?,?,?)"));
-    ASSIGN_OR_RETURN(insert_fact_,
-                     db_.Prepare("INSERT OR REPLACE INTO report_facts VALUES(?,?,?,?,?,?,?,?,?,?,"
-                                 "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     ASSIGN_OR_RETURN(insert_domain_,
                      db_.Prepare("INSERT OR REPLACE INTO report_domains VALUES(?,?,?,?,?,?,?,?,?,"
-                                 "?,?,?,?,?,?,?,?,?,?,?)"));
+                                 "?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     ASSIGN_OR_RETURN(upsert_endpoint_,
                      db_.Prepare("INSERT INTO report_endpoints VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
                                  "ON CONFLICT DO UPDATE SET domains=domains+excluded.domains, "
                                  "weight=weight+excluded.weight"));
+    ASSIGN_OR_RETURN(
+        insert_unit_endpoint_,
+        db_.Prepare("INSERT OR REPLACE INTO report_unit_endpoints VALUES(?,?,?,?,?,?,?,"
+                    "?,?)"));
     ASSIGN_OR_RETURN(insert_rollup_,
                      db_.Prepare("INSERT OR REPLACE INTO report_rollup VALUES(?,?,?,?,?,?,?,?)"));
     ASSIGN_OR_RETURN(mark_unit_,
@@ -230,27 +230,17 @@ class UnitIndexer {
     targets_.Reset();
 
     std::vector<ProbeResult> parsed;
-    std::vector<std::pair<int64_t, int64_t>> keys;
-    results_.Bind(1, scan_id).Bind(2, region).Bind(3, shard);
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, results_.Step());
-      if (!row) break;
-      keys.emplace_back(results_.Int(0), results_.Int(1));
-      if (!parsed.emplace_back().ParseFromString(results_.Blob(2))) {
+    RETURN_IF_ERROR(reader_.ReadShard(scan_id, region, shard, [&](ShardResult& row) {
+      if (!row.readable) {
         // One damaged row must not make the whole report unreadable: it is skipped, counted
         // and named in the report (report_unreadable).
-        parsed.pop_back();
-        unreadable_.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Bind(4, keys.back().first);
-        absl::Status noted = unreadable_.Bind(5, keys.back().second).Run();
-        keys.pop_back();
-        if (!noted.ok()) {
-          results_.Reset();
-          return noted;
-        }
+        unreadable_.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Bind(4, row.seq);
         ++stats.unreadable;
+        return unreadable_.Bind(5, row.idx).Run();
       }
-    }
-    results_.Reset();
+      parsed.push_back(std::move(row.result));
+      return absl::OkStatus();
+    }));
     stats.results += static_cast<int64_t>(parsed.size());
 
     std::vector<Fact> facts;
@@ -258,8 +248,6 @@ class UnitIndexer {
     for (size_t i = 0; i < parsed.size(); ++i) {
       const ProbeResult& result = parsed[i];
       Fact fact;
-      fact.seq = keys[i].first;
-      fact.idx = keys[i].second;
       fact.line_number = result.line_number();
       fact.result = &result;
       auto target = targets.find(result.line_number());
@@ -300,7 +288,6 @@ class UnitIndexer {
         facts.push_back(fact);
       }
     }
-    for (const Fact& fact : facts) RETURN_IF_ERROR(InsertFact(scan_id, region, shard, fact));
 
     // Enumerations by (domain, endpoint): what the failure causes ask the model about.
     enumerations_.clear();
@@ -399,6 +386,11 @@ class UnitIndexer {
       upsert_endpoint_.Bind(10, int64_t{r.tls().version()}).Bind(11, r.tls().suite().iana_name());
       upsert_endpoint_.Bind(12, sum.domains).Bind(13, sum.weight);
       RETURN_IF_ERROR(upsert_endpoint_.Run());
+      // What this unit added, for RemoveUnit to take back.
+      SqliteStatement& u = insert_unit_endpoint_;
+      u.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Bind(4, r.mx_host()).Bind(5, r.address());
+      u.Bind(6, int64_t{r.port()}).Bind(7, fact.candidate).Bind(8, sum.domains);
+      RETURN_IF_ERROR(u.Bind(9, sum.weight).Run());
     }
 
     // What an enumeration found wrong with the server itself, once per domain that uses it.
@@ -420,35 +412,6 @@ class UnitIndexer {
   }
 
  private:
-  absl::Status InsertFact(const std::string& scan_id, const std::string& region, int64_t shard,
-                          const Fact& fact) {
-    const ProbeResult& r = *fact.result;
-    const v1::TlsHandshake& tls = r.tls();
-    SqliteStatement& s = insert_fact_;
-    s.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Bind(4, fact.seq).Bind(5, fact.idx);
-    s.Bind(6, fact.candidate).Bind(7, static_cast<int64_t>(fact.line_number)).Bind(8, fact.domain);
-    s.Bind(9, fact.weight).Bind(10, r.mx_host()).Bind(11, int64_t{r.mx_preference()});
-    s.Bind(12, r.address()).Bind(13, int64_t{r.port()}).Bind(14, fact.backend);
-    s.Bind(15, int64_t{fact.tls_required}).Bind(16, ProbeKindName(ProbeKindOf(r)));
-    s.Bind(17, int64_t{r.failure()});
-    s.Bind(18, static_cast<int64_t>(fact.group)).Bind(19, fact.cause);
-    s.Bind(20, int64_t{tls.version()}).Bind(21, tls.suite().iana_name()).Bind(22, tls.group());
-    if (tls.success() && tls.verification().performed()) {
-      s.Bind(23, int64_t{tls.verification().trusted()});
-      s.Bind(24, int64_t{tls.verification().hostname_match()});
-      s.Bind(25, int64_t{tls.verification().expired()});
-    } else {
-      s.BindNull(23).BindNull(24).BindNull(25);
-    }
-    s.Bind(26, int64_t{fact.expires_soon});
-    if (tls.success() && tls.peer_chain_size() > 0) {
-      s.Bind(27, tls.peer_chain(0).key_type()).Bind(28, int64_t{tls.peer_chain(0).key_bits()});
-    } else {
-      s.BindNull(27).BindNull(28);
-    }
-    return s.Run();
-  }
-
   absl::Status WriteDomain(const std::string& scan_id, const std::string& region, int64_t shard,
                            const std::string& candidate, const std::vector<const Fact*>& rows,
                            const DomainVerdict& verdict, std::map<RollupKey, RollupValue>& rollup) {
@@ -512,6 +475,14 @@ class UnitIndexer {
                                              ? CauseOf(candidate, decisive.domain, *failing.result)
                                              : backends::FailureCause();
     s.Bind(19, cause.code).Bind(20, cause.sentence);
+    // The certificate of the server that decided (NULL where none was checked).
+    const v1::CertificateVerification& checked = d.tls().verification();
+    if (ok && checked.performed()) {
+      s.Bind(21, int64_t{checked.trusted()}).Bind(22, int64_t{checked.hostname_match()});
+      s.Bind(23, int64_t{checked.expired()});
+    } else {
+      s.BindNull(21).BindNull(22).BindNull(23);
+    }
     return s.Run();
   }
 
@@ -549,11 +520,12 @@ class UnitIndexer {
   }
 
   SqliteDb& db_;
+  ScanReader& reader_;
   CandidateOffers* const offers_;
   const ScanMeta* meta_ = nullptr;
   std::map<std::tuple<std::string, std::string, std::string, uint32_t>, const ProbeResult*>
       enumerations_;
-  SqliteStatement targets_, results_, unreadable_, insert_fact_, insert_domain_, upsert_endpoint_,
+  SqliteStatement targets_, unreadable_, insert_domain_, upsert_endpoint_, insert_unit_endpoint_,
       insert_rollup_, mark_unit_, upsert_finding_;
 };
 
@@ -563,14 +535,13 @@ absl::Status RemoveUnit(SqliteDb& db, const std::string& scan_id, const std::str
   ASSIGN_OR_RETURN(
       SqliteStatement subtract,
       db.Prepare("UPDATE report_endpoints AS e SET domains=e.domains-f.n, weight=e.weight-f.w "
-                 "FROM (SELECT mx_host, address, port, candidate, COUNT(*) AS n, "
-                 "SUM(weight) AS w FROM report_facts WHERE scan_id=?1 AND region=?2 AND "
-                 "shard=?3 AND probe!='enumerate' AND address!='' GROUP BY 1, 2, 3, 4) AS f "
+                 "FROM (SELECT mx_host, address, port, candidate, domains AS n, weight AS w "
+                 "FROM report_unit_endpoints WHERE scan_id=?1 AND region=?2 AND shard=?3) AS f "
                  "WHERE e.scan_id=?1 AND e.region=?2 AND e.mx_host=f.mx_host AND "
                  "e.address=f.address AND e.port=f.port AND e.candidate=f.candidate"));
   RETURN_IF_ERROR(subtract.Bind(1, scan_id).Bind(2, region).Bind(3, shard).Run());
-  for (const char* table : {"report_facts", "report_domains", "report_rollup", "report_units",
-                            "report_unreadable", "report_findings"}) {
+  for (const char* table : {"report_unit_endpoints", "report_domains", "report_rollup",
+                            "report_units", "report_unreadable", "report_findings"}) {
     ASSIGN_OR_RETURN(SqliteStatement del,
                      db.Prepare(absl::StrCat("DELETE FROM ", table,
                                              " WHERE scan_id=? AND region=? AND shard=?")));
@@ -604,8 +575,9 @@ absl::Status EnsureReportSchema(SqliteDb& db) {
   select.Reset();
   RETURN_IF_ERROR(db.Begin());
   absl::Status status;
-  for (const char* table : {"report_facts", "report_domains", "report_rollup", "report_units",
-                            "report_endpoints", "report_unreadable", "report_findings"}) {
+  for (const char* table :
+       {"report_facts", "report_unit_endpoints", "report_domains", "report_rollup", "report_units",
+        "report_endpoints", "report_unreadable", "report_findings"}) {
     if (status.ok()) status = db.Exec(absl::StrCat("DROP TABLE IF EXISTS ", table));
   }
   if (status.ok()) status = db.Exec("DELETE FROM report_version");
@@ -622,8 +594,9 @@ absl::Status EnsureReportSchema(SqliteDb& db) {
 
 absl::Status DropIndex(SqliteDb& db, absl::string_view scan_id) {
   RETURN_IF_ERROR(db.Begin());
-  for (const char* table : {"report_facts", "report_domains", "report_rollup", "report_units",
-                            "report_endpoints", "report_unreadable", "report_findings"}) {
+  for (const char* table :
+       {"report_unit_endpoints", "report_domains", "report_rollup", "report_units",
+        "report_endpoints", "report_unreadable", "report_findings"}) {
     auto del = db.Prepare(absl::StrCat("DELETE FROM ", table, " WHERE scan_id=?"));
     if (!del.ok()) {
       db.Rollback();
@@ -646,28 +619,30 @@ absl::StatusOr<IndexStats> CatchUp(SqliteDb& db, absl::string_view scan_id,
     std::string signature;
   };
   std::vector<Pending> pending;
+  ASSIGN_OR_RETURN(std::unique_ptr<ScanReader> reader, OpenSqliteScanReader(db));
   {
-    // Final units (done 2, lost 3, cancelled 4) whose indexed signature is missing or stale.
-    ASSIGN_OR_RETURN(
-        SqliteStatement find,
-        db.Prepare("SELECT u.scan_id, u.region, u.shard, "
-                   "u.state || ':' || u.lease_id || ':' || u.results AS sig, r.signature "
-                   "FROM units u LEFT JOIN report_units r ON r.scan_id=u.scan_id AND "
-                   "r.region=u.region AND r.shard=u.shard "
-                   "WHERE u.kind=0 AND u.state IN (2, 3, 4) AND (?1='' OR u.scan_id=?1) "
-                   "AND (r.signature IS NULL OR r.signature != "
-                   "u.state || ':' || u.lease_id || ':' || u.results) "
-                   "ORDER BY u.scan_id, u.region, u.shard"));
-    find.Bind(1, scan_id);
+    // Final units whose indexed signature is missing or stale.
+    ASSIGN_OR_RETURN(std::vector<FinalUnit> final_units, reader->FinalUnits(scan_id));
+    ASSIGN_OR_RETURN(SqliteStatement indexed,
+                     db.Prepare("SELECT scan_id, region, shard, signature FROM report_units "
+                                "WHERE ?1='' OR scan_id=?1"));
+    indexed.Bind(1, scan_id);
+    absl::flat_hash_map<std::tuple<std::string, std::string, int64_t>, std::string> signatures;
     for (;;) {
-      ASSIGN_OR_RETURN(bool row, find.Step());
+      ASSIGN_OR_RETURN(bool row, indexed.Step());
       if (!row) break;
-      pending.push_back({find.Text(0), find.Text(1), find.Int(2), find.Text(3)});
+      signatures[{indexed.Text(0), indexed.Text(1), indexed.Int(2)}] = indexed.Text(3);
+    }
+    for (FinalUnit& unit : final_units) {
+      auto known = signatures.find({unit.scan_id, unit.region, unit.shard});
+      if (known != signatures.end() && known->second == unit.signature) continue;
+      pending.push_back(
+          {std::move(unit.scan_id), std::move(unit.region), unit.shard, std::move(unit.signature)});
     }
   }
   IndexStats stats;
   if (pending.empty()) return stats;
-  UnitIndexer indexer(db, offers);
+  UnitIndexer indexer(db, *reader, offers);
   RETURN_IF_ERROR(indexer.Prepare());
   std::map<std::string, ScanMeta> metas;
   for (const Pending& unit : pending) {

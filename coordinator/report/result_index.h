@@ -2,9 +2,9 @@
 // final, into tables the report reads with indexed SQL, so a report never reloads result blobs.
 //
 //   report_units      which units are indexed, and the unit state they were indexed at
-//   report_facts      one row per result (and candidate): the fields a report looks at
 //   report_domains    one row per (candidate, region, domain): both MTA readings of its MX set
 //   report_endpoints  one row per (region, endpoint, candidate): verdict, domains, volume
+//   report_unit_endpoints  what each unit added to report_endpoints (to take it back)
 //   report_rollup     per-unit running aggregates (domains and volume by dimension and key)
 //
 // A domain's results all belong to one shard, so its verdict is computed as the unit is

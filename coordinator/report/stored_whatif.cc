@@ -10,6 +10,7 @@
 #include "backends/negotiation/whatif_evaluator.h"
 #include "backends/probe_kind.h"
 #include "coordinator/report/verdict.h"
+#include "coordinator/store/scan_reader.h"
 
 namespace tlsweep::coordinator::report {
 namespace {
@@ -70,58 +71,67 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
       std::map<std::pair<std::string, size_t>, backends::Prediction> predictions;
       std::vector<std::map<std::string, DomainState>> domains(candidates.size());
       std::vector<int64_t> checked(candidates.size()), agreed(candidates.size());
-      absl::StatusOr<SqliteStatement> query =
-          db.Prepare("SELECT result FROM results WHERE scan_id = ? AND region = ? ORDER BY probe");
-      if (!query.ok()) return query.status();
-      query->Bind(1, report.scan.scan_id).Bind(2, region);
-      std::set<std::string> live_checked_endpoints;
-      while (true) {
-        absl::StatusOr<bool> row = query->Step();
-        if (!row.ok()) return row.status();
-        if (!*row) break;
-        ProbeResult result;
-        if (!result.ParseFromString(query->Blob(0))) continue;
-        if (backends::ProbeKindOf(result) != tlsweep::v1::PROBE_KIND_ENUMERATE) {
-          // Live probes come after every enumeration (ORDER BY probe: "enumerate" sorts
-          // first): each checks the prediction for its endpoint, once per endpoint.
-          for (size_t c = 0; c < candidates.size(); ++c) {
-            if (!backends::IsLiveProbeOf(result, candidates[c].settings)) continue;
-            auto it = predictions.find({PredictionKey(result), c});
-            if (it == predictions.end()) continue;
-            if (!live_checked_endpoints.insert(absl::StrCat(c, "|", it->first.first)).second) {
-              continue;
+      absl::StatusOr<std::unique_ptr<ScanReader>> reader = OpenSqliteScanReader(db);
+      if (!reader.ok()) return reader.status();
+      // Enumerations first: each predicts for its endpoint.
+      absl::Status read =
+          (*reader)->ReadRegion(report.scan.scan_id, region, [&](ShardResult& row) -> absl::Status {
+            const ProbeResult& result = row.result;
+            if (!row.readable ||
+                backends::ProbeKindOf(result) != tlsweep::v1::PROBE_KIND_ENUMERATE ||
+                result.domain().empty()) {
+              return absl::OkStatus();
             }
-            ++checked[c];
-            agreed[c] += backends::LiveAgrees(it->second, result) ? 1 : 0;
-          }
-          continue;
-        }
-        if (result.domain().empty()) continue;
-        if (!backends::HasUsableEnumeration(result)) {
-          // No enumeration: a server without (working) STARTTLS fails whatever the candidate,
-          // as in the live reading; an unreachable one does not count either way.
-          if (result.failure() == tlsweep::v1::STARTTLS_NOT_OFFERED ||
-              result.failure() == tlsweep::v1::STARTTLS_REFUSED) {
+            if (!backends::HasUsableEnumeration(result)) {
+              // No enumeration: a server without (working) STARTTLS fails whatever the
+              // candidate, as in the live reading; an unreachable one does not count either way.
+              if (result.failure() == tlsweep::v1::STARTTLS_NOT_OFFERED ||
+                  result.failure() == tlsweep::v1::STARTTLS_REFUSED) {
+                for (size_t c = 0; c < candidates.size(); ++c) {
+                  domains[c][result.domain()].any_endpoint = true;
+                }
+              }
+              return absl::OkStatus();
+            }
             for (size_t c = 0; c < candidates.size(); ++c) {
+              auto [it, inserted] = predictions.try_emplace({PredictionKey(result), c});
+              if (inserted) {
+                it->second =
+                    backends::PredictNegotiation(result.enumeration(), candidates[c].offer);
+              }
               DomainState& state = domains[c][result.domain()];
+              const bool sure = backends::IsSure(it->second);
               state.any_endpoint = true;
+              state.all_fail &= it->second.verdict == backends::Prediction::Verdict::kFails;
+              state.any_unsure |= !sure;
+              state.any_sure_pass |=
+                  sure && it->second.verdict == backends::Prediction::Verdict::kNegotiates;
             }
-          }
-          continue;
-        }
-        for (size_t c = 0; c < candidates.size(); ++c) {
-          auto [it, inserted] = predictions.try_emplace({PredictionKey(result), c});
-          if (inserted)
-            it->second = backends::PredictNegotiation(result.enumeration(), candidates[c].offer);
-          DomainState& state = domains[c][result.domain()];
-          const bool sure = backends::IsSure(it->second);
-          state.any_endpoint = true;
-          state.all_fail &= it->second.verdict == backends::Prediction::Verdict::kFails;
-          state.any_unsure |= !sure;
-          state.any_sure_pass |=
-              sure && it->second.verdict == backends::Prediction::Verdict::kNegotiates;
-        }
-      }
+            return absl::OkStatus();
+          });
+      if (!read.ok()) return read;
+      // Then the live probes: each checks the prediction for its endpoint, once per endpoint.
+      std::set<std::string> live_checked_endpoints;
+      read =
+          (*reader)->ReadRegion(report.scan.scan_id, region, [&](ShardResult& row) -> absl::Status {
+            const ProbeResult& result = row.result;
+            if (!row.readable ||
+                backends::ProbeKindOf(result) == tlsweep::v1::PROBE_KIND_ENUMERATE) {
+              return absl::OkStatus();
+            }
+            for (size_t c = 0; c < candidates.size(); ++c) {
+              if (!backends::IsLiveProbeOf(result, candidates[c].settings)) continue;
+              auto it = predictions.find({PredictionKey(result), c});
+              if (it == predictions.end()) continue;
+              if (!live_checked_endpoints.insert(absl::StrCat(c, "|", it->first.first)).second) {
+                continue;
+              }
+              ++checked[c];
+              agreed[c] += backends::LiveAgrees(it->second, result) ? 1 : 0;
+            }
+            return absl::OkStatus();
+          });
+      if (!read.ok()) return read;
       // The baseline's live TLS-required verdicts in this region, for the delta.
       absl::flat_hash_map<std::string, int64_t> baseline;  // domain -> Required
       if (!report.baseline.empty()) {
