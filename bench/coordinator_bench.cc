@@ -15,6 +15,9 @@
 //                     [--batch 250] [--window 16] [--capacity 2] [--shard-size 1000]
 //                     [--lines 10000000] [--coordinator PATH] [--dir DIR] [--keep]
 //                     [--two-phase]   (agents answer with routes, then endpoint results)
+//                     [--candidates 1] (candidates in the profile: endpoint results each)
+//  Two-phase runs also index the closed store and build its report (the time a report takes
+//  at that size), and print bytes stored per domain and the process's peak RSS.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -38,6 +41,8 @@
 #include "bench/coordinator_process.h"
 #include "bench/synthetic_agent.h"
 #include "bench/synthetic_result.h"
+#include "coordinator/report/report_builder.h"
+#include "coordinator/report/result_index.h"
 #include "coordinator/server.h"
 #include "coordinator/store/sqlite_db.h"
 #include "tests/testing/cert_factory.h"
@@ -72,6 +77,7 @@ struct Flags {
   std::string dir;
   bool keep = false;
   bool two_phase = false;
+  int candidates = 1;
 };
 
 double Seconds(Clock::time_point start) {
@@ -126,12 +132,15 @@ std::shared_ptr<grpc::Channel> Channel(int port) {
                                    grpc::InsecureChannelCredentials(), args);
 }
 
-v1::ScanHeader Header(const std::string& name, int regions, uint32_t shard_size) {
+v1::ScanHeader Header(const std::string& name, int regions, uint32_t shard_size,
+                      int candidates = 1) {
   v1::ScanHeader header;
   header.set_name(name);
-  v1::TlsClientSettings* candidate = header.mutable_profile()->add_candidates();
-  candidate->set_name("default");
-  candidate->set_backend("openssl");
+  for (int c = 0; c < std::max(candidates, 1); ++c) {
+    v1::TlsClientSettings* candidate = header.mutable_profile()->add_candidates();
+    candidate->set_name(c == 0 ? "default" : absl::StrCat("candidate", c));
+    candidate->set_backend("openssl");
+  }
   for (int r = 0; r < regions; ++r) header.add_regions(absl::StrCat("region", r));
   header.set_shard_size(shard_size);
   return header;
@@ -206,6 +215,10 @@ void RemoveDirectory(const Flags& flags, const std::string& dir) {
   }
 }
 
+// Set when a run's scan did not end as it should: main exits 1, so that the tiny CI run of
+// this harness fails rather than printing figures of a broken run.
+bool incomplete_runs = false;
+
 // One ingest run with `per_region` agents in each region.
 void IngestRun(const Flags& flags, const SyntheticResults& results, int per_region) {
   const std::string dir = TempDirectory(flags);
@@ -222,7 +235,8 @@ void IngestRun(const Flags& flags, const SyntheticResults& results, int per_regi
 
   Clock::time_point start = Clock::now();
   absl::StatusOr<v1::Scan> scan =
-      Submit(*api, Header("ingest", flags.regions, flags.shard_size), flags.domains, false, {});
+      Submit(*api, Header("ingest", flags.regions, flags.shard_size, flags.candidates),
+             flags.domains, false, {});
   if (!scan.ok()) Die(absl::StrCat("submit: ", scan.status().message()));
   const double submit_s = Seconds(start);
 
@@ -268,27 +282,55 @@ void IngestRun(const Flags& flags, const SyntheticResults& results, int per_regi
   }
   uint64_t stored_results = 0;
   uint64_t endpoints = 0;
+  uint64_t endpoint_results = 0;
   for (const v1::RegionProgress& progress : now.progress()) {
     stored_results += progress.results();
     endpoints += progress.endpoints();
+    endpoint_results += progress.endpoint_results();
   }
-  // Two-phase: routes and endpoint results go in; one joined result per target comes out.
+  // Two-phase: routes and endpoint results go in; one result per target and candidate is read.
   const uint64_t expected_stored =
-      flags.two_phase ? flags.domains * static_cast<uint64_t>(flags.regions) : total.results;
+      flags.two_phase
+          ? flags.domains * static_cast<uint64_t>(flags.regions) * std::max(flags.candidates, 1)
+          : total.results;
   const size_t streams = agents.size();
   agents.clear();
   server->reset();  // Closes the store: the WAL is checkpointed into the database.
   const uint64_t closed_bytes = StoreBytes(store);
+  double index_s = 0, build_s = 0;
+  if (flags.two_phase) {
+    absl::StatusOr<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(store);
+    if (!db.ok()) Die(absl::StrCat("open store: ", db.status().message()));
+    Clock::time_point indexing = Clock::now();
+    absl::StatusOr<tlsweep::coordinator::report::IndexStats> indexed =
+        tlsweep::coordinator::report::CatchUp(**db, scan->scan_id());
+    if (!indexed.ok()) Die(absl::StrCat("index: ", indexed.status().message()));
+    index_s = Seconds(indexing);
+    tlsweep::coordinator::report::ReportOptions report;
+    report.scan_id = scan->scan_id();
+    Clock::time_point building = Clock::now();
+    absl::StatusOr<tlsweep::coordinator::report::Report> built =
+        tlsweep::coordinator::report::BuildReport(**db, report);
+    if (!built.ok()) Die(absl::StrCat("report: ", built.status().message()));
+    build_s = Seconds(building);
+  }
   printf("%8d %7zu %9llu %7llu %7.2f %9.0f %9.0f %7.1f %7.1f %7.1f %9.0f %7.0f %7.1f\n", per_region,
          streams, static_cast<unsigned long long>(total.results),
          static_cast<unsigned long long>(total.batches), wall_s, total.results / wall_s,
          total.batches / wall_s, MiB(total.bytes) / wall_s, cpu_s, total.cpu_s, MiB(closed_bytes),
          total.results > 0 ? static_cast<double>(closed_bytes) / total.results : 0.0, submit_s);
   if (flags.two_phase) {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
     printf(
-        "         (two-phase: %llu unique endpoints; %llu joined results stored, %.0f targets/s)\n",
-        static_cast<unsigned long long>(endpoints), static_cast<unsigned long long>(stored_results),
-        stored_results / wall_s);
+        "         (two-phase: %llu unique endpoints, %llu endpoint results (%.0f/s); %llu target "
+        "results as read, %.0f targets/s end to end; store %.0f B/domain; index %.2f s, "
+        "report build %.3f s; peak RSS %.0f MiB, coordinator and agents)\n",
+        static_cast<unsigned long long>(endpoints),
+        static_cast<unsigned long long>(endpoint_results), endpoint_results / wall_s,
+        static_cast<unsigned long long>(stored_results), stored_results / wall_s,
+        static_cast<double>(closed_bytes) / static_cast<double>(flags.domains), index_s, build_s,
+        usage.ru_maxrss / 1024.0);
   }
   if (now.state() != v1::SCAN_DONE || stored_results != expected_stored || total.refused != 0 ||
       total.completed != total.leases) {
@@ -297,6 +339,7 @@ void IngestRun(const Flags& flags, const SyntheticResults& results, int per_regi
            static_cast<unsigned long long>(total.refused),
            static_cast<unsigned long long>(total.completed),
            static_cast<unsigned long long>(total.leases));
+    incomplete_runs = true;  // The figures above do not describe a finished scan.
   }
   fflush(stdout);
   RemoveDirectory(flags, dir);
@@ -310,7 +353,9 @@ void Ingest(const Flags& flags) {
   printf(
       "ingest%s: %llu domains x %d regions, shard size %u, %zu results a batch, window %zu, "
       "capacity %d; a result is ~%zu bytes (2-certificate chain, DER included)\n",
-      flags.two_phase ? " (two-phase: routes, then one result per endpoint, joined)" : "",
+      flags.two_phase
+          ? " (two-phase: routes, then one result per endpoint and candidate, joined when read)"
+          : "",
       static_cast<unsigned long long>(flags.domains), flags.regions, flags.shard_size, flags.batch,
       flags.window, flags.capacity, results->typical_bytes());
   printf(
@@ -424,6 +469,8 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       ok = value == "ingest" || value == "upload";
     } else if (flag == "--domains") {
       ok = absl::SimpleAtoi(value, &flags.domains);
+    } else if (flag == "--candidates") {
+      ok = absl::SimpleAtoi(value, &flags.candidates) && flags.candidates > 0;
     } else if (flag == "--regions") {
       ok = absl::SimpleAtoi(value, &flags.regions) && flags.regions > 0;
     } else if (flag == "--agents") {
@@ -465,10 +512,11 @@ int main(int argc, char** argv) {
     fprintf(stderr,
             "usage: coordinator_bench [--only ingest|upload] [--domains N] [--regions R] "
             "[--agents 1,2,4] [--batch N] [--window N] [--capacity N] [--shard-size N] "
-            "[--lines N] [--coordinator PATH] [--dir DIR] [--keep] [--two-phase]\n");
+            "[--lines N] [--coordinator PATH] [--dir DIR] [--keep] [--two-phase] "
+            "[--candidates N]\n");
     return 2;
   }
   if (flags.only.empty() || flags.only == "ingest") Ingest(flags);
   if (flags.only.empty() || flags.only == "upload") Upload(flags);
-  return 0;
+  return incomplete_runs ? 1 : 0;
 }

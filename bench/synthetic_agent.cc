@@ -142,7 +142,10 @@ void SyntheticAgent::Run() {
 
 int64_t SyntheticAgent::SendResults(const v1::ShardAssignment& assignment) {
   const bool probe_unit = assignment.kind() == v1::UNIT_PROBE_ENDPOINTS;
-  const int total = probe_unit ? assignment.endpoints_size() : assignment.targets_size();
+  // A probe unit answers each endpoint once per candidate.
+  const int candidates = std::max(1, assignment.profile().candidates_size());
+  const int total =
+      probe_unit ? assignment.endpoints_size() * candidates : assignment.targets_size();
   const int batch_size = static_cast<int>(std::max<size_t>(options_.batch_size, 1));
   uint64_t seq = 0;
   for (int first = 0; first < total; first += batch_size) {
@@ -158,7 +161,8 @@ int64_t SyntheticAgent::SendResults(const v1::ShardAssignment& assignment) {
     const int last = std::min(total, first + batch_size);
     for (int i = first; i < last; ++i) {
       if (probe_unit) {
-        *batch->add_results() = results_.ForEndpoint(assignment, assignment.endpoints(i));
+        *batch->add_results() =
+            results_.ForEndpoint(assignment, assignment.endpoints(i / candidates), i % candidates);
       } else if (options_.two_phase) {
         *batch->add_results() = results_.RouteFor(assignment.targets(i));
       } else {

@@ -117,7 +117,8 @@ v1::ProbeResult SyntheticResults::RouteFor(const v1::ShardTarget& target) const 
 }
 
 v1::ProbeResult SyntheticResults::ForEndpoint(const v1::ShardAssignment& assignment,
-                                              const v1::ShardEndpoint& endpoint) const {
+                                              const v1::ShardEndpoint& endpoint,
+                                              int candidate) const {
   v1::ShardTarget target;  // A stand-in for the shape's per-target fields.
   target.set_input(endpoint.mx_host());
   v1::ProbeResult result = For(assignment, target);
@@ -131,6 +132,9 @@ v1::ProbeResult SyntheticResults::ForEndpoint(const v1::ShardAssignment& assignm
   result.set_provider(endpoint.provider());
   result.mutable_banner()->set_text(absl::StrCat(endpoint.mx_host(), " ESMTP Postfix"));
   result.mutable_tls()->mutable_verification()->set_verified_name(endpoint.mx_host());
+  if (candidate < assignment.profile().candidates_size()) {
+    *result.mutable_tls_settings() = assignment.profile().candidates(candidate);
+  }
   return result;
 }
 

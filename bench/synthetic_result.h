@@ -25,9 +25,10 @@ class SyntheticResults {
   // A resolve unit's answer for `target`: the route to its endpoint (one of a few thousand,
   // the same one For() would name), nothing probed.
   tlsweep::v1::ProbeResult RouteFor(const tlsweep::v1::ShardTarget& target) const;
-  // A probe unit's result for `endpoint`, probed with the first candidate of the profile.
+  // A probe unit's result for `endpoint`, probed with the profile's candidate `candidate`.
   tlsweep::v1::ProbeResult ForEndpoint(const tlsweep::v1::ShardAssignment& assignment,
-                                       const tlsweep::v1::ShardEndpoint& endpoint) const;
+                                       const tlsweep::v1::ShardEndpoint& endpoint,
+                                       int candidate = 0) const;
 
   // Serialized size of a typical result.
   size_t typical_bytes() const;
