@@ -320,9 +320,9 @@ TEST_F(ScheduleTest, RetentionDeletesTheOldestRunsScan) {
 
   Scan scan;
   EXPECT_EQ(GetScan(*channel_, first, &scan).error_code(), grpc::StatusCode::NOT_FOUND);
-  for (const char* table : {"scans", "targets", "units", "results", "schedule_runs", "report_units",
-                            "report_domains", "report_unit_endpoints", "routes", "endpoint_results",
-                            "certificate_uses"}) {
+  for (const char* table :
+       {"scans", "targets", "units", "results", "schedule_runs", "report_units", "report_domains",
+        "report_unit_endpoints", "routes", "endpoint_results", "certificate_uses"}) {
     EXPECT_EQ(Rows(table, first), 0) << table;
   }
   EXPECT_TRUE(GetScan(*channel_, second, &scan).ok());
