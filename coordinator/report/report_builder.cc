@@ -166,26 +166,15 @@ absl::Status LoadScan(SqliteDb& db, const ReportOptions& options, Report& report
     report.candidates.push_back({"default", "", false, ""});
   }
 
-  // Per region: shards finished and indexed at their current signature.
+  // Per region: shards finished, and indexed at their current signature (final, not stale).
   ASSIGN_OR_RETURN(std::unique_ptr<ScanReader> reader, OpenSqliteScanReader(db));
   ASSIGN_OR_RETURN(std::vector<RegionUnits> units, reader->Units(options.scan_id));
-  ASSIGN_OR_RETURN(std::vector<FinalUnit> final_units, reader->FinalUnits(options.scan_id));
-  ASSIGN_OR_RETURN(SqliteStatement indexed,
-                   db.Prepare("SELECT region, shard, signature FROM report_units WHERE scan_id=?"));
-  indexed.Bind(1, options.scan_id);
-  std::map<std::pair<std::string, int64_t>, std::string> signatures;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, indexed.Step());
-    if (!row) break;
-    signatures[{indexed.Text(0), indexed.Int(1)}] = indexed.Text(2);
-  }
+  ASSIGN_OR_RETURN(std::vector<FinalUnit> unindexed, UnindexedUnits(db, *reader, options.scan_id));
   std::map<std::string, RegionProgressInfo> by_region;
-  for (const FinalUnit& unit : final_units) {
-    auto known = signatures.find({unit.region, unit.shard});
-    if (known != signatures.end() && known->second == unit.signature) {
-      ++by_region[unit.region].shards_indexed;
-    }
+  for (const RegionUnits& region : units) {
+    by_region[region.region].shards_indexed = static_cast<uint64_t>(region.shards_final);
   }
+  for (const FinalUnit& unit : unindexed) --by_region[unit.region].shards_indexed;
   bool complete = true;
   for (const RegionUnits& region : units) {
     RegionProgressInfo& info = by_region[region.region];

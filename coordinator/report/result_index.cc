@@ -610,42 +610,40 @@ absl::Status DropIndex(SqliteDb& db, absl::string_view scan_id) {
   return db.Commit();
 }
 
+absl::StatusOr<std::vector<FinalUnit>> UnindexedUnits(SqliteDb& db, ScanReader& reader,
+                                                      absl::string_view scan_id) {
+  ASSIGN_OR_RETURN(std::vector<FinalUnit> final_units, reader.FinalUnits(scan_id));
+  ASSIGN_OR_RETURN(SqliteStatement indexed,
+                   db.Prepare("SELECT scan_id, region, shard, signature FROM report_units "
+                              "WHERE ?1='' OR scan_id=?1"));
+  indexed.Bind(1, scan_id);
+  absl::flat_hash_map<std::tuple<std::string, std::string, int64_t>, std::string> signatures;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, indexed.Step());
+    if (!row) break;
+    signatures[{indexed.Text(0), indexed.Text(1), indexed.Int(2)}] = indexed.Text(3);
+  }
+  std::vector<FinalUnit> unindexed;
+  for (FinalUnit& unit : final_units) {
+    auto known = signatures.find({unit.scan_id, unit.region, unit.shard});
+    if (known == signatures.end() || known->second != unit.signature) {
+      unindexed.push_back(std::move(unit));
+    }
+  }
+  return unindexed;
+}
+
 absl::StatusOr<IndexStats> CatchUp(SqliteDb& db, absl::string_view scan_id,
                                    CandidateOffers* offers) {
   RETURN_IF_ERROR(EnsureReportSchema(db));
-  struct Pending {
-    std::string scan_id, region;
-    int64_t shard;
-    std::string signature;
-  };
-  std::vector<Pending> pending;
   ASSIGN_OR_RETURN(std::unique_ptr<ScanReader> reader, OpenSqliteScanReader(db));
-  {
-    // Final units whose indexed signature is missing or stale.
-    ASSIGN_OR_RETURN(std::vector<FinalUnit> final_units, reader->FinalUnits(scan_id));
-    ASSIGN_OR_RETURN(SqliteStatement indexed,
-                     db.Prepare("SELECT scan_id, region, shard, signature FROM report_units "
-                                "WHERE ?1='' OR scan_id=?1"));
-    indexed.Bind(1, scan_id);
-    absl::flat_hash_map<std::tuple<std::string, std::string, int64_t>, std::string> signatures;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, indexed.Step());
-      if (!row) break;
-      signatures[{indexed.Text(0), indexed.Text(1), indexed.Int(2)}] = indexed.Text(3);
-    }
-    for (FinalUnit& unit : final_units) {
-      auto known = signatures.find({unit.scan_id, unit.region, unit.shard});
-      if (known != signatures.end() && known->second == unit.signature) continue;
-      pending.push_back(
-          {std::move(unit.scan_id), std::move(unit.region), unit.shard, std::move(unit.signature)});
-    }
-  }
+  ASSIGN_OR_RETURN(std::vector<FinalUnit> pending, UnindexedUnits(db, *reader, scan_id));
   IndexStats stats;
   if (pending.empty()) return stats;
   UnitIndexer indexer(db, *reader, offers);
   RETURN_IF_ERROR(indexer.Prepare());
   std::map<std::string, ScanMeta> metas;
-  for (const Pending& unit : pending) {
+  for (const FinalUnit& unit : pending) {
     auto meta = metas.find(unit.scan_id);
     if (meta == metas.end()) {
       ASSIGN_OR_RETURN(ScanMeta loaded, LoadScanMeta(db, unit.scan_id));

@@ -15,10 +15,12 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "coordinator/report/candidate_offers.h"
+#include "coordinator/store/scan_reader.h"
 #include "coordinator/store/sqlite_db.h"
 
 namespace tlsweep::coordinator::report {
@@ -40,6 +42,11 @@ absl::Status EnsureReportSchema(SqliteDb& db);
 // endpoint was enumerated; without it they come from the live failures.
 absl::StatusOr<IndexStats> CatchUp(SqliteDb& db, absl::string_view scan_id,
                                    CandidateOffers* offers = nullptr);
+
+// The final units of `scan_id` (of every scan when empty) not indexed at their current
+// signature: what CatchUp indexes next. Needs the report schema.
+absl::StatusOr<std::vector<FinalUnit>> UnindexedUnits(SqliteDb& db, ScanReader& reader,
+                                                      absl::string_view scan_id);
 
 // Drops a scan's report rows (they are rebuilt by the next CatchUp).
 absl::Status DropIndex(SqliteDb& db, absl::string_view scan_id);

@@ -62,6 +62,8 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
         weights[query->Text(0)] = query->Double(1);
       }
     }
+    absl::StatusOr<std::unique_ptr<ScanReader>> reader = OpenSqliteScanReader(db);
+    if (!reader.ok()) return reader.status();
     WhatIfSection section;
     int64_t total_checked = 0;
     int64_t total_agreed = 0;
@@ -71,8 +73,6 @@ WhatIfProvider StoredWhatIf(std::vector<backends::TlsCandidate> candidates) {
       std::map<std::pair<std::string, size_t>, backends::Prediction> predictions;
       std::vector<std::map<std::string, DomainState>> domains(candidates.size());
       std::vector<int64_t> checked(candidates.size()), agreed(candidates.size());
-      absl::StatusOr<std::unique_ptr<ScanReader>> reader = OpenSqliteScanReader(db);
-      if (!reader.ok()) return reader.status();
       // Enumerations first: each predicts for its endpoint.
       absl::Status read =
           (*reader)->ReadRegion(report.scan.scan_id, region, [&](ShardResult& row) -> absl::Status {

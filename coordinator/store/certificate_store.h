@@ -21,10 +21,8 @@ class CertificateStore {
   // Prepares its statements on `db`; it must not outlive it.
   static absl::StatusOr<CertificateStore> Open(SqliteDb& db);
 
-  // Moves the DER of every certificate of `result` that has a fingerprint into the table, for
-  // `scan_id`. A certificate without a fingerprint keeps its DER in the result.
-  absl::Status MoveOut(const std::string& scan_id, tlsweep::v1::ProbeResult& result);
-  // `result` serialised for storage, its certificates' DER moved out.
+  // `result` serialised for storage, the DER of each certificate with a fingerprint moved to
+  // the table for `scan_id` (one without keeps its DER).
   absl::StatusOr<std::string> Serialize(const std::string& scan_id,
                                         const tlsweep::v1::ProbeResult& result);
   // Puts the DER back into every certificate of `result` that has none.
@@ -35,6 +33,7 @@ class CertificateStore {
 
  private:
   CertificateStore() = default;
+  absl::Status MoveOut(const std::string& scan_id, tlsweep::v1::ProbeResult& result);
   SqliteStatement insert_, use_, select_;
 };
 

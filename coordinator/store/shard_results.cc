@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -87,15 +88,13 @@ absl::StatusOr<const ShardResultReader::Probed*> ShardResultReader::ProbedUnder(
   auto [it, added] = probed_cache_.try_emplace({endpoint, name});
   Probed& probed = it->second;
   if (!added) return &probed;
+  // Forgotten unless read to the end, so that an error is not cached as "no results".
+  absl::Cleanup forget = [&] { probed_cache_.erase(it); };
   probed_.Bind(1, scan_id).Bind(2, region).Bind(3, endpoint).Bind(4, name);
+  absl::Cleanup reset = [this] { probed_.Reset(); };
   for (;;) {
-    absl::StatusOr<bool> row = probed_.Step();
-    if (!row.ok()) {
-      probed_.Reset();
-      probed_cache_.erase(it);
-      return row.status();
-    }
-    if (!*row) break;
+    ASSIGN_OR_RETURN(bool row, probed_.Step());
+    if (!row) break;
     // A result that does not parse is kept empty: its readers count it as unreadable.
     Probed::Entry& entry = probed.results.emplace_back();
     entry.readable = entry.result.ParseFromString(probed_.Blob(0));
@@ -105,7 +104,7 @@ absl::StatusOr<const ShardResultReader::Probed*> ShardResultReader::ProbedUnder(
       probed.first_line = probed_.Int(2);
     }
   }
-  probed_.Reset();
+  std::move(forget).Cancel();
   return &probed;
 }
 
@@ -113,27 +112,69 @@ absl::StatusOr<int64_t> ShardResultReader::Join(
     const std::string& scan_id, const std::string& region, int64_t shard, bool settle,
     absl::FunctionRef<absl::Status(ShardResult&)> visit) {
   probed_cache_.clear();
+  absl::Cleanup done = [this] {
+    routes_.Reset();
+    probed_cache_.clear();
+  };
   // Settling: (endpoint, probed name) first taken by this shard, and the route that took it
   // (its ordinal in the shard and its line). Reading: the route that read each claim whole.
   absl::flat_hash_map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> claimed;
   absl::flat_hash_map<std::pair<std::string, std::string>, int64_t> given;
   int64_t count = 0;
   int64_t route_ordinal = 0;
-  routes_.Bind(1, scan_id).Bind(2, region).Bind(3, shard);
-  absl::Status status;
-  for (;;) {
-    absl::StatusOr<bool> row = routes_.Step();
-    if (!row.ok()) {
-      status = row.status();
-      break;
+  // An unreadable stored row is counted, and named to readers.
+  const auto unreadable = [&]() -> absl::Status {
+    ShardResult row{kJoinedSeq, count++, false, {}};
+    return settle ? absl::OkStatus() : visit(row);
+  };
+  // One stored answer of `probed_name` for the current route.
+  const auto take = [&](const ProbeResult& route, const std::string& key,
+                        const std::string& probed_name, const Probed& probed,
+                        const ProbeResult& stored) -> absl::Status {
+    const auto slot_owner = std::make_pair(key, probed_name);
+    if (settle) {
+      // Claims are written once the shard is settled, and a shard is settled once: a claim
+      // already stored belongs to an earlier shard.
+      if (probed.first_shard < 0) {
+        claimed.try_emplace(slot_owner,
+                            std::make_pair(route_ordinal, int64_t(route.line_number())));
+      }
+      ++count;
+      return absl::OkStatus();
     }
-    if (!*row) break;
+    // Whole for the route that claimed it: the first of the claiming line in this shard.
+    const bool first = probed.first_shard == shard &&
+                       probed.first_line == static_cast<int64_t>(route.line_number()) &&
+                       given.try_emplace(slot_owner, route_ordinal).first->second == route_ordinal;
+    ShardResult joined{kJoinedSeq, count++, true, stored};
+    ProbeResult& result = joined.result;
+    // Identity from the route, observations from the probe of the address.
+    backends::TakeRouteIdentity(route, result);
+    // Probed under another name of the address: the name check is this name's own.
+    if (probed_name != route.mx_host()) {
+      backends::RecheckHostname(*result.mutable_tls(), route.mx_host());
+    }
+    result.set_reused(result.reused() || !first);
+    if (first) {
+      RETURN_IF_ERROR(RestoreCertificates(result));
+    } else {
+      // Copies keep the certificate summaries but not the DER (as the agent's own endpoint
+      // cache does): a provider's chain is read whole once, not once per domain.
+      for (auto& certificate : *result.mutable_tls()->mutable_peer_chain()) {
+        certificate.clear_der();
+      }
+    }
+    return visit(joined);
+  };
+
+  routes_.Bind(1, scan_id).Bind(2, region).Bind(3, shard);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, routes_.Step());
+    if (!row) break;
     ++route_ordinal;
     ProbeResult route;
     if (!route.ParseFromString(routes_.Blob(0))) {
-      ShardResult unreadable{kJoinedSeq, count++, false, {}};
-      if (!settle) status = visit(unreadable);
-      if (!status.ok()) break;
+      RETURN_IF_ERROR(unreadable());
       continue;
     }
     const std::string key = routes_.Text(1);
@@ -145,104 +186,54 @@ absl::StatusOr<int64_t> ShardResultReader::Join(
     bool own_final = false;
     for (const std::string* probed_name : {&name, &lead}) {
       if (probed_name == &lead && (lead == name || own_final)) break;
-      absl::StatusOr<const Probed*> probed = ProbedUnder(scan_id, region, key, *probed_name);
-      if (!probed.ok()) {
-        status = probed.status();
-        break;
-      }
-      for (const Probed::Entry& entry : (*probed)->results) {
-        const ProbeResult& stored = entry.result;
+      ASSIGN_OR_RETURN(const Probed* probed, ProbedUnder(scan_id, region, key, *probed_name));
+      for (const Probed::Entry& entry : probed->results) {
         if (!entry.readable) {
-          ShardResult unreadable{kJoinedSeq, count++, false, {}};
-          if (!settle) status = visit(unreadable);
-          if (!status.ok()) break;
+          RETURN_IF_ERROR(unreadable());
           continue;
         }
-        if (probed_name == &name && ProbeKindOf(stored) == v1::PROBE_KIND_UNSPECIFIED) {
+        if (probed_name == &name && ProbeKindOf(entry.result) == v1::PROBE_KIND_UNSPECIFIED) {
           own_final = true;
         }
-        if (!slots.insert(ProbeSlot(stored)).second) continue;
-        const auto slot_owner = std::make_pair(key, *probed_name);
-        bool first = false;
-        if (settle) {
-          // Claims are written once the shard is settled, and a shard is settled once: a claim
-          // already stored belongs to an earlier shard.
-          if ((*probed)->first_shard < 0) {
-            first = claimed
-                        .try_emplace(slot_owner,
-                                     std::make_pair(route_ordinal, int64_t(route.line_number())))
-                        .first->second.first == route_ordinal;
-          }
-          ++count;
-          continue;
-        }
-        // Whole for the route that claimed it: the first of the claiming line in this shard.
-        first = (*probed)->first_shard == shard &&
-                (*probed)->first_line == static_cast<int64_t>(route.line_number()) &&
-                given.try_emplace(slot_owner, route_ordinal).first->second == route_ordinal;
-        ShardResult joined{kJoinedSeq, count++, true, stored};
-        ProbeResult& result = joined.result;
-        // Identity from the route, observations from the probe of the address.
-        backends::TakeRouteIdentity(route, result);
-        // Probed under another name of the address: the name check is this name's own.
-        if (*probed_name != route.mx_host()) {
-          backends::RecheckHostname(*result.mutable_tls(), route.mx_host());
-        }
-        result.set_reused(result.reused() || !first);
-        if (first) {
-          status = RestoreCertificates(result);
-        } else {
-          // Copies keep the certificate summaries but not the DER (as the agent's own endpoint
-          // cache does): a provider's chain is read whole once, not once per domain.
-          for (auto& certificate : *result.mutable_tls()->mutable_peer_chain()) {
-            certificate.clear_der();
-          }
-        }
-        if (status.ok()) status = visit(joined);
-        if (!status.ok()) break;
+        if (!slots.insert(ProbeSlot(entry.result)).second) continue;
+        RETURN_IF_ERROR(take(route, key, *probed_name, *probed, entry.result));
       }
-      if (!status.ok()) break;
     }
-    if (!status.ok()) break;
   }
-  routes_.Reset();
-  RETURN_IF_ERROR(status);
   for (const auto& [slot, by] : claimed) {
     claim_.Bind(1, shard).Bind(2, by.second).Bind(3, scan_id).Bind(4, region);
     RETURN_IF_ERROR(claim_.Bind(5, slot.first).Bind(6, slot.second).Run());
   }
-  probed_cache_.clear();
   return count;
 }
 
 absl::Status ShardResultReader::Read(const std::string& scan_id, const std::string& region,
                                      int64_t shard,
                                      absl::FunctionRef<absl::Status(ShardResult&)> visit) {
-  own_.Bind(1, scan_id).Bind(2, region).Bind(3, shard);
-  absl::Status status;
-  for (;;) {
-    absl::StatusOr<bool> row = own_.Step();
-    if (!row.ok()) {
-      status = row.status();
-      break;
+  {
+    own_.Bind(1, scan_id).Bind(2, region).Bind(3, shard);
+    absl::Cleanup reset = [this] { own_.Reset(); };
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, own_.Step());
+      if (!row) break;
+      ShardResult result{own_.Int(0), own_.Int(1), true, {}};
+      // One damaged row must not make the whole scan unreadable: its readers skip and count it.
+      result.readable = result.result.ParseFromString(own_.Blob(2));
+      if (result.readable) {
+        RETURN_IF_ERROR(RestoreCertificates(result.result));
+      } else {
+        result.result.Clear();
+      }
+      RETURN_IF_ERROR(visit(result));
     }
-    if (!*row) break;
-    ShardResult result{own_.Int(0), own_.Int(1), true, {}};
-    // One damaged row must not make the whole scan unreadable: its readers skip and count it.
-    result.readable = result.result.ParseFromString(own_.Blob(2));
-    if (!result.readable) result.result.Clear();
-    if (result.readable) status = RestoreCertificates(result.result);
-    if (status.ok()) status = visit(result);
-    if (!status.ok()) break;
   }
-  own_.Reset();
-  RETURN_IF_ERROR(status);
-
-  state_.Bind(1, scan_id).Bind(2, region).Bind(3, int64_t{kTargetUnit}).Bind(4, shard);
-  absl::StatusOr<bool> row = state_.Step();
-  const bool done = row.ok() && *row && state_.Int(0) == kDone;
-  state_.Reset();
-  RETURN_IF_ERROR(row.status());
+  bool done = false;
+  {
+    state_.Bind(1, scan_id).Bind(2, region).Bind(3, int64_t{kTargetUnit}).Bind(4, shard);
+    absl::Cleanup reset = [this] { state_.Reset(); };
+    ASSIGN_OR_RETURN(bool row, state_.Step());
+    done = row && state_.Int(0) == kDone;
+  }
   if (!done || !has_routes_) return absl::OkStatus();
   return Join(scan_id, region, shard, /*settle=*/false, visit).status();
 }
@@ -250,17 +241,15 @@ absl::Status ShardResultReader::Read(const std::string& scan_id, const std::stri
 absl::Status ShardResultReader::ReadRegion(const std::string& scan_id, const std::string& region,
                                            absl::FunctionRef<absl::Status(ShardResult&)> visit) {
   std::vector<int64_t> shards;
-  shards_.Bind(1, scan_id).Bind(2, region).Bind(3, int64_t{kTargetUnit});
-  for (;;) {
-    absl::StatusOr<bool> row = shards_.Step();
-    if (!row.ok()) {
-      shards_.Reset();
-      return row.status();
+  {
+    shards_.Bind(1, scan_id).Bind(2, region).Bind(3, int64_t{kTargetUnit});
+    absl::Cleanup reset = [this] { shards_.Reset(); };
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, shards_.Step());
+      if (!row) break;
+      shards.push_back(shards_.Int(0));
     }
-    if (!*row) break;
-    shards.push_back(shards_.Int(0));
   }
-  shards_.Reset();
   // A shard is a range of targets in line order: shard by shard, each sorted by line.
   for (int64_t shard : shards) {
     std::vector<ShardResult> rows;

@@ -10,22 +10,20 @@
 namespace tlsweep::coordinator {
 namespace {
 
-std::string States(std::initializer_list<UnitState> states) { return UnitStatesSql(states); }
-
 class SqliteScanReader : public ScanReader {
  public:
   SqliteScanReader(SqliteDb& db, ShardResultReader results)
       : db_(db), results_(std::move(results)) {}
 
   absl::StatusOr<std::vector<RegionUnits>> Units(const std::string& scan_id) override {
-    const std::string finished = States({kDone, kLost});
+    const std::string finished = UnitStatesSql({kDone, kLost});
     ASSIGN_OR_RETURN(
         SqliteStatement select,
         db_.Prepare(absl::StrCat(
             "SELECT region, COUNT(*), SUM(state IN ", finished, "), SUM(CASE WHEN state IN ",
             finished, " THEN targets ELSE 0 END), SUM(state IN ",
-            States({kDone, kLost, kCancelled}), "), SUM(CASE WHEN state IN ",
-            States({kDone, kLost, kResolved}),
+            UnitStatesSql({kDone, kLost, kCancelled}), "), SUM(CASE WHEN state IN ",
+            UnitStatesSql({kDone, kLost, kResolved}),
             " THEN targets ELSE 0 END) FROM units WHERE scan_id=? AND kind=? GROUP BY region "
             "ORDER BY region")));
     select.Bind(1, scan_id).Bind(2, int64_t{kTargetUnit});
@@ -44,7 +42,7 @@ class SqliteScanReader : public ScanReader {
         SqliteStatement select,
         db_.Prepare(absl::StrCat("SELECT scan_id, region, shard, state || ':' || lease_id || ':' "
                                  "|| results FROM units WHERE kind=?1 AND state IN ",
-                                 States({kDone, kLost, kCancelled}),
+                                 UnitStatesSql({kDone, kLost, kCancelled}),
                                  " AND (?2='' OR scan_id=?2) ORDER BY scan_id, region, shard")));
     select.Bind(1, int64_t{kTargetUnit}).Bind(2, scan_id);
     std::vector<FinalUnit> units;
