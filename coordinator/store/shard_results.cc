@@ -85,11 +85,13 @@ absl::Status ShardResultReader::RestoreCertificates(ProbeResult& result) {
 absl::StatusOr<const ShardResultReader::Probed*> ShardResultReader::ProbedUnder(
     const std::string& scan_id, const std::string& region, const std::string& endpoint,
     const std::string& name) {
-  auto [it, added] = probed_cache_.try_emplace({endpoint, name});
-  Probed& probed = it->second;
-  if (!added) return &probed;
+  // Not a structured binding: clang 14 cannot capture one in the lambda below.
+  const auto emplaced = probed_cache_.try_emplace({endpoint, name});
+  const auto cached = emplaced.first;
+  Probed& probed = cached->second;
+  if (!emplaced.second) return &probed;
   // Forgotten unless read to the end, so that an error is not cached as "no results".
-  absl::Cleanup forget = [&] { probed_cache_.erase(it); };
+  absl::Cleanup forget = [this, cached] { probed_cache_.erase(cached); };
   probed_.Bind(1, scan_id).Bind(2, region).Bind(3, endpoint).Bind(4, name);
   absl::Cleanup reset = [this] { probed_.Reset(); };
   for (;;) {
