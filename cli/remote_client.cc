@@ -130,6 +130,7 @@ void AddProfileFlags(CLI::App& command, ProfileFlags& flags) {
                      "Candidate config 'name=... backend=... ciphers=... min=...' (repeatable)");
   command.add_flag("--enumerate", flags.enumerate,
                    "Also enumerate what each endpoint accepts (versions, suites, groups)");
+  AddEnumerationReuseFlags(command, flags.reuse);
 }
 
 absl::StatusOr<v1::ProbeProfile> BuildProfile(const ProfileFlags& flags) {
@@ -145,6 +146,7 @@ absl::StatusOr<v1::ProbeProfile> BuildProfile(const ProfileFlags& flags) {
   for (const std::string& warning : warnings) std::cerr << "warning: " << warning << "\n";
   v1::ProbeProfile profile;
   profile.set_enumerate(enumerate);
+  if (absl::Status reuse = ApplyEnumerationReuse(flags.reuse, profile); !reuse.ok()) return reuse;
   for (v1::TlsClientSettings& settings : *candidates) {
     if (absl::Status status = backends::ValidateCandidate(settings); !status.ok()) {
       return absl::InvalidArgumentError(

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cli/enumeration_reuse_flags.h"
 #include "tlsweep/v1/probe.pb.h"
 
 namespace tlsweep::cli {
@@ -51,6 +52,7 @@ struct ProfileFlags {
   std::vector<std::string> candidate_files;
   std::vector<std::string> candidate_specs;
   bool enumerate = false;
+  EnumerationReuseFlags reuse;
 };
 void AddProfileFlags(CLI::App& command, ProfileFlags& flags);
 absl::StatusOr<tlsweep::v1::ProbeProfile> BuildProfile(const ProfileFlags& flags);

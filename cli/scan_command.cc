@@ -19,6 +19,7 @@
 #include "agent/client/sweep_runner.h"
 #include "agent/flags/probe_flags.h"
 #include "backends/backend_info.h"
+#include "cli/enumeration_reuse_flags.h"
 #include "cli/exit_codes.h"
 #include "cli/remote_client.h"
 #include "cli/report_output.h"
@@ -44,6 +45,7 @@ struct ScanCommandOptions {
   GateFlags gates;
   agent::PolitenessFlags politeness;
   agent::ProbeFlags flags;
+  EnumerationReuseFlags reuse;
 };
 
 // The scan's profile: the candidates and the enumeration switch, as the agents will get them.
@@ -88,6 +90,11 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
   absl::StatusOr<std::vector<coordinator::report::FailOn>> gates = ParseGates(options.gates);
   if (!gates.ok()) {
     std::cerr << "tlsweep: " << gates.status().message() << "\n";
+    return kExitUsage;
+  }
+  tlsweep::v1::ProbeProfile checked;
+  if (absl::Status reuse = ApplyEnumerationReuse(options.reuse, checked); !reuse.ok()) {
+    std::cerr << "tlsweep: " << reuse.message() << "\n";
     return kExitUsage;
   }
   if (absl::Status input = CheckNotAnInput(options.output, {options.domains_file}); !input.ok()) {
@@ -172,6 +179,8 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
                       ? std::filesystem::path(options.domains_file).filename().string()
                       : options.name);
   *header.mutable_profile() = ProfileOf(prepared->options, prepared->enumerate);
+  // Checked before anything started.
+  ApplyEnumerationReuse(options.reuse, *header.mutable_profile()).IgnoreError();
   for (const std::string& region : regions) header.add_regions(region);
   header.set_shard_size(static_cast<uint32_t>(options.shard_size));
   header.set_default_port(options.flags.port);
@@ -301,6 +310,7 @@ void AddScanCommand(CLI::App& app, const GlobalOptions& global, Action& action) 
       ->capture_default_str();
   agent::AddPolitenessFlags(*command, options->politeness);
   agent::AddProbeFlags(*command, options->flags);
+  AddEnumerationReuseFlags(*command, options->reuse);
   command->callback([&global, &action, options] {
     action = [&global, options] { return RunScan(global, *options); };
   });

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/target/list_line_reader.h"
+#include "backends/target/shard_target.h"
 #include "backends/target/target.h"
 
 namespace tlsweep::coordinator {
@@ -37,6 +38,9 @@ absl::Status ReadTargetList(std::istream& in, uint16_t default_port, uint64_t ma
     row.key = backends::TargetKey(*target);
     if (target->kind == backends::Target::Kind::kDomain) row.domain = target->name;
     row.weight = target->weight;
+    row.kind = backends::TargetKindOf(target->kind);
+    row.name = target->name;
+    row.port = target->port;
     absl::StatusOr<bool> added = writer.AddTarget(row);
     if (!added.ok()) return added.status();
     if (*added) ++stats.targets;

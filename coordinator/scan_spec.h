@@ -30,6 +30,9 @@ absl::StatusOr<ScanSpec> ScanSpecFromHeader(const Header& header,
   for (const tlsweep::v1::TlsClientSettings& candidate : candidates) {
     *spec.profile.add_candidates() = candidate;
   }
+  if (spec.profile.enumeration_max_age_s() < 0) {
+    return absl::InvalidArgumentError("enumeration max age below 0");
+  }
   for (const std::string& region : header.regions()) {
     if (region.empty() || absl::StrContains(region, ",")) {
       return absl::InvalidArgumentError(absl::StrCat("bad region name '", region, "'"));

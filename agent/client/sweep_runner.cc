@@ -9,6 +9,7 @@
 #include "agent/sweep/sweeper.h"
 #include "backends/candidate/candidate_cache.h"
 #include "backends/candidate/tls_candidate.h"
+#include "backends/target/shard_target.h"
 #include "backends/target/target.h"
 
 namespace tlsweep::agent {
@@ -32,6 +33,8 @@ absl::Status ProbeEndpoints(const v1::ShardAssignment& assignment, SweepOptions 
     entry.reference_fingerprint = shard_endpoint.reference_fingerprint();
     entry.reference_candidate = shard_endpoint.reference_candidate();
     entry.sni_dependent = shard_endpoint.sni_dependent();
+    entry.known_fingerprint = shard_endpoint.known_fingerprint();
+    entry.known_fingerprint_candidate = shard_endpoint.known_fingerprint_candidate();
     asio::error_code error;
     endpoint.address = asio::ip::make_address(shard_endpoint.address(), error);
     if (!error) {
@@ -104,22 +107,30 @@ ShardRunner MakeSweepRunner(SweepRunnerOptions options) {
       return ProbeEndpoints(assignment, std::move(sweep), emit_observed, cancelled);
     }
     sweep.resolve_only = assignment.kind() == v1::UNIT_RESOLVE;
-    const uint16_t port =
-        assignment.default_port() == 0 ? 25 : static_cast<uint16_t>(assignment.default_port());
-    int next = 0;
+    // The coordinator parsed every line when the list was uploaded: the targets come as fields.
+    std::vector<backends::TargetLine> lines;
+    lines.reserve(static_cast<size_t>(assignment.targets_size()));
+    for (const v1::ShardTarget& target : assignment.targets()) {
+      absl::StatusOr<backends::Target> rebuilt = backends::TargetFromShard(target);
+      if (!rebuilt.ok()) {
+        v1::ProbeResult unusable;  // Emitted before the sweep starts: emit is not thread-safe.
+        unusable.set_target(target.input());
+        unusable.set_line_number(target.line_number());
+        unusable.set_failure(v1::PROBE_CONFIG_ERROR);
+        unusable.set_failure_detail(std::string(rebuilt.status().message()));
+        emit_observed(std::move(unusable));
+        continue;
+      }
+      backends::TargetLine& line = lines.emplace_back();
+      line.line_number = target.line_number();
+      line.target = *std::move(rebuilt);
+    }
+    size_t next = 0;
     std::mutex mutex;
     TargetSource source = [&]() -> std::optional<backends::TargetLine> {
       std::lock_guard<std::mutex> lock(mutex);
-      while (!cancelled && next < assignment.targets_size()) {
-        const v1::ShardTarget& target = assignment.targets(next++);
-        absl::StatusOr<backends::Target> parsed = backends::ParseTarget(target.input(), port);
-        if (!parsed.ok()) continue;  // Validated by the coordinator; cannot happen.
-        backends::TargetLine line;
-        line.line_number = target.line_number();
-        line.target = *std::move(parsed);
-        return line;
-      }
-      return std::nullopt;
+      if (cancelled || next >= lines.size()) return std::nullopt;
+      return std::move(lines[next++]);
     };
     Sweeper sweeper(std::move(sweep));
     return sweeper.Run(source, emit_observed);

@@ -14,12 +14,14 @@
 #include "agent/probe/starttls_probe.h"
 #include "agent/sweep/endpoint_cache.h"
 #include "agent/sweep/sni_fingerprint.h"
+#include "backends/enumeration_fingerprint.h"
 #include "backends/probe_kind.h"
 #include "backends/route_identity.h"
 
 namespace tlsweep::agent {
 namespace {
 
+using ::tlsweep::backends::EnumerationFingerprint;
 using ::tlsweep::backends::ProbeKindOf;
 using tlsweep::v1::ProbeFailure;
 using tlsweep::v1::ProbeResult;
@@ -267,7 +269,7 @@ class Sweeper::Impl {
     std::string reference = usable_reference ? entry.reference_fingerprint : std::string();
     size_t next_name = 0;
     if (reference.empty()) {
-      results = co_await ProbeUnder(Under(base, names.front()), true, nullptr);
+      results = co_await ProbeFirstName(entry, Under(base, names.front()));
       next_name = 1;
       for (ProbeResult& result : results) {
         if (check_candidate != nullptr && ProbeKindOf(result) == tlsweep::v1::PROBE_KIND_STARTTLS &&
@@ -351,13 +353,69 @@ class Sweeper::Impl {
                                                        bool enumerate,
                                                        const backends::TlsCandidate* skip) {
     std::vector<asio::awaitable<ProbeResult>> probes;
-    if (enumerate && enumeration_.plan != nullptr) {
-      probes.push_back(EnumerateEndpointOnce(endpoint, /*per_name=*/true));
-    }
+    const bool enumerating = enumerate && enumeration_.plan != nullptr;
+    if (enumerating) probes.push_back(EnumerateEndpointOnce(endpoint, /*per_name=*/true));
     for (const backends::TlsCandidate& candidate : options_.candidates) {
       if (&candidate != skip) probes.push_back(ProbeWithBackOff(endpoint, candidate));
     }
-    co_return co_await dns_internal::WhenAll(std::move(probes));
+    std::vector<ProbeResult> results = co_await dns_internal::WhenAll(std::move(probes));
+    if (enumerating && !options_.candidates.empty()) {
+      const std::string& name = options_.candidates.front().name;
+      const ProbeResult* answer = CandidateResult(results, name);
+      StampFingerprint(results.front(), answer != nullptr ? EnumerationFingerprint(*answer) : "",
+                       name);
+    }
+    co_return results;
+  }
+
+  // Under an address's first name: every candidate and the enumeration; but when the
+  // coordinator knows an enumeration of the address, the candidates first, and the enumeration
+  // only if the server's answer to the candidate named with the fingerprint changed.
+  asio::awaitable<std::vector<ProbeResult>> ProbeFirstName(const AddressEndpoint& entry,
+                                                           const ProbeEndpoint& endpoint) {
+    const backends::TlsCandidate* known = nullptr;
+    if (!entry.known_fingerprint.empty() && enumeration_.plan != nullptr) {
+      for (const backends::TlsCandidate& candidate : options_.candidates) {
+        if (candidate.name == entry.known_fingerprint_candidate) known = &candidate;
+      }
+    }
+    if (known == nullptr) co_return co_await ProbeUnder(endpoint, true, nullptr);
+    std::vector<ProbeResult> results = co_await ProbeUnder(endpoint, false, nullptr);
+    const ProbeResult* answer = CandidateResult(results, known->name);
+    const std::string fingerprint = answer != nullptr ? EnumerationFingerprint(*answer) : "";
+    ProbeResult enumeration;
+    if (!fingerprint.empty() && fingerprint == entry.known_fingerprint) {
+      counters_.enumerations_reused.fetch_add(1);
+      enumeration = NewResultFor(endpoint, backends::TlsCandidate());
+      enumeration.clear_tls_settings();
+      enumeration.set_probe_kind(tlsweep::v1::PROBE_KIND_ENUMERATE);
+      enumeration.mutable_enumeration()->set_reused(true);  // The coordinator fills it in.
+    } else {
+      enumeration = co_await EnumerateEndpointOnce(endpoint, /*per_name=*/true);
+    }
+    StampFingerprint(enumeration, fingerprint, known->name);
+    results.insert(results.begin(), std::move(enumeration));
+    co_return results;
+  }
+
+  static const ProbeResult* CandidateResult(const std::vector<ProbeResult>& results,
+                                            const std::string& candidate) {
+    for (const ProbeResult& result : results) {
+      if (ProbeKindOf(result) == tlsweep::v1::PROBE_KIND_STARTTLS &&
+          result.tls_settings().name() == candidate) {
+        return &result;
+      }
+    }
+    return nullptr;
+  }
+
+  static void StampFingerprint(ProbeResult& enumeration, const std::string& fingerprint,
+                               const std::string& candidate) {
+    if (ProbeKindOf(enumeration) != tlsweep::v1::PROBE_KIND_ENUMERATE || fingerprint.empty()) {
+      return;
+    }
+    enumeration.mutable_enumeration()->set_fingerprint(fingerprint);
+    enumeration.mutable_enumeration()->set_fingerprint_candidate(candidate);
   }
 
   // Every (endpoint, candidate) at once: the politeness gate, not this loop, decides how many

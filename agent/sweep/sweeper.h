@@ -31,6 +31,10 @@ struct AddressEndpoint {
   std::string reference_fingerprint;
   std::string reference_candidate;
   bool sni_dependent = false;  // Known SNI-dependent: probe every name, compare nothing.
+  // An enumeration of the address is known, made when this candidate's handshake had this
+  // fingerprint (enumeration_fingerprint.h): enumerate only if the answer changed.
+  std::string known_fingerprint;
+  std::string known_fingerprint_candidate;
 };
 // Already-resolved endpoints to probe (a coordinator's probe unit); same calling rules.
 using EndpointSource = std::function<std::optional<AddressEndpoint>()>;
@@ -43,6 +47,8 @@ struct SweepCounters {
   std::atomic<int64_t> results{0};
   std::atomic<int64_t> probes_run{0};      // Network probes (connections), retries included.
   std::atomic<int64_t> results_reused{0};  // Results copied from an earlier probe.
+  // Enumerations not made because the coordinator knew the endpoint's (same fingerprint).
+  std::atomic<int64_t> enumerations_reused{0};
   std::atomic<int64_t> handshakes_ok{0};
 };
 

@@ -25,6 +25,9 @@ absl::Status WriteDomainsCsv(SqliteDb& db, const ReportOptions& options, std::os
 std::string Percent(double part, double whole);  // "12.3%", "-" when whole is 0.
 std::string Volume(double weight);               // "1234", "12.5"
 std::string UtcTime(int64_t unix_ms);            // "2024-05-01 12:00 UTC"
+std::string Age(int64_t seconds);                // "2d 3h", "5h 10m", "12m", "40s"
+// "3 made, 17 reused (oldest 2d 3h)", "-" for a scan without enumerations.
+std::string EnumerationReuse(const RegionLoad& load);
 std::string HtmlEscape(absl::string_view text);  // & < > " ' as entities
 
 }  // namespace tlsweep::coordinator::report

@@ -561,6 +561,8 @@ std::string RenderHtml(const Report& report) {
                     "(SNI-dependent: then each name is probed).</p><table><thead><tr><th>Region"
                     "</th><th>Domains</th><th>MX names</th><th>Addresses</th><th>SNI-dependent"
                     "</th><th>Probes</th><th>Connections</th><th>Connections per provider</th>"
+                    "<th title=\"An enumeration is reused when the endpoint answered a handshake "
+                    "as it did when the region last enumerated it\">Enumerations</th>"
                     "</tr></thead><tbody>");
     for (const RegionLoad& load : scan.load) {
       std::vector<std::string> providers;
@@ -571,7 +573,8 @@ std::string RenderHtml(const Report& report) {
                       load.domains, "</td><td class=\"n\">", load.names, "</td><td class=\"n\">",
                       load.addresses, "</td><td class=\"n\">", load.sni_dependent,
                       "</td><td class=\"n\">", load.probes, "</td><td class=\"n\">",
-                      load.connections, "</td><td>", absl::StrJoin(providers, ", "), "</td></tr>");
+                      load.connections, "</td><td>", absl::StrJoin(providers, ", "), "</td><td>",
+                      HtmlEscape(EnumerationReuse(load)), "</td></tr>");
     }
     absl::StrAppend(&h, "</tbody></table></section>\n");
   }

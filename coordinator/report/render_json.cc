@@ -170,7 +170,14 @@ std::string RenderJson(const Report& report) {
       j.FieldInt("names", provider.names).FieldInt("connections", provider.connections);
       j.Close('}');
     }
-    j.Close(']').Close('}');
+    j.Close(']').Key("enumerations").Open('{').FieldInt("made", load.enumerations_made);
+    j.FieldInt("reused", load.enumerations_reused);
+    j.FieldInt("oldest_reused_age_s", load.oldest_reused_age_s).Key("reused_endpoints").Open('[');
+    for (const ReusedEnumeration& reused : load.reused) {
+      j.Open('{').Field("endpoint", reused.endpoint).Field("from_scan", reused.from_scan);
+      j.FieldInt("age_s", reused.age_s).Close('}');
+    }
+    j.Close(']').Close('}').Close('}');
   }
   j.Close(']').Close('}');
   j.FieldBool("complete", report.complete).FieldBool("weighted", report.weighted);

@@ -1,4 +1,5 @@
 // The terminal summary: one screen (about 50 lines of 100 columns), the headline first.
+#include <algorithm>
 #include <ctime>
 #include <map>
 
@@ -30,6 +31,27 @@ std::string UtcTime(int64_t unix_ms) {
   char buffer[40];
   strftime(buffer, sizeof(buffer), "%Y-%m-%d %H:%M UTC", &parts);
   return buffer;
+}
+
+std::string Age(int64_t seconds) {
+  seconds = std::max<int64_t>(seconds, 0);
+  const int64_t days = seconds / 86400, hours = seconds % 86400 / 3600;
+  const int64_t minutes = seconds % 3600 / 60;
+  if (days > 0) return hours > 0 ? absl::StrCat(days, "d ", hours, "h") : absl::StrCat(days, "d");
+  if (hours > 0)
+    return minutes > 0 ? absl::StrCat(hours, "h ", minutes, "m") : absl::StrCat(hours, "h");
+  if (minutes > 0) return absl::StrCat(minutes, "m");
+  return absl::StrCat(seconds, "s");
+}
+
+std::string EnumerationReuse(const RegionLoad& load) {
+  if (load.enumerations_made == 0 && load.enumerations_reused == 0) return "-";
+  std::string text =
+      absl::StrCat(load.enumerations_made, " made, ", load.enumerations_reused, " reused");
+  if (load.enumerations_reused > 0) {
+    absl::StrAppend(&text, " (oldest ", Age(load.oldest_reused_age_s), ")");
+  }
+  return text;
 }
 
 namespace {
@@ -317,9 +339,18 @@ std::string RenderText(const Report& report) {
                                          " ", provider.connections, " (", provider.addresses,
                                          " addr, ", provider.names, " names)"));
       }
-      if (providers.empty()) continue;
-      absl::StrAppend(&out, "  connections per provider, ", load.region, ": ",
-                      absl::StrJoin(providers, "; "), "\n");
+      if (!providers.empty()) {
+        absl::StrAppend(&out, "  connections per provider, ", load.region, ": ",
+                        absl::StrJoin(providers, "; "), "\n");
+      }
+      if (load.enumerations_made + load.enumerations_reused > 0) {
+        absl::StrAppend(&out, "  enumerations, ", load.region, ": ", EnumerationReuse(load),
+                        load.enumerations_reused > 0
+                            ? "; reused where the endpoint answered a handshake as when it was "
+                              "enumerated (--fresh enumerates all again)"
+                            : "",
+                        "\n");
+      }
     }
   }
   return out;

@@ -41,6 +41,14 @@ struct ProviderLoad {
   int64_t connections = 0;
 };
 
+// An endpoint whose enumeration a scan did not make: it answered a handshake as it did when
+// the region last enumerated it (coordinator/store/known_enumerations.h).
+struct ReusedEnumeration {
+  std::string endpoint;   // "address|port".
+  std::string from_scan;  // The scan that made it.
+  int64_t age_s = 0;      // At the start of this scan.
+};
+
 struct RegionLoad {
   std::string region;
   int64_t domains = 0;                  // Targets of the region's resolved shards.
@@ -50,6 +58,12 @@ struct RegionLoad {
   int64_t probes = 0;                   // Probe and enumeration results the agents sent.
   int64_t connections = 0;              // SMTP connections those probes made, retries included.
   std::vector<ProviderLoad> providers;  // Most connections first, capped.
+  // Scans with --enumerate: enumerations made, and reused because the endpoint still answered
+  // as before (each saving the enumeration's connections), with the oldest reused one's age.
+  int64_t enumerations_made = 0;
+  int64_t enumerations_reused = 0;
+  int64_t oldest_reused_age_s = 0;
+  std::vector<ReusedEnumeration> reused;  // Oldest first, capped.
 };
 
 struct ScanInfo {

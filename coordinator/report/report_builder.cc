@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -49,6 +50,9 @@ std::string DiffVersion(int64_t version) {
   return version == v1::TLS_VERSION_UNSPECIFIED ? "-" : VersionName(static_cast<int>(version));
 }
 
+// Reused enumerations listed per region in a report (the count covers them all).
+constexpr int64_t kMaxReusedListed = 200;
+
 // The load the scan put on the servers, from the endpoint phase's tables (a store of the
 // coordinator; report-only databases have none of them).
 absl::Status ReadLoad(SqliteDb& db, const std::string& scan_id, ScanInfo& scan) {
@@ -70,6 +74,24 @@ absl::Status ReadLoad(SqliteDb& db, const std::string& scan_id, ScanInfo& scan) 
                  "n.scan_id=e.scan_id AND n.region=e.region AND n.key=e.key)), "
                  "SUM(e.connections) FROM endpoints e WHERE e.scan_id=?1 AND e.region=?2 GROUP "
                  "BY e.provider ORDER BY 4 DESC, 1 LIMIT 20"));
+  ASSIGN_OR_RETURN(SqliteStatement has_reuse,
+                   db.Prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND "
+                              "name='endpoint_enumerations'"));
+  ASSIGN_OR_RETURN(const bool reuse, has_reuse.Step());
+  std::optional<SqliteStatement> enumerations, reused;
+  if (reuse) {
+    ASSIGN_OR_RETURN(
+        enumerations,
+        db.Prepare("SELECT COALESCE(SUM(reused=0), 0), COALESCE(SUM(reused=1), 0), "
+                   "MIN(CASE WHEN reused=1 THEN enumerated_ms END) FROM endpoint_enumerations "
+                   "WHERE scan_id=? AND region=?"));
+    ASSIGN_OR_RETURN(reused, db.Prepare("SELECT endpoint, from_scan, enumerated_ms FROM "
+                                        "endpoint_enumerations WHERE scan_id=? AND region=? AND "
+                                        "reused=1 ORDER BY enumerated_ms, endpoint LIMIT ?"));
+  }
+  const auto age_s = [&scan](int64_t made_ms) {
+    return std::max<int64_t>(0, (scan.created_unix_ms - made_ms) / 1000);
+  };
   // Targets whose routes are known, per region.
   ASSIGN_OR_RETURN(std::unique_ptr<ScanReader> reader, OpenSqliteScanReader(db));
   ASSIGN_OR_RETURN(std::vector<RegionUnits> units, reader->Units(scan_id));
@@ -97,6 +119,23 @@ absl::Status ReadLoad(SqliteDb& db, const std::string& scan_id, ScanInfo& scan) 
           {providers.Text(0), providers.Int(1), providers.Int(2), providers.Int(3)});
     }
     providers.Reset();
+    if (reuse) {
+      enumerations->Bind(1, scan_id).Bind(2, region);
+      ASSIGN_OR_RETURN(bool counted, enumerations->Step());
+      if (counted) {
+        load.enumerations_made = enumerations->Int(0);
+        load.enumerations_reused = enumerations->Int(1);
+        if (!enumerations->IsNull(2)) load.oldest_reused_age_s = age_s(enumerations->Int(2));
+      }
+      enumerations->Reset();
+      reused->Bind(1, scan_id).Bind(2, region).Bind(3, int64_t{kMaxReusedListed});
+      for (;;) {
+        ASSIGN_OR_RETURN(bool reused_row, reused->Step());
+        if (!reused_row) break;
+        load.reused.push_back({reused->Text(0), reused->Text(1), age_s(reused->Int(2))});
+      }
+      reused->Reset();
+    }
     scan.load.push_back(std::move(load));
   }
   return absl::OkStatus();

@@ -11,6 +11,7 @@
 #include "backends/route_identity.h"
 #include "backends/status_macros.h"
 #include "coordinator/store/certificate_store.h"
+#include "coordinator/store/known_enumerations.h"
 #include "coordinator/store/shard_results.h"
 #include "coordinator/store/store_rows.h"
 
@@ -175,9 +176,17 @@ absl::StatusOr<int64_t> AddProbeBatch(SqliteDb& db, const UnitKey& unit, int64_t
                    db.Prepare("UPDATE endpoints SET connections=connections+? WHERE scan_id=? "
                               "AND region=? AND key=?"));
   ASSIGN_OR_RETURN(CertificateStore certificates, CertificateStore::Open(db));
+  ASSIGN_OR_RETURN(KnownEnumerations known, KnownEnumerations::Open(db));
   int64_t connections = 0;
   for (int i = 0; i < batch.results_size(); ++i) {
-    const ProbeResult& result = batch.results(i);
+    ProbeResult filled;
+    const bool enumeration = ProbeKindOf(batch.results(i)) == v1::PROBE_KIND_ENUMERATE;
+    if (enumeration) {
+      filled = batch.results(i);
+      RETURN_IF_ERROR(
+          known.Take(unit.scan_id, unit.region, unit.shard, EndpointKey(filled), filled));
+    }
+    const ProbeResult& result = enumeration ? filled : batch.results(i);
     const std::string key = EndpointKey(result);
     ASSIGN_OR_RETURN(const std::string bytes, certificates.Serialize(unit.scan_id, result));
     insert.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, unit.shard).Bind(4, seq);
@@ -219,6 +228,7 @@ absl::Status ClearProbeAttempt(SqliteDb& db, const UnitKey& unit) {
   counted.Reset();
   RETURN_IF_ERROR(del.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, unit.shard).Run());
   if (dropped > 0) RETURN_IF_ERROR(AddCounts(db, unit, 0, -dropped));
+  RETURN_IF_ERROR(KnownEnumerations::ClearAttempt(db, unit.scan_id, unit.region, unit.shard));
   // What the dropped attempt found about SNI, and the reference it set, go with its results.
   ASSIGN_OR_RETURN(SqliteStatement forget_sni,
                    db.Prepare("UPDATE endpoints SET sni=0, sni_shard=-1 WHERE scan_id=? AND "
@@ -314,8 +324,14 @@ absl::Status CutProbeUnits(SqliteDb& db, const std::string& scan_id, const std::
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::ShardEndpoint>> ProbeUnitEndpoints(SqliteDb& db,
-                                                                  const UnitKey& unit) {
+absl::StatusOr<std::vector<v1::ShardEndpoint>> ProbeUnitEndpoints(SqliteDb& db, const UnitKey& unit,
+                                                                  const v1::ProbeProfile& profile,
+                                                                  int64_t now_ms) {
+  const std::optional<int64_t> reusable_since = KnownEnumerations::ReusableSince(profile, now_ms);
+  std::optional<KnownEnumerations> known;
+  if (reusable_since.has_value()) {
+    ASSIGN_OR_RETURN(known, KnownEnumerations::Open(db));
+  }
   ASSIGN_OR_RETURN(
       SqliteStatement select,
       db.Prepare("SELECT e.key, e.mx_host, e.address, e.port, e.provider, e.probe_shard, e.sni, "
@@ -335,6 +351,16 @@ absl::StatusOr<std::vector<v1::ShardEndpoint>> ProbeUnitEndpoints(SqliteDb& db,
       endpoint.set_address(select.Text(2));
       endpoint.set_port(static_cast<uint32_t>(select.Int(3)));
       endpoint.set_provider(select.Text(4));
+      // The address's first unit enumerates it, unless the region's last enumeration of it
+      // still holds (known_enumerations.h).
+      if (select.Int(5) == unit.shard && known.has_value()) {
+        ASSIGN_OR_RETURN(std::optional<KnownEnumerations::Known> enumerated,
+                         known->Find(unit.region, last_key, *reusable_since));
+        if (enumerated.has_value()) {
+          endpoint.set_known_fingerprint(enumerated->fingerprint);
+          endpoint.set_known_fingerprint_candidate(enumerated->candidate);
+        }
+      }
       // A later unit of the address: compare with what its first unit found.
       if (select.Int(5) != unit.shard) {
         if (select.Int(6) == SniSharing::SNI_DEPENDENT) {
@@ -507,7 +533,7 @@ absl::Status DeleteScan(SqliteDb& db, const std::string& scan_id) {
                      db.Prepare(absl::StrCat("DELETE FROM ", table, " WHERE scan_id=?")));
     RETURN_IF_ERROR(del.Bind(1, scan_id).Run());
   }
-  return absl::OkStatus();
+  return KnownEnumerations::DeleteScan(db, scan_id);
 }
 
 }  // namespace tlsweep::coordinator::endpoint_phase

@@ -62,9 +62,10 @@ absl::Status ClearProbeAttempt(SqliteDb& db, const UnitKey& unit);
 absl::Status CutProbeUnits(SqliteDb& db, const std::string& scan_id, const std::string& region,
                            int64_t size, bool all);
 
-// The endpoints of a probe unit, in the order they were found, each with its names.
-absl::StatusOr<std::vector<tlsweep::v1::ShardEndpoint>> ProbeUnitEndpoints(SqliteDb& db,
-                                                                           const UnitKey& unit);
+// The endpoints of a probe unit, in the order they were found, each with its names, and with
+// the fingerprint of the region's known enumeration where `profile` may reuse it at `now_ms`.
+absl::StatusOr<std::vector<tlsweep::v1::ShardEndpoint>> ProbeUnitEndpoints(
+    SqliteDb& db, const UnitKey& unit, const tlsweep::v1::ProbeProfile& profile, int64_t now_ms);
 
 // A probe unit is over: its names are covered (and the waiting names of an address that proved
 // SNI-independent). An endpoint without any result (the unit was lost, or its agent skipped

@@ -1,8 +1,14 @@
 #include "coordinator/store/schema_migration.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "backends/status_macros.h"
+#include "backends/target/shard_target.h"
+#include "backends/target/target.h"
 #include "coordinator/store/certificate_store.h"
+#include "coordinator/store/known_enumerations.h"
 #include "coordinator/store/store_rows.h"
 
 namespace tlsweep::coordinator {
@@ -19,6 +25,49 @@ absl::StatusOr<int64_t> StoredVersion(SqliteDb& db) {
   return row ? version.Int(0) : kStoreSchemaVersion;
 }
 
+// Schema 5 keeps each target parsed (kind, name, port) for the agents, which no longer parse
+// the line. Domains are known by their `domain`; the few hosts and addresses are parsed here,
+// with port 0 (the scan's default port) where the line gave none.
+absl::Status AddParsedTargets(SqliteDb& db) {
+  ASSIGN_OR_RETURN(SqliteStatement has_kind,
+                   db.Prepare("SELECT 1 FROM pragma_table_info('targets') WHERE name='kind'"));
+  ASSIGN_OR_RETURN(const bool parsed_before, has_kind.Step());
+  has_kind.Reset();
+  if (!parsed_before) {  // Stores of schema 3 and 4 (a table made by this version has them).
+    RETURN_IF_ERROR(
+        db.Exec("ALTER TABLE targets ADD COLUMN kind INTEGER DEFAULT 0; "
+                "ALTER TABLE targets ADD COLUMN name TEXT DEFAULT ''; "
+                "ALTER TABLE targets ADD COLUMN port INTEGER DEFAULT 0;"));
+  }
+  RETURN_IF_ERROR(db.Exec("UPDATE targets SET kind=1 WHERE kind=0 AND domain != ''"));
+  ASSIGN_OR_RETURN(SqliteStatement others,
+                   db.Prepare("SELECT scan_id, ordinal, input FROM targets WHERE kind=0"));
+  ASSIGN_OR_RETURN(SqliteStatement update,
+                   db.Prepare("UPDATE targets SET kind=?, name=?, port=? WHERE scan_id=? AND "
+                              "ordinal=?"));
+  struct Parsed {
+    std::string scan_id;
+    int64_t ordinal;
+    backends::Target target;
+  };
+  std::vector<Parsed> parsed;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, others.Step());
+    if (!row) break;
+    // Validated when the list was uploaded; a line that no longer parses stays kind 0, and its
+    // agent reports it unusable rather than guessing.
+    absl::StatusOr<backends::Target> target = backends::ParseTarget(others.Text(2), 0);
+    if (target.ok()) parsed.push_back({others.Text(0), others.Int(1), *std::move(target)});
+  }
+  others.Reset();
+  for (const Parsed& p : parsed) {
+    update.Bind(1, int64_t{backends::TargetKindOf(p.target.kind)}).Bind(2, p.target.name);
+    update.Bind(3, int64_t{p.target.port}).Bind(4, p.scan_id).Bind(5, p.ordinal);
+    RETURN_IF_ERROR(update.Run());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status MigrateStoreSchema(SqliteDb& db, absl::string_view path) {
@@ -33,17 +82,17 @@ absl::Status MigrateStoreSchema(SqliteDb& db, absl::string_view path) {
   // Looked at again under the write lock: another process may have migrated meanwhile.
   absl::StatusOr<int64_t> again = StoredVersion(db);
   absl::Status status = again.status();
-  if (status.ok() && *again < kStoreSchemaVersion) {
-    status = db.Exec(CertificateStore::kSchema);
-  }
-  if (status.ok() && *again < kStoreSchemaVersion) {
+  if (status.ok() && *again < 4) status = db.Exec(CertificateStore::kSchema);
+  if (status.ok() && *again < 4) {
     absl::StatusOr<SqliteStatement> copies = db.Prepare("DELETE FROM results WHERE seq=?");
     status = copies.ok() ? copies->Bind(1, kJoinedSeq).Run() : copies.status();
-    if (status.ok()) {
-      absl::StatusOr<SqliteStatement> set =
-          db.Prepare("UPDATE meta SET value=? WHERE key='schema_version'");
-      status = set.ok() ? set->Bind(1, kStoreSchemaVersion).Run() : set.status();
-    }
+  }
+  if (status.ok() && *again < 5) status = db.Exec(KnownEnumerations::kSchema);
+  if (status.ok() && *again < 5) status = AddParsedTargets(db);
+  if (status.ok() && *again < kStoreSchemaVersion) {
+    absl::StatusOr<SqliteStatement> set =
+        db.Prepare("UPDATE meta SET value=? WHERE key='schema_version'");
+    status = set.ok() ? set->Bind(1, kStoreSchemaVersion).Run() : set.status();
   }
   if (!status.ok()) {
     db.Rollback();

@@ -15,11 +15,15 @@
 #include "coordinator/store/batch_membership.h"
 #include "coordinator/store/certificate_store.h"
 #include "coordinator/store/endpoint_phase.h"
+#include "coordinator/store/known_enumerations.h"
 #include "coordinator/store/schema_migration.h"
 #include "coordinator/store/shard_results.h"
 #include "coordinator/store/sqlite_db.h"
+#include "coordinator/store/sqlite_submission_writer.h"
+#include "coordinator/store/sqlite_transaction.h"
 #include "coordinator/store/store.h"
 #include "coordinator/store/store_rows.h"
+#include "coordinator/store/store_schema.h"
 
 #define TLSWEEP_RETURN_IF_ERROR(expr)         \
   do {                                        \
@@ -43,60 +47,6 @@ using ::tlsweep::v1::ProbeResult;
 using ::tlsweep::v1::Scan;
 using ::tlsweep::v1::ShardAssignment;
 
-constexpr int64_t kTargetsPerTransaction = 5000;
-constexpr size_t kMaxStoredBadLines = 1000;
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER);
-INSERT OR IGNORE INTO meta VALUES('next_lease_id', 1);
-INSERT OR IGNORE INTO meta VALUES('schema_version', 4);  -- kStoreSchemaVersion
-CREATE TABLE IF NOT EXISTS scans(
-  scan_id TEXT PRIMARY KEY, name TEXT, profile BLOB, regions TEXT, state INTEGER,
-  detail TEXT DEFAULT '', targets INTEGER DEFAULT 0, lines INTEGER DEFAULT 0,
-  bad_line_count INTEGER DEFAULT 0, duplicate_count INTEGER DEFAULT 0, bad_lines BLOB,
-  shard_size INTEGER, shards INTEGER DEFAULT 0, default_port INTEGER, max_attempts INTEGER,
-  created_ms INTEGER, finished_ms INTEGER DEFAULT 0, endpoint_shard_size INTEGER);
-CREATE TABLE IF NOT EXISTS targets(
-  scan_id TEXT, ordinal INTEGER, line_number INTEGER, input TEXT, key TEXT, domain TEXT,
-  weight REAL, PRIMARY KEY(scan_id, ordinal)) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS targets_key ON targets(scan_id, key);
-CREATE INDEX IF NOT EXISTS targets_line ON targets(scan_id, line_number);
-CREATE TABLE IF NOT EXISTS units(
-  scan_id TEXT, region TEXT, kind INTEGER, shard INTEGER, state INTEGER,
-  attempts INTEGER DEFAULT 0, lease_id INTEGER DEFAULT 0, agent_id TEXT DEFAULT '',
-  lease_expiry_ms INTEGER DEFAULT 0, targets INTEGER, results INTEGER DEFAULT 0,
-  connections INTEGER DEFAULT 0, PRIMARY KEY(scan_id, region, kind, shard)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS units_queue ON units(scan_id, region, state, kind, shard);
-CREATE INDEX IF NOT EXISTS units_open ON units(scan_id, state);
-CREATE INDEX IF NOT EXISTS units_agent ON units(agent_id, state);
-CREATE INDEX IF NOT EXISTS units_lease ON units(lease_id);
-CREATE TABLE IF NOT EXISTS batches(
-  lease_id INTEGER, seq INTEGER, results INTEGER, PRIMARY KEY(lease_id, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS results(
-  scan_id TEXT, region TEXT, shard INTEGER, seq INTEGER, idx INTEGER, line_number INTEGER,
-  target TEXT, domain TEXT, mx_host TEXT, address TEXT, port INTEGER, candidate TEXT,
-  probe TEXT, failure INTEGER, result BLOB,
-  PRIMARY KEY(scan_id, region, shard, seq, idx)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS results_line ON results(scan_id, region, line_number);
-CREATE TABLE IF NOT EXISTS agents(
-  agent_id TEXT PRIMARY KEY, region TEXT, capacity INTEGER, backends TEXT, peer TEXT,
-  version TEXT, connected INTEGER, last_seen_ms INTEGER);
-CREATE TABLE IF NOT EXISTS schedules(
-  schedule_id TEXT PRIMARY KEY, name TEXT, cron TEXT, profile BLOB, regions TEXT,
-  shard_size INTEGER, default_port INTEGER, max_attempts INTEGER, retention INTEGER,
-  next_run_ms INTEGER, created_ms INTEGER, targets INTEGER, lines INTEGER,
-  bad_line_count INTEGER, duplicate_count INTEGER, bad_lines BLOB, endpoint_shard_size INTEGER);
-CREATE TABLE IF NOT EXISTS schedule_runs(
-  run_id INTEGER PRIMARY KEY, schedule_id TEXT, scan_id TEXT UNIQUE, started_ms INTEGER);
-CREATE INDEX IF NOT EXISTS schedule_runs_schedule ON schedule_runs(schedule_id, run_id);
-)sql";
-
-// A schedule's template targets live in `targets` under this pseudo scan id (scan ids start
-// with 's', schedule ids with 'c').
-std::string TemplateKey(absl::string_view schedule_id) {
-  return absl::StrCat("template:", schedule_id);
-}
-
 std::string NewId(char prefix, int64_t now_ms) {
   static std::mutex mutex;
   static std::mt19937_64 random{std::random_device{}()};
@@ -105,28 +55,6 @@ std::string NewId(char prefix, int64_t now_ms) {
 }
 
 std::string NewScanId(int64_t now_ms) { return NewId('s', now_ms); }
-
-// Rolls back unless committed.
-class Transaction {
- public:
-  explicit Transaction(SqliteDb& db) : db_(db) {}
-  ~Transaction() {
-    if (open_) db_.Rollback();
-  }
-  absl::Status Begin() {
-    TLSWEEP_RETURN_IF_ERROR(db_.Begin());
-    open_ = true;
-    return absl::OkStatus();
-  }
-  absl::Status Commit() {
-    open_ = false;
-    return db_.Commit();
-  }
-
- private:
-  SqliteDb& db_;
-  bool open_ = false;
-};
 
 absl::Status MarkScanFinishedIfDone(SqliteDb& db, const std::string& scan_id, int64_t now_ms) {
   TLSWEEP_ASSIGN_OR_RETURN(
@@ -143,199 +71,6 @@ absl::Status MarkScanFinishedIfDone(SqliteDb& db, const std::string& scan_id, in
   done.Bind(4, int64_t{v1::SCAN_RUNNING});
   return done.Run();
 }
-
-// The first bad lines of a submission, as stored (a Scan carrying only bad_lines).
-std::string BadLinesBlob(const SubmissionStats& stats) {
-  v1::Scan errors;
-  for (size_t i = 0; i < stats.bad_lines.size() && i < kMaxStoredBadLines; ++i) {
-    *errors.add_bad_lines() = stats.bad_lines[i];
-  }
-  return errors.SerializeAsString();
-}
-
-class SqliteSubmissionWriter : public SubmissionWriter {
- public:
-  SqliteSubmissionWriter(std::unique_ptr<SqliteDb> db, std::string scan_id, ScanSpec spec)
-      : db_(std::move(db)), scan_id_(std::move(scan_id)), spec_(std::move(spec)) {}
-  ~SqliteSubmissionWriter() override {
-    if (in_transaction_) db_->Rollback();
-  }
-
-  absl::Status Prepare() {
-    TLSWEEP_ASSIGN_OR_RETURN(insert_,
-                             db_->Prepare("INSERT OR IGNORE INTO targets VALUES(?,?,?,?,?,?,?)"));
-    return absl::OkStatus();
-  }
-
-  const std::string& scan_id() const override { return scan_id_; }
-  uint64_t duplicate_count() const override { return duplicates_; }
-
-  absl::StatusOr<bool> AddTarget(const TargetRow& target) override {
-    if (!in_transaction_) {
-      TLSWEEP_RETURN_IF_ERROR(db_->Begin());
-      in_transaction_ = true;
-    }
-    insert_.Bind(1, scan_id_).Bind(2, static_cast<int64_t>(ordinal_));
-    insert_.Bind(3, static_cast<int64_t>(target.line_number)).Bind(4, target.input);
-    insert_.Bind(5, target.key).Bind(6, target.domain).Bind(7, target.weight);
-    TLSWEEP_RETURN_IF_ERROR(insert_.Run());
-    if (db_->Changes() == 0) {
-      ++duplicates_;
-      return false;
-    }
-    ++ordinal_;
-    if (++in_batch_ >= kTargetsPerTransaction) {
-      TLSWEEP_RETURN_IF_ERROR(CommitBatch());
-    }
-    return true;
-  }
-
-  absl::StatusOr<Scan> Finish(const SubmissionStats& stats, int64_t now_ms) override {
-    if (in_transaction_) TLSWEEP_RETURN_IF_ERROR(CommitBatch());
-    Transaction txn(*db_);
-    TLSWEEP_RETURN_IF_ERROR(txn.Begin());
-    const uint64_t shards = (ordinal_ + spec_.shard_size - 1) / spec_.shard_size;
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement update,
-        db_->Prepare("UPDATE scans SET state=?, targets=?, lines=?, bad_line_count=?, "
-                     "duplicate_count=?, bad_lines=?, shards=?, finished_ms=? "
-                     "WHERE scan_id=? AND state=?"));
-    update.Bind(1, int64_t{ordinal_ == 0 ? v1::SCAN_DONE : v1::SCAN_RUNNING});
-    update.Bind(2, static_cast<int64_t>(ordinal_)).Bind(3, static_cast<int64_t>(stats.lines));
-    update.Bind(4, static_cast<int64_t>(stats.bad_line_count));
-    update.Bind(5, static_cast<int64_t>(duplicates_)).BindBlob(6, BadLinesBlob(stats));
-    update.Bind(7, static_cast<int64_t>(shards)).Bind(8, ordinal_ == 0 ? now_ms : int64_t{0});
-    update.Bind(9, scan_id_).Bind(10, int64_t{v1::SCAN_SUBMITTING});
-    TLSWEEP_RETURN_IF_ERROR(update.Run());
-    if (db_->Changes() == 0) {
-      return absl::FailedPreconditionError("the scan was cancelled during its submission");
-    }
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement unit,
-        db_->Prepare("INSERT INTO units(scan_id, region, kind, shard, state, targets) "
-                     "VALUES(?,?,0,?,0,?)"));
-    for (const std::string& region : spec_.regions) {
-      for (uint64_t shard = 0; shard < shards; ++shard) {
-        const uint64_t first = shard * spec_.shard_size;
-        const uint64_t count = std::min<uint64_t>(spec_.shard_size, ordinal_ - first);
-        unit.Bind(1, scan_id_).Bind(2, region).Bind(3, static_cast<int64_t>(shard));
-        unit.Bind(4, static_cast<int64_t>(count));
-        TLSWEEP_RETURN_IF_ERROR(unit.Run());
-      }
-    }
-    TLSWEEP_RETURN_IF_ERROR(txn.Commit());
-    Scan scan;
-    scan.set_scan_id(scan_id_);
-    return scan;
-  }
-
-  // Copies `count` targets stored under `from` (a schedule's template), in their order, in
-  // batched transactions: the list never passes through memory.
-  absl::Status CopyTargets(const std::string& from, uint64_t count) {
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement copy,
-        db_->Prepare("INSERT INTO targets SELECT ?, ordinal, line_number, input, key, domain, "
-                     "weight FROM targets WHERE scan_id=? AND ordinal >= ? AND ordinal < ?"));
-    for (uint64_t first = 0; first < count; first += kTargetsPerTransaction) {
-      TLSWEEP_RETURN_IF_ERROR(db_->Begin());
-      in_transaction_ = true;
-      copy.Bind(1, scan_id_).Bind(2, from).Bind(3, static_cast<int64_t>(first));
-      copy.Bind(4, static_cast<int64_t>(first + kTargetsPerTransaction));
-      TLSWEEP_RETURN_IF_ERROR(copy.Run());
-      ordinal_ += static_cast<uint64_t>(db_->Changes());
-      TLSWEEP_RETURN_IF_ERROR(CommitBatch());
-    }
-    if (ordinal_ != count) {
-      return absl::DataLossError(
-          absl::StrCat("the template has ", ordinal_, " of ", count, " targets"));
-    }
-    return absl::OkStatus();
-  }
-
-  void Abandon(absl::string_view reason, int64_t now_ms) override {
-    if (in_transaction_) {
-      db_->Rollback();
-      in_transaction_ = false;
-    }
-    Transaction txn(*db_);
-    if (!txn.Begin().ok()) return;
-    auto del = db_->Prepare("DELETE FROM targets WHERE scan_id=?");
-    if (del.ok()) (void)del->Bind(1, scan_id_).Run();
-    auto update = db_->Prepare(
-        "UPDATE scans SET state=?, detail=?, finished_ms=? WHERE scan_id=? AND state=?");
-    if (update.ok()) {
-      update->Bind(1, int64_t{v1::SCAN_FAILED}).Bind(2, reason).Bind(3, now_ms);
-      (void)update->Bind(4, scan_id_).Bind(5, int64_t{v1::SCAN_SUBMITTING}).Run();
-    }
-    (void)txn.Commit();
-  }
-
-  void set_duplicate_count(uint64_t duplicates) { duplicates_ = duplicates; }
-
- protected:
-  absl::Status CommitBatch() {
-    in_transaction_ = false;
-    in_batch_ = 0;
-    return db_->Commit();
-  }
-
-  std::unique_ptr<SqliteDb> db_;
-  std::string scan_id_;
-  ScanSpec spec_;
-  SqliteStatement insert_;
-  bool in_transaction_ = false;
-  int64_t in_batch_ = 0;
-  uint64_t ordinal_ = 0;
-  uint64_t duplicates_ = 0;
-};
-
-// Writes a schedule's template: targets under TemplateKey(id); Finish inserts the schedule.
-class SqliteTemplateWriter : public SqliteSubmissionWriter {
- public:
-  SqliteTemplateWriter(std::unique_ptr<SqliteDb> db, std::string schedule_id, ScheduleSpec spec)
-      : SqliteSubmissionWriter(std::move(db), TemplateKey(schedule_id), spec.scan),
-        schedule_id_(std::move(schedule_id)),
-        schedule_(std::move(spec)) {}
-
-  const std::string& scan_id() const override { return schedule_id_; }
-
-  absl::StatusOr<Scan> Finish(const SubmissionStats& stats, int64_t now_ms) override {
-    if (in_transaction_) TLSWEEP_RETURN_IF_ERROR(CommitBatch());
-    const ScanSpec& scan = schedule_.scan;
-    TLSWEEP_ASSIGN_OR_RETURN(
-        SqliteStatement insert,
-        db_->Prepare("INSERT INTO schedules VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-    insert.Bind(1, schedule_id_).Bind(2, schedule_.name).Bind(3, schedule_.cron);
-    insert.BindBlob(4, scan.profile.SerializeAsString());
-    insert.Bind(5, absl::StrJoin(scan.regions, ",")).Bind(6, int64_t{scan.shard_size});
-    insert.Bind(7, int64_t{scan.default_port}).Bind(8, int64_t{scan.max_attempts});
-    insert.Bind(9, int64_t{schedule_.retention}).Bind(10, schedule_.next_run_ms);
-    insert.Bind(11, now_ms).Bind(12, static_cast<int64_t>(ordinal_));
-    insert.Bind(13, static_cast<int64_t>(stats.lines));
-    insert.Bind(14, static_cast<int64_t>(stats.bad_line_count));
-    insert.Bind(15, static_cast<int64_t>(duplicates_)).BindBlob(16, BadLinesBlob(stats));
-    insert.Bind(17, int64_t{scan.endpoint_shard_size});
-    TLSWEEP_RETURN_IF_ERROR(insert.Run());
-    Scan result;
-    result.set_scan_id(schedule_id_);
-    return result;
-  }
-
-  void Abandon(absl::string_view reason, int64_t now_ms) override {
-    (void)reason;
-    (void)now_ms;
-    if (in_transaction_) {
-      db_->Rollback();
-      in_transaction_ = false;
-    }
-    auto del = db_->Prepare("DELETE FROM targets WHERE scan_id=?");
-    if (del.ok()) (void)del->Bind(1, scan_id_).Run();
-  }
-
- private:
-  std::string schedule_id_;
-  ScheduleSpec schedule_;
-};
 
 class SqliteStore : public Store {
  public:
@@ -558,8 +293,9 @@ class SqliteStore : public Store {
                      "shard=?"));
     TLSWEEP_ASSIGN_OR_RETURN(
         SqliteStatement targets,
-        db_->Prepare("SELECT line_number, input, weight FROM targets WHERE scan_id=? AND "
-                     "ordinal >= ? AND ordinal < ? ORDER BY ordinal"));
+        db_->Prepare("SELECT line_number, input, weight, kind, CASE WHEN name='' THEN domain "
+                     "ELSE name END, port FROM targets WHERE scan_id=? AND ordinal >= ? AND "
+                     "ordinal < ? ORDER BY ordinal"));
     for (Picked& next : picked) {
       ShardAssignment& assignment = next.assignment;
       TLSWEEP_ASSIGN_OR_RETURN(bool row, next_id.Step());
@@ -575,7 +311,8 @@ class SqliteStore : public Store {
       TLSWEEP_RETURN_IF_ERROR(ClearUnitAttempt(next.unit));
       if (next.unit.kind == kProbeUnit) {
         TLSWEEP_ASSIGN_OR_RETURN(std::vector<v1::ShardEndpoint> endpoints,
-                                 endpoint_phase::ProbeUnitEndpoints(*db_, PhaseKey(next.unit)));
+                                 endpoint_phase::ProbeUnitEndpoints(*db_, PhaseKey(next.unit),
+                                                                    assignment.profile(), now_ms));
         for (v1::ShardEndpoint& endpoint : endpoints) {
           *assignment.add_endpoints() = std::move(endpoint);
         }
@@ -591,6 +328,10 @@ class SqliteStore : public Store {
         target->set_line_number(targets.Int(0));
         target->set_input(targets.Text(1));
         target->set_weight(targets.Double(2));
+        target->set_kind(static_cast<v1::TargetKind>(targets.Int(3)));
+        target->set_name(targets.Text(4));
+        target->set_port(targets.Int(5) == 0 ? assignment.default_port()
+                                             : static_cast<uint32_t>(targets.Int(5)));
       }
       targets.Reset();
       assignments.push_back(std::move(assignment));
@@ -1028,9 +769,10 @@ class SqliteStore : public Store {
           " was written by an earlier tlsweep (store schema 2, one probe per MX name); read its "
           "reports with that version, and give this one a new --store file"));
     }
-    TLSWEEP_RETURN_IF_ERROR(db_->Exec(kSchema));
+    TLSWEEP_RETURN_IF_ERROR(db_->Exec(kStoreSchema));
     TLSWEEP_RETURN_IF_ERROR(db_->Exec(endpoint_phase::kSchema));
     TLSWEEP_RETURN_IF_ERROR(db_->Exec(CertificateStore::kSchema));
+    TLSWEEP_RETURN_IF_ERROR(db_->Exec(KnownEnumerations::kSchema));
     return MigrateStoreSchema(*db_, path_);
   }
 

@@ -37,6 +37,11 @@ struct TargetRow {
   std::string key;     // Identity for de-duplication (backends::TargetKey).
   std::string domain;  // Normalised mail domain; empty for hosts and addresses.
   double weight = 1;
+  // The parsed target agents get (ShardTarget): its kind, its name (stored only for hosts and
+  // addresses; a domain's is `domain`) and its port (0: the scan's default port).
+  tlsweep::v1::TargetKind kind = tlsweep::v1::TARGET_DOMAIN;
+  std::string name = {};
+  uint32_t port = 0;
 };
 
 struct SubmissionStats {

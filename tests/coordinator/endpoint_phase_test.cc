@@ -4,11 +4,13 @@
 // result.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "coordinator/store/schema_migration.h"
 #include "coordinator/store/sqlite_db.h"
 #include "coordinator/store/store.h"
 #include "tests/testing/cert_factory.h"
@@ -37,8 +39,10 @@ class EndpointPhaseTest : public ::testing::Test {
   }
 
   // Six targets t1..t6, two per target shard, two endpoints per probe unit.
-  std::string MakeScan(uint32_t max_attempts = 3, uint32_t endpoint_shard_size = 2) {
+  std::string MakeScan(uint32_t max_attempts = 3, uint32_t endpoint_shard_size = 2,
+                       const v1::ProbeProfile& profile = {}) {
     ScanSpec spec;
+    spec.profile = profile;
     spec.regions = {"eu"};
     spec.shard_size = 2;
     spec.endpoint_shard_size = endpoint_shard_size;
@@ -128,6 +132,11 @@ class EndpointPhaseTest : public ::testing::Test {
     ASSERT_EQ(shards.size(), 3u);
     for (const ShardAssignment& shard : shards) {
       EXPECT_EQ(shard.kind(), v1::UNIT_RESOLVE);
+      for (const v1::ShardTarget& target : shard.targets()) {  // Parsed: agents never parse.
+        EXPECT_EQ(target.kind(), v1::TARGET_DOMAIN);
+        EXPECT_EQ(target.name(), target.input());
+        EXPECT_EQ(target.port(), 25u) << "the scan's default port";
+      }
       ResultBatch batch = ResolveBatch(shard);
       Complete(shard, batch);
     }
@@ -296,9 +305,42 @@ TEST_F(EndpointPhaseTest, ASchema3StoreIsMigratedAndANewerOneRefused) {
   }
   store_ = OpenSqliteStore(path_).value();
   EXPECT_EQ(Count("SELECT COUNT(*) FROM results WHERE seq=-2"), 0);
-  EXPECT_EQ(Count("SELECT value FROM meta WHERE key='schema_version'"), 4);
+  EXPECT_EQ(Count("SELECT value FROM meta WHERE key='schema_version'"), 5);
   EXPECT_EQ(store_->Results(scan_id, "eu").value().size(), before);
   store_.reset();
+  // Schema 4 had no enumerations known across scans: the migration adds their tables, and a
+  // report reader that migrates (not the store) gets them too.
+  // Nor parsed targets: the migration parses them once, so that agents never do.
+  {
+    auto db = SqliteDb::Open(path_).value();
+    ASSERT_TRUE(db->Exec("INSERT INTO targets(scan_id, ordinal, line_number, input, key, domain, "
+                         "weight) VALUES('old', 0, 1, '[mx.example]:587', 'h', '', 1), "
+                         "('old', 1, 2, '192.0.2.1', 'a', '', 1), "
+                         "('old', 2, 3, 'broken..example', 'b', '', 1)")
+                    .ok());
+    ASSERT_TRUE(db->Exec("DROP TABLE known_enumerations; DROP TABLE endpoint_enumerations; "
+                         "ALTER TABLE targets DROP COLUMN kind; ALTER TABLE targets DROP COLUMN "
+                         "name; ALTER TABLE targets DROP COLUMN port; "
+                         "UPDATE meta SET value=4 WHERE key='schema_version'")
+                    .ok());
+    ASSERT_TRUE(MigrateStoreSchema(*db, path_).ok());
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('known_enumerations', "
+                  "'endpoint_enumerations')"),
+            2);
+  EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM targets WHERE scan_id='", scan_id,
+                               "' AND kind=1 AND name='' AND port=0")),
+            6)
+      << "domains: their name is their domain, their port the scan's";
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM targets WHERE scan_id='old' AND ordinal=0 AND kind=2 AND "
+                  "name='mx.example' AND port=587"),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM targets WHERE scan_id='old' AND ordinal=1 AND kind=3 AND "
+                  "name='192.0.2.1' AND port=0"),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM targets WHERE scan_id='old' AND ordinal=2 AND kind=0"), 1)
+      << "a line that does not parse is left for its agent to report";
+  EXPECT_EQ(Count("SELECT value FROM meta WHERE key='schema_version'"), 5);
   ASSERT_TRUE(SqliteDb::Open(path_)
                   .value()
                   ->Exec("UPDATE meta SET value=99 WHERE key='schema_version'")
@@ -397,6 +439,173 @@ TEST_F(EndpointPhaseTest, AResolveUnitLeasedAgainForgetsItsEarlierRoutes) {
   }
   EXPECT_EQ(per_line, (std::map<uint64_t, int>{{1, 2}, {2, 2}, {3, 2}, {4, 2}, {5, 4}, {6, 1}}))
       << "nothing counted twice";
+}
+
+}  // namespace
+}  // namespace tlsweep::coordinator
+
+namespace tlsweep::coordinator {
+namespace {
+
+// An enumeration an agent made (with the fingerprint of candidate "a"'s handshake beside it),
+// or one it reused because the fingerprint matched the known one.
+ProbeResult EnumerationOf(const v1::ShardEndpoint& endpoint, const std::string& fingerprint,
+                          bool reused, int64_t started_ms) {
+  ProbeResult result;
+  result.set_target(endpoint.mx_host());
+  result.set_mx_host(endpoint.mx_host());
+  result.set_address(endpoint.address());
+  result.set_port(endpoint.port());
+  result.set_probe_kind(v1::PROBE_KIND_ENUMERATE);
+  result.set_started_unix_ms(started_ms);
+  v1::Enumeration& enumeration = *result.mutable_enumeration();
+  enumeration.set_fingerprint(fingerprint);
+  enumeration.set_fingerprint_candidate("a");
+  if (reused) {
+    enumeration.set_reused(true);
+  } else {
+    result.set_attempts(9);
+    enumeration.set_handshakes(9);
+    v1::VersionEnumeration& version = *enumeration.add_versions();
+    version.set_status(v1::VersionEnumeration::SUPPORTED);
+    version.add_suites()->set_code_point(0xc02f);
+  }
+  return result;
+}
+
+class KnownEnumerationTest : public EndpointPhaseTest {
+ protected:
+  static v1::ProbeProfile Profile() {
+    v1::ProbeProfile profile;
+    profile.set_enumerate(true);
+    profile.add_candidates()->set_name("a");
+    return profile;
+  }
+
+  // Resolves the scan, then leases its probe units at `now_ms` and answers each endpoint with
+  // `answer`; returns the endpoints as leased.
+  std::vector<v1::ShardEndpoint> Run(
+      int64_t now_ms, const std::function<ProbeResult(const v1::ShardEndpoint&)>& answer) {
+    ResolveAll();
+    std::vector<v1::ShardEndpoint> leased;
+    const std::vector<ShardAssignment> units =
+        store_->LeaseShards("agent-2", "eu", 5, now_ms, 10'000, true).value();
+    for (const ShardAssignment& unit : units) {
+      ResultBatch batch;
+      batch.set_lease_id(unit.lease_id());
+      for (const v1::ShardEndpoint& endpoint : unit.endpoints()) {
+        leased.push_back(endpoint);
+        *batch.add_results() = answer(endpoint);
+      }
+      Complete(unit, batch, "agent-2");
+    }
+    return leased;
+  }
+
+  static const v1::ShardEndpoint* Named(const std::vector<v1::ShardEndpoint>& endpoints,
+                                        const Route& route) {
+    for (const v1::ShardEndpoint& endpoint : endpoints) {
+      if (endpoint.address() == route.address) return &endpoint;
+    }
+    return nullptr;
+  }
+};
+
+TEST_F(KnownEnumerationTest, AKnownEnumerationIsOfferedReusedAndFilledIn) {
+  // Scan 1 enumerates both endpoints. mx.own's handshake failed: no fingerprint, nothing known.
+  const std::string first = MakeScan(3, 2, Profile());
+  std::vector<v1::ShardEndpoint> leased = Run(5000, [](const v1::ShardEndpoint& endpoint) {
+    return EnumerationOf(endpoint, endpoint.address() == kShared.address ? "fp-shared" : "", false,
+                         4000);
+  });
+  ASSERT_NE(Named(leased, kShared), nullptr);
+  EXPECT_TRUE(Named(leased, kShared)->known_fingerprint().empty()) << "nothing known yet";
+  ASSERT_EQ(store_->GetScan(first, false).value().state(), v1::SCAN_DONE);
+
+  // Scan 2 is told mx.shared's fingerprint; its agent's handshake matched, so it reused it.
+  const std::string second = MakeScan(3, 2, Profile());
+  leased = Run(6000, [](const v1::ShardEndpoint& endpoint) {
+    return endpoint.known_fingerprint().empty()
+               ? EnumerationOf(endpoint, "", false, 6000)
+               : EnumerationOf(endpoint, endpoint.known_fingerprint(), true, 6000);
+  });
+  ASSERT_NE(Named(leased, kShared), nullptr);
+  ASSERT_NE(Named(leased, kOwn), nullptr);
+  EXPECT_EQ(Named(leased, kShared)->known_fingerprint(), "fp-shared");
+  EXPECT_EQ(Named(leased, kShared)->known_fingerprint_candidate(), "a");
+  EXPECT_TRUE(Named(leased, kOwn)->known_fingerprint().empty());
+  ASSERT_EQ(store_->GetScan(second, false).value().state(), v1::SCAN_DONE);
+
+  // Every reader gets the first scan's findings, marked reused, with their age and origin.
+  int reused = 0;
+  const std::vector<ProbeResult> results = store_->Results(second, "eu").value();
+  for (const ProbeResult& result : results) {
+    if (result.probe_kind() != v1::PROBE_KIND_ENUMERATE || result.address() != kShared.address) {
+      continue;
+    }
+    ++reused;
+    EXPECT_TRUE(result.enumeration().reused());
+    EXPECT_EQ(result.enumeration().reused_scan_id(), first);
+    EXPECT_EQ(result.enumeration().enumerated_unix_ms(), 4000);
+    ASSERT_EQ(result.enumeration().versions_size(), 1);
+    EXPECT_EQ(result.enumeration().versions(0).suites(0).code_point(), 0xc02fu);
+    EXPECT_EQ(result.attempts(), 0u) << "no connection made for it in this scan";
+    EXPECT_FALSE(result.domain().empty()) << "joined to the scan's own targets";
+  }
+  EXPECT_EQ(reused, 5) << "t1..t5 use mx.shared";
+  EXPECT_EQ(
+      Count(absl::StrCat("SELECT COUNT(*) FROM endpoint_enumerations WHERE scan_id='", second,
+                         "' AND reused=1 AND from_scan='", first, "' AND enumerated_ms=4000")),
+      1);
+  EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM endpoint_enumerations WHERE scan_id='", second,
+                               "' AND reused=0")),
+            1);
+
+  // --fresh, a max age of 0, or an enumeration older than the max age: nothing is offered.
+  for (int variant = 0; variant < 3; ++variant) {
+    v1::ProbeProfile profile = Profile();
+    int64_t now_ms = 7000;
+    if (variant == 0) profile.set_fresh_enumeration(true);
+    if (variant == 1) profile.set_enumeration_max_age_s(0);
+    if (variant == 2) {
+      profile.set_enumeration_max_age_s(60);
+      now_ms = 4000 + 61'000;
+    }
+    MakeScan(3, 2, profile);
+    leased = Run(now_ms, [](const v1::ShardEndpoint& endpoint) {
+      return EnumerationOf(endpoint, "", false, 7000);  // No fingerprint: known stays as it is.
+    });
+    ASSERT_NE(Named(leased, kShared), nullptr) << variant;
+    EXPECT_TRUE(Named(leased, kShared)->known_fingerprint().empty()) << variant;
+  }
+}
+
+TEST_F(KnownEnumerationTest, AChangedFingerprintReplacesTheKnownEnumeration) {
+  MakeScan(3, 2, Profile());
+  Run(5000, [](const v1::ShardEndpoint& endpoint) {
+    return EnumerationOf(endpoint, "fp-1", false, 4000);
+  });
+  // The agent's handshake differed: it enumerated afresh, and that is what is known now.
+  MakeScan(3, 2, Profile());
+  Run(6000, [](const v1::ShardEndpoint& endpoint) {
+    EXPECT_EQ(endpoint.known_fingerprint(), "fp-1");
+    return EnumerationOf(endpoint, "fp-2", false, 5500);
+  });
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM known_enumerations WHERE fingerprint='fp-2' AND "
+                  "enumerated_ms=5500"),
+            2);
+  // A late answer of an older enumeration never replaces a newer one.
+  const std::string third = MakeScan(3, 2, Profile());
+  std::vector<v1::ShardEndpoint> leased = Run(7000, [](const v1::ShardEndpoint& endpoint) {
+    return EnumerationOf(endpoint, "fp-old", false, 1000);
+  });
+  EXPECT_EQ(leased.front().known_fingerprint(), "fp-2");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM known_enumerations WHERE fingerprint='fp-2'"), 2);
+  // Deleting a scan drops its records, not what the region knows.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM endpoint_enumerations"), 6);
+  ASSERT_TRUE(store_->DeleteScan(third).ok());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM endpoint_enumerations"), 4);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM known_enumerations"), 2);
 }
 
 }  // namespace
