@@ -153,7 +153,9 @@ int Synthesise(const std::string& path, int64_t domains) {
   for (int e = 0; e < kEndpoints; ++e) {
     templates.emplace_back(EndpointTemplate(e, true), EndpointTemplate(e, false));
   }
-  auto target = db.Prepare("INSERT INTO targets VALUES('bench',?,?,?,?,?,?)");
+  auto target = db.Prepare(
+      "INSERT INTO targets(scan_id, ordinal, line_number, input, key, domain, weight) "
+      "VALUES('bench',?,?,?,?,?,?)");
   auto result =
       db.Prepare("INSERT INTO results VALUES('bench','eu',?,0,?,?,?,?,?,?,?,?,'starttls',?,?)");
   auto unit = db.Prepare(

@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS phase_counts(
   PRIMARY KEY(scan_id, region)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS endpoint_names(
   scan_id TEXT, region TEXT, key TEXT, name TEXT, probe_shard INTEGER DEFAULT -1,
-  covered INTEGER DEFAULT 0, first_shard INTEGER, first_line INTEGER,
+  covered INTEGER DEFAULT 0, first_shard INTEGER, first_line INTEGER, provider TEXT DEFAULT '',
   PRIMARY KEY(scan_id, region, key, name)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS endpoint_names_unit ON endpoint_names(scan_id, region, probe_shard);
 CREATE INDEX IF NOT EXISTS endpoint_names_waiting ON endpoint_names(scan_id, region, key)
@@ -95,7 +95,8 @@ CREATE TABLE IF NOT EXISTS unit_addresses(
 CREATE INDEX IF NOT EXISTS unit_addresses_address ON unit_addresses(region, address);
 CREATE TABLE IF NOT EXISTS routes(
   scan_id TEXT, region TEXT, shard INTEGER, seq INTEGER, idx INTEGER, endpoint TEXT, name TEXT,
-  route BLOB, PRIMARY KEY(scan_id, region, shard, seq, idx)) WITHOUT ROWID;
+  route BLOB, line INTEGER, preference INTEGER, implicit INTEGER,
+  PRIMARY KEY(scan_id, region, shard, seq, idx)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS routes_endpoint ON routes(scan_id, region, endpoint, name);
 CREATE TABLE IF NOT EXISTS endpoint_results(
   scan_id TEXT, region TEXT, probe_shard INTEGER, seq INTEGER, idx INTEGER, endpoint TEXT,
@@ -110,14 +111,18 @@ std::string EndpointKey(const ProbeResult& result) {
 
 absl::StatusOr<int64_t> AddResolveBatch(SqliteDb& db, const UnitKey& unit, int64_t seq,
                                         const v1::ResultBatch& batch) {
+  // A route is its columns: its target's line (the target's text and domain are in `targets`),
+  // MX name, preference and endpoint; the MX name's provider is kept once per name.
   ASSIGN_OR_RETURN(SqliteStatement route,
-                   db.Prepare("INSERT OR REPLACE INTO routes VALUES(?,?,?,?,?,?,?,?)"));
+                   db.Prepare("INSERT OR REPLACE INTO routes(scan_id, region, shard, seq, idx, "
+                              "endpoint, name, line, preference, implicit) "
+                              "VALUES(?,?,?,?,?,?,?,?,?,?)"));
   ASSIGN_OR_RETURN(SqliteStatement endpoint,
                    db.Prepare("INSERT OR IGNORE INTO endpoints(scan_id, region, key, mx_host, "
                               "address, port, provider) VALUES(?,?,?,?,?,?,?)"));
   ASSIGN_OR_RETURN(SqliteStatement name,
-                   db.Prepare("INSERT OR IGNORE INTO endpoint_names(scan_id, region, key, name) "
-                              "VALUES(?,?,?,?)"));
+                   db.Prepare("INSERT OR IGNORE INTO endpoint_names(scan_id, region, key, name, "
+                              "provider) VALUES(?,?,?,?,?)"));
   // A new name of an address already probed and found SNI-independent is covered at once;
   // any other new name waits for a unit.
   ASSIGN_OR_RETURN(
@@ -143,12 +148,14 @@ absl::StatusOr<int64_t> AddResolveBatch(SqliteDb& db, const UnitKey& unit, int64
     const std::string key = EndpointKey(result);
     route.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, unit.shard).Bind(4, seq);
     route.Bind(5, int64_t{i}).Bind(6, key).Bind(7, result.mx_host());
-    RETURN_IF_ERROR(route.BindBlob(8, result.SerializeAsString()).Run());
+    route.Bind(8, static_cast<int64_t>(result.line_number()));
+    route.Bind(9, int64_t{result.mx_preference()});
+    RETURN_IF_ERROR(route.Bind(10, int64_t{result.implicit_mx() ? 1 : 0}).Run());
     endpoint.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, key).Bind(4, result.mx_host());
     endpoint.Bind(5, result.address()).Bind(6, int64_t{result.port()});
     RETURN_IF_ERROR(endpoint.Bind(7, result.provider()).Run());
     name.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, key).Bind(4, result.mx_host());
-    RETURN_IF_ERROR(name.Run());
+    RETURN_IF_ERROR(name.Bind(5, result.provider()).Run());
     if (db.Changes() == 0) continue;  // A name already known.
     ++new_names;
     shared.Bind(1, unit.scan_id).Bind(2, unit.region).Bind(3, key).Bind(4, result.mx_host());

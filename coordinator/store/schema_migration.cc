@@ -25,14 +25,18 @@ absl::StatusOr<int64_t> StoredVersion(SqliteDb& db) {
   return row ? version.Int(0) : kStoreSchemaVersion;
 }
 
+absl::StatusOr<bool> HasColumn(SqliteDb& db, const char* table, const char* column) {
+  ASSIGN_OR_RETURN(SqliteStatement select,
+                   db.Prepare("SELECT 1 FROM pragma_table_info(?) WHERE name=?"));
+  select.Bind(1, table).Bind(2, column);
+  return select.Step();
+}
+
 // Schema 5 keeps each target parsed (kind, name, port) for the agents, which no longer parse
 // the line. Domains are known by their `domain`; the few hosts and addresses are parsed here,
 // with port 0 (the scan's default port) where the line gave none.
 absl::Status AddParsedTargets(SqliteDb& db) {
-  ASSIGN_OR_RETURN(SqliteStatement has_kind,
-                   db.Prepare("SELECT 1 FROM pragma_table_info('targets') WHERE name='kind'"));
-  ASSIGN_OR_RETURN(const bool parsed_before, has_kind.Step());
-  has_kind.Reset();
+  ASSIGN_OR_RETURN(const bool parsed_before, HasColumn(db, "targets", "kind"));
   if (!parsed_before) {  // Stores of schema 3 and 4 (a table made by this version has them).
     RETURN_IF_ERROR(
         db.Exec("ALTER TABLE targets ADD COLUMN kind INTEGER DEFAULT 0; "
@@ -68,6 +72,22 @@ absl::Status AddParsedTargets(SqliteDb& db) {
   return absl::OkStatus();
 }
 
+// Schema 5 stores a route as columns (line, MX preference, implicit MX; the target's text and
+// domain are read from `targets`, the MX name's provider from `endpoint_names`) instead of the
+// agent's whole message: rows of older stores keep theirs and are read from it.
+absl::Status AddRouteColumns(SqliteDb& db) {
+  ASSIGN_OR_RETURN(const bool has_line, HasColumn(db, "routes", "line"));
+  if (!has_line) {
+    RETURN_IF_ERROR(
+        db.Exec("ALTER TABLE routes ADD COLUMN line INTEGER; "
+                "ALTER TABLE routes ADD COLUMN preference INTEGER; "
+                "ALTER TABLE routes ADD COLUMN implicit INTEGER;"));
+  }
+  ASSIGN_OR_RETURN(const bool has_provider, HasColumn(db, "endpoint_names", "provider"));
+  if (has_provider) return absl::OkStatus();
+  return db.Exec("ALTER TABLE endpoint_names ADD COLUMN provider TEXT DEFAULT ''");
+}
+
 }  // namespace
 
 absl::Status MigrateStoreSchema(SqliteDb& db, absl::string_view path) {
@@ -89,6 +109,7 @@ absl::Status MigrateStoreSchema(SqliteDb& db, absl::string_view path) {
   }
   if (status.ok() && *again < 5) status = db.Exec(KnownEnumerations::kSchema);
   if (status.ok() && *again < 5) status = AddParsedTargets(db);
+  if (status.ok() && *again < 5) status = AddRouteColumns(db);
   if (status.ok() && *again < kStoreSchemaVersion) {
     absl::StatusOr<SqliteStatement> set =
         db.Prepare("UPDATE meta SET value=? WHERE key='schema_version'");

@@ -80,7 +80,7 @@ class ShardResultReader {
   SqliteDb* db_;
   bool has_routes_ = false;
   std::optional<CertificateStore> certificates_;
-  SqliteStatement state_, own_, routes_, probed_, claim_, shards_;
+  SqliteStatement state_, own_, routes_, targets_, probed_, claim_, shards_;
   std::map<std::pair<std::string, std::string>, Probed> probed_cache_;
 };
 

@@ -4,9 +4,11 @@
 // result.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -86,6 +88,7 @@ class EndpointPhaseTest : public ::testing::Test {
         preference += 10;
         result->set_address(route.address);
         result->set_port(25);
+        result->set_provider(absl::StrCat("provider of ", route.mx_host));
       }
     }
     return batch;
@@ -293,7 +296,18 @@ TEST_F(EndpointPhaseTest, ASchema3StoreIsMigratedAndANewerOneRefused) {
   const std::string scan_id = MakeScan();
   ResolveAll();
   ProbeAll();
-  const size_t before = store_->Results(scan_id, "eu").value().size();
+  // Every reader's view of the scan, which no migration may change.
+  const auto results = [&] {
+    std::vector<std::string> serialized;
+    const std::vector<ProbeResult> read = store_->Results(scan_id, "eu").value();
+    for (const ProbeResult& result : read) {
+      serialized.push_back(result.SerializeAsString());
+    }
+    std::sort(serialized.begin(), serialized.end());
+    return serialized;
+  };
+  const std::vector<std::string> before = results();
+  ASSERT_EQ(before.size(), 13u);
   store_.reset();
   {
     auto db = SqliteDb::Open(path_).value();
@@ -306,7 +320,7 @@ TEST_F(EndpointPhaseTest, ASchema3StoreIsMigratedAndANewerOneRefused) {
   store_ = OpenSqliteStore(path_).value();
   EXPECT_EQ(Count("SELECT COUNT(*) FROM results WHERE seq=-2"), 0);
   EXPECT_EQ(Count("SELECT value FROM meta WHERE key='schema_version'"), 5);
-  EXPECT_EQ(store_->Results(scan_id, "eu").value().size(), before);
+  EXPECT_EQ(results(), before);
   store_.reset();
   // Schema 4 had no enumerations known across scans: the migration adds their tables, and a
   // report reader that migrates (not the store) gets them too.
@@ -318,13 +332,50 @@ TEST_F(EndpointPhaseTest, ASchema3StoreIsMigratedAndANewerOneRefused) {
                          "('old', 1, 2, '192.0.2.1', 'a', '', 1), "
                          "('old', 2, 3, 'broken..example', 'b', '', 1)")
                     .ok());
+    // Schema 4 kept each route as the agent's whole message, the provider in it.
+    SqliteStatement routes =
+        db->Prepare(
+              "SELECT r.shard, r.seq, r.idx, r.name, r.line, r.preference, n.provider, "
+              "t.input, t.domain FROM routes r JOIN endpoint_names n ON "
+              "n.scan_id=r.scan_id AND n.region=r.region AND n.key=r.endpoint AND "
+              "n.name=r.name JOIN targets t ON t.scan_id=r.scan_id AND "
+              "t.line_number=r.line")
+            .value();
+    SqliteStatement as_blob =
+        db->Prepare("UPDATE routes SET route=? WHERE region='eu' AND shard=? AND seq=? AND idx=?")
+            .value();
+    std::vector<std::tuple<int64_t, int64_t, int64_t, std::string>> blobs;
+    while (routes.Step().value()) {
+      ProbeResult route;
+      route.set_probe_kind(v1::PROBE_KIND_ROUTE);
+      route.set_mx_host(routes.Text(3));
+      route.set_line_number(static_cast<uint64_t>(routes.Int(4)));
+      route.set_mx_preference(static_cast<uint32_t>(routes.Int(5)));
+      route.set_provider(routes.Text(6));
+      route.set_target(routes.Text(7));
+      route.set_domain(routes.Text(8));
+      blobs.emplace_back(routes.Int(0), routes.Int(1), routes.Int(2), route.SerializeAsString());
+    }
+    routes.Reset();
+    ASSERT_EQ(blobs.size(), 6u) << "t1..t4 one route each, t5 two";
+    for (const auto& [shard, seq, idx, blob] : blobs) {
+      as_blob.BindBlob(1, blob).Bind(2, shard).Bind(3, seq).Bind(4, idx);
+      ASSERT_TRUE(as_blob.Run().ok());
+    }
     ASSERT_TRUE(db->Exec("DROP TABLE known_enumerations; DROP TABLE endpoint_enumerations; "
                          "ALTER TABLE targets DROP COLUMN kind; ALTER TABLE targets DROP COLUMN "
                          "name; ALTER TABLE targets DROP COLUMN port; "
+                         "ALTER TABLE routes DROP COLUMN line; ALTER TABLE routes DROP COLUMN "
+                         "preference; ALTER TABLE routes DROP COLUMN implicit; "
+                         "ALTER TABLE endpoint_names DROP COLUMN provider; "
                          "UPDATE meta SET value=4 WHERE key='schema_version'")
                     .ok());
     ASSERT_TRUE(MigrateStoreSchema(*db, path_).ok());
   }
+  // A schema-4 store's routes are read from their messages, as before.
+  store_ = OpenSqliteStore(path_).value();
+  EXPECT_EQ(results(), before);
+  store_.reset();
   EXPECT_EQ(Count("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('known_enumerations', "
                   "'endpoint_enumerations')"),
             2);
