@@ -38,8 +38,9 @@ std::string Age(int64_t seconds) {
   const int64_t days = seconds / 86400, hours = seconds % 86400 / 3600;
   const int64_t minutes = seconds % 3600 / 60;
   if (days > 0) return hours > 0 ? absl::StrCat(days, "d ", hours, "h") : absl::StrCat(days, "d");
-  if (hours > 0)
+  if (hours > 0) {
     return minutes > 0 ? absl::StrCat(hours, "h ", minutes, "m") : absl::StrCat(hours, "h");
+  }
   if (minutes > 0) return absl::StrCat(minutes, "m");
   return absl::StrCat(seconds, "s");
 }

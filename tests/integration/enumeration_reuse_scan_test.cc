@@ -10,11 +10,13 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/client/agent_client.h"
 #include "agent/client/sweep_runner.h"
 #include "backends/candidate/candidate_spec.h"
 #include "backends/candidate/tls_candidate.h"
+#include "coordinator/report/render.h"
 #include "coordinator/report/report_builder.h"
 #include "coordinator/report/stored_whatif.h"
 #include "coordinator/server.h"
@@ -170,6 +172,13 @@ TEST_F(EnumerationReuseScanTest, UnchangedServersAreNotEnumeratedAgainAndAChange
   EXPECT_LE(static_cast<double>(reused.connections), 1.1 * static_cast<double>(reused.addresses))
       << reused.connections << " connections for " << reused.addresses << " endpoints";
   EXPECT_EQ(ProposedFails(second), 0) << "the what-if reads reused enumerations like fresh ones";
+  // The report says so, per region and per endpoint.
+  const std::string text = coordinator::report::RenderText(second);
+  EXPECT_TRUE(absl::StrContains(text, "enumerations, eu: 0 made, 2 reused (oldest ")) << text;
+  const std::string json = coordinator::report::RenderJson(second);
+  EXPECT_TRUE(absl::StrContains(json, "\"reused\": 2")) << json;
+  EXPECT_TRUE(absl::StrContains(json, absl::StrCat("\"from_scan\": \"", first.scan.scan_id)))
+      << json;
   std::cout << "enumeration reuse: full scan " << full.connections << " connections, rescan "
             << reused.connections << " connections for " << reused.addresses << " endpoints\n";
 
