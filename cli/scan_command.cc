@@ -92,8 +92,9 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
     std::cerr << "tlsweep: " << gates.status().message() << "\n";
     return kExitUsage;
   }
-  tlsweep::v1::ProbeProfile checked;
-  if (absl::Status reuse = ApplyEnumerationReuse(options.reuse, checked); !reuse.ok()) {
+  // The reuse flags are read before anything starts; the profile takes them at submission.
+  tlsweep::v1::ProbeProfile reuse_fields;
+  if (absl::Status reuse = ApplyEnumerationReuse(options.reuse, reuse_fields); !reuse.ok()) {
     std::cerr << "tlsweep: " << reuse.message() << "\n";
     return kExitUsage;
   }
@@ -179,8 +180,7 @@ int RunScan(const GlobalOptions& global, const ScanCommandOptions& options) {
                       ? std::filesystem::path(options.domains_file).filename().string()
                       : options.name);
   *header.mutable_profile() = ProfileOf(prepared->options, prepared->enumerate);
-  // Checked before anything started.
-  ApplyEnumerationReuse(options.reuse, *header.mutable_profile()).IgnoreError();
+  header.mutable_profile()->MergeFrom(reuse_fields);
   for (const std::string& region : regions) header.add_regions(region);
   header.set_shard_size(static_cast<uint32_t>(options.shard_size));
   header.set_default_port(options.flags.port);

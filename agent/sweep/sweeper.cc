@@ -385,7 +385,6 @@ class Sweeper::Impl {
     const std::string fingerprint = answer != nullptr ? EnumerationFingerprint(*answer) : "";
     ProbeResult enumeration;
     if (!fingerprint.empty() && fingerprint == entry.known_fingerprint) {
-      counters_.enumerations_reused.fetch_add(1);
       enumeration = NewResultFor(endpoint, backends::TlsCandidate());
       enumeration.clear_tls_settings();
       enumeration.set_probe_kind(tlsweep::v1::PROBE_KIND_ENUMERATE);

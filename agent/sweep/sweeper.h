@@ -47,8 +47,6 @@ struct SweepCounters {
   std::atomic<int64_t> results{0};
   std::atomic<int64_t> probes_run{0};      // Network probes (connections), retries included.
   std::atomic<int64_t> results_reused{0};  // Results copied from an earlier probe.
-  // Enumerations not made because the coordinator knew the endpoint's (same fingerprint).
-  std::atomic<int64_t> enumerations_reused{0};
   std::atomic<int64_t> handshakes_ok{0};
 };
 

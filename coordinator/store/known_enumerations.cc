@@ -4,7 +4,6 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/probe_kind.h"
 #include "backends/route_identity.h"
 #include "backends/status_macros.h"
 
@@ -83,7 +82,6 @@ absl::StatusOr<std::optional<KnownEnumerations::Known>> KnownEnumerations::Find(
 absl::Status KnownEnumerations::Take(const std::string& scan_id, const std::string& region,
                                      int64_t probe_shard, const std::string& endpoint,
                                      v1::ProbeResult& result) {
-  if (backends::ProbeKindOf(result) != v1::PROBE_KIND_ENUMERATE) return absl::OkStatus();
   v1::Enumeration& enumeration = *result.mutable_enumeration();
   if (enumeration.reused()) {
     load_.Bind(1, region).Bind(2, endpoint);

@@ -47,11 +47,11 @@ class KnownEnumerations {
   absl::StatusOr<std::optional<Known>> Find(const std::string& region, const std::string& endpoint,
                                             int64_t since_ms);
 
-  // An enumeration result of a probe unit, before it is stored. A fresh one with a fingerprint
-  // that the server did not cut short becomes the region's known enumeration of the endpoint; a
-  // reused one (Enumeration.reused) is filled from the known one, keeping the agent's identity
-  // and SNI findings (or says why it cannot be, when the known one changed meanwhile). Either
-  // way the scan records which it was.
+  // An enumeration result (PROBE_KIND_ENUMERATE) of a probe unit, before it is stored. A fresh one
+  // with a fingerprint that the server did not cut short becomes the region's known enumeration of
+  // the endpoint; a reused one (Enumeration.reused) is filled from the known one, keeping the
+  // agent's identity and SNI findings (or says why it cannot be, when the known one changed
+  // meanwhile). Either way the scan records which it was.
   absl::Status Take(const std::string& scan_id, const std::string& region, int64_t probe_shard,
                     const std::string& endpoint, tlsweep::v1::ProbeResult& result);
 
